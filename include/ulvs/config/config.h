@@ -1,0 +1,113 @@
+// The validated configuration (SPEC section 3). Produced only by config::load_*; every value here
+// has passed range and cross checks, so the control plane can build snapshots without re-checking.
+#pragma once
+
+#include "ulvs/common/inet.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ulvs::config {
+
+using duration = std::chrono::milliseconds;
+
+// Where a value came from, for errors found after parsing (e.g. by the daemon at start-up).
+struct source_loc {
+    int line = 0; // 1-based, 0 = unknown
+    int col = 0;  // 1-based
+};
+
+struct dpdk_cfg {
+    std::vector<std::string> eal_args{"--no-huge", "-m", "512", "--no-pci"};
+    uint32_t mbufs = 16383;
+};
+
+struct lcores_cfg {
+    unsigned control = 0;
+    std::vector<unsigned> workers{1};
+};
+
+struct port_cfg {
+    std::string name;
+    std::string device; // PCI address or vdev string ("net_pcap0,rx_pcap=...")
+    std::vector<ip_prefix> addresses;
+    uint16_t mtu = 1500;
+    source_loc loc;
+};
+
+struct route_cfg {
+    ip_prefix prefix;
+    ip_addr via;
+    source_loc loc;
+};
+
+struct neighbor_cfg {
+    ip_addr address;
+    mac_addr mac;
+    std::string port;
+    source_loc loc;
+};
+
+// As `ipvsadm --set tcp tcpfin udp`; the other IPVS TCP state timeouts keep their kernel defaults.
+struct timeouts_cfg {
+    duration tcp = std::chrono::seconds(900);
+    duration tcp_fin = std::chrono::seconds(120);
+    duration udp = std::chrono::seconds(300);
+};
+
+struct connections_cfg {
+    uint32_t max = 1048576; // per worker
+};
+
+struct real_server_cfg {
+    ip_addr address;
+    uint16_t port = 0;                 // 0 = the client's destination port
+    uint32_t weight = 1;               // 0..65535; 0 = quiesced
+    std::optional<fwd_mode> forwarding; // overrides the service's
+    source_loc loc;
+};
+
+struct virtual_server_cfg {
+    std::string name;
+    ip_addr address;
+    uint16_t port = 0;
+    l4_proto protocol = l4_proto::tcp;
+    std::string scheduler = "wlc"; // ipvsadm's default
+    fwd_mode forwarding = fwd_mode::dr;
+    std::vector<real_server_cfg> real_servers;
+    source_loc loc;
+
+    fwd_mode mode_of(const real_server_cfg& rs) const { return rs.forwarding.value_or(forwarding); }
+};
+
+struct management_cfg {
+    std::string socket = "/run/ulvs/ulvsd.sock";
+    std::string metrics = "127.0.0.1:9145";
+};
+
+struct logging_cfg {
+    std::string level = "info"; // trace debug info warn error critical off
+    std::string file;           // empty: stderr
+};
+
+struct config {
+    std::string path; // the file it was loaded from
+    dpdk_cfg dpdk;
+    lcores_cfg lcores;
+    std::vector<port_cfg> ports;
+    std::vector<route_cfg> routes;
+    std::vector<neighbor_cfg> neighbors;
+    timeouts_cfg timeouts;
+    connections_cfg connections;
+    std::vector<virtual_server_cfg> virtual_servers;
+    management_cfg management;
+    logging_cfg logging;
+
+    // Index into `ports` of the port whose connected subnet holds `a`, if any.
+    std::optional<size_t> port_for(ip_addr a) const;
+};
+
+} // namespace ulvs::config

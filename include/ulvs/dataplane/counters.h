@@ -1,0 +1,74 @@
+// Per-worker counters. Plain uint64_t written only by the owning worker and summed by the
+// management plane when read (ARCHITECTURE "State and who may write it"); a reader may see a value
+// one update stale, never a torn one on x86-64.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace ulvs::dp {
+
+// Every reason a worker drops a packet: one counter each. Enum and names come from this one list.
+#define ULVS_FOREACH_DROP(_)                                                                       \
+    _(eth_truncated, "frame shorter than an Ethernet header")                                      \
+    _(not_our_mac, "unicast frame for another MAC")                                                \
+    _(unknown_ethertype, "neither IPv4 nor ARP")                                                   \
+    _(ip_truncated, "shorter than its IPv4 header")                                                \
+    _(ip_bad_version, "IP version is not 4")                                                       \
+    _(ip_bad_ihl, "IHL below 5 or past the frame")                                                 \
+    _(ip_bad_len, "total length below the header or past the frame")                               \
+    _(ip_bad_checksum, "IPv4 header checksum wrong")                                               \
+    _(ip_fragment, "IPv4 fragment (reassembly not supported)")                                     \
+    _(l4_truncated, "TCP/UDP/ICMP header past the packet")                                         \
+    _(tcp_bad_doff, "TCP data offset below 5 or past the packet")                                  \
+    _(udp_bad_len, "UDP length field inconsistent")                                                \
+    _(not_for_us, "IPv4 to an address that is neither ours nor a VIP")                             \
+    _(no_service, "to a VIP on a port/protocol with no virtual server")                            \
+    _(no_conn, "not a connection start and no connection matches")                                 \
+    _(no_dest, "scheduler found no available real server")                                         \
+    _(conn_table_full, "connection table full: new connection refused")                           \
+    _(neigh_unresolved, "next hop MAC not resolved yet")                                           \
+    _(ctrl_ring_full, "exception ring to the control lcore full")                                  \
+    _(tx_full, "transmit queue refused the packet")
+
+enum class drop : uint8_t {
+#define ULVS_DROP_ENUM(name, text) name,
+    ULVS_FOREACH_DROP(ULVS_DROP_ENUM)
+#undef ULVS_DROP_ENUM
+        count,
+    none = count, // parse verdict: not dropped
+};
+
+std::string_view drop_name(drop d);        // "ip_bad_ihl"
+std::string_view drop_description(drop d); // human text
+
+struct worker_counters {
+    uint64_t rx_pkts = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t tx_pkts = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t to_control = 0;   // handed to the control lcore (ARP, ICMP to us, local traffic)
+    uint64_t conns_created = 0;
+    uint64_t conns_expired = 0;
+    std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
+
+    void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }
+};
+
+// Per virtual server and per real server, indexed by their stable stats_id (see snapshot.h).
+struct traffic_counters {
+    uint64_t conns = 0; // connections scheduled (ipvsadm "Conns")
+    uint64_t in_pkts = 0;
+    uint64_t in_bytes = 0;
+    uint64_t out_pkts = 0;
+    uint64_t out_bytes = 0;
+};
+
+// Live connection counts of a real server as IPVS keeps them (ESTABLISHED = active).
+struct dest_conn_counts {
+    int64_t active = 0; // signed: a worker may see more removals than additions of its own part
+    int64_t inactive = 0;
+};
+
+} // namespace ulvs::dp

@@ -1,0 +1,12 @@
+// Weighted round-robin (IPVS ip_vs_wrr.c): cycles the current weight cw from max_weight down by gcd;
+// at each cw every dest with weight >= cw is picked once, in order. Weights 3,2,1 give
+// A A B A B C, repeated. max_weight and gcd come precomputed in service::wrr.
+#pragma once
+
+#include "ulvs/dataplane/fwd/snapshot.h"
+
+namespace ulvs::dp {
+
+int32_t wrr_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor& cur) noexcept;
+
+} // namespace ulvs::dp
