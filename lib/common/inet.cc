@@ -57,7 +57,9 @@ std::optional<ip_prefix> ip_prefix::parse(std::string_view text, bool allow_bare
     return ip_prefix{*a, static_cast<uint8_t>(len)};
 }
 
-std::string ip_prefix::to_string() const { return addr.to_string() + "/" + std::to_string(len); }
+std::string ip_prefix::to_string() const {
+    return addr.to_string() + "/" + std::to_string(len);
+}
 
 std::optional<mac_addr> mac_addr::parse(std::string_view text) {
     mac_addr m;
@@ -83,7 +85,9 @@ std::string mac_addr::to_string() const {
     return buf;
 }
 
-std::string_view to_string(l4_proto p) { return p == l4_proto::tcp ? "tcp" : "udp"; }
+std::string_view to_string(l4_proto p) {
+    return p == l4_proto::tcp ? "tcp" : "udp";
+}
 
 std::string_view to_string(fwd_mode m) {
     switch (m) {

@@ -28,6 +28,9 @@ struct dpdk_cfg {
 struct lcores_cfg {
     unsigned control = 0;
     std::vector<unsigned> workers{1};
+    // Where each id was written, so check_host can point at it; line 0 when it is the default.
+    source_loc control_loc;
+    std::vector<source_loc> worker_locs; // parallel to `workers` when written in the file
 };
 
 struct port_cfg {
@@ -64,8 +67,8 @@ struct connections_cfg {
 
 struct real_server_cfg {
     ip_addr address;
-    uint16_t port = 0;                 // 0 = the client's destination port
-    uint32_t weight = 1;               // 0..65535; 0 = quiesced
+    uint16_t port = 0;                  // 0 = the client's destination port
+    uint32_t weight = 1;                // 0..65535; 0 = quiesced
     std::optional<fwd_mode> forwarding; // overrides the service's
     source_loc loc;
 };

@@ -27,7 +27,7 @@ namespace ulvs::dp {
     _(no_service, "to a VIP on a port/protocol with no virtual server")                            \
     _(no_conn, "not a connection start and no connection matches")                                 \
     _(no_dest, "scheduler found no available real server")                                         \
-    _(conn_table_full, "connection table full: new connection refused")                           \
+    _(conn_table_full, "connection table full: new connection refused")                            \
     _(neigh_unresolved, "next hop MAC not resolved yet")                                           \
     _(ctrl_ring_full, "exception ring to the control lcore full")                                  \
     _(tx_full, "transmit queue refused the packet")
@@ -48,7 +48,7 @@ struct worker_counters {
     uint64_t rx_bytes = 0;
     uint64_t tx_pkts = 0;
     uint64_t tx_bytes = 0;
-    uint64_t to_control = 0;   // handed to the control lcore (ARP, ICMP to us, local traffic)
+    uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};

@@ -30,8 +30,13 @@ std::string_view tcp_state_name(tcp_state s); // "ESTABLISHED", "SYN_RECV", ... 
 enum class tcp_dir : uint8_t { input, output, input_only };
 
 // Next state for a segment with `flags` (wire bits). RST takes precedence over SYN, SYN over FIN,
-// FIN over ACK, as IPVS' tcp_state_idx; a segment with none of them leaves the state unchanged.
+// FIN over ACK, as IPVS' tcp_state_idx; a segment with none of them goes to CLOSE, as IPVS'
+// set_tcp_state does (its new_state defaults to CLOSE when tcp_state_idx finds no flag).
 tcp_state tcp_next_state(tcp_state cur, uint8_t flags, tcp_dir dir) noexcept;
+
+// Whether a connection in state `s` counts as active (ipvsadm ActiveConn, lc/wlc) rather than
+// inactive: ESTABLISHED, SYN_SENT, SYN_RECV and SYNACK, as IPVS' tcp_state_active_table.
+bool tcp_state_active(tcp_state s) noexcept;
 
 // Whether a TCP segment may create a connection, as IPVS decides without sloppy_tcp
 // (ip_vs_proto_tcp.c tcp_conn_schedule).

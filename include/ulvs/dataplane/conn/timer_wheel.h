@@ -26,10 +26,10 @@ public:
     // File `entry` (not currently filed) to come due at `deadline_ms` (rounded up to a tick).
     void schedule(uint32_t entry, uint64_t deadline_ms) noexcept;
 
-    // Visit due slots up to `now_ms`, calling `on_due(entry)` for each filed entry, at most `budget`
-    // entries per call (the rest stay for the next call, so a burst of expiries cannot stall the
-    // worker). on_due returns 0 when the entry is finished, or the entry's next deadline in ms to
-    // re-file it. Returns the number of entries visited.
+    // Visit due slots up to `now_ms`, calling `on_due(entry)` for each filed entry, at most
+    // `budget` entries per call (the rest stay for the next call, so a burst of expiries cannot
+    // stall the worker). on_due returns 0 when the entry is finished, or the entry's next deadline
+    // in ms to re-file it. Returns the number of entries visited.
     template <class F> uint32_t advance(uint64_t now_ms, uint32_t budget, F&& on_due) noexcept;
 
     uint32_t filed() const noexcept { return m_filed; }
@@ -46,7 +46,8 @@ private:
     uint32_t m_filed = 0;
 };
 
-template <class F> uint32_t timer_wheel::advance(uint64_t now_ms, uint32_t budget, F&& on_due) noexcept {
+template <class F>
+uint32_t timer_wheel::advance(uint64_t now_ms, uint32_t budget, F&& on_due) noexcept {
     uint32_t visited = 0;
     const uint64_t now_tick = now_ms / m_tick_ms;
     while (m_cur_tick <= now_tick && visited < budget) {

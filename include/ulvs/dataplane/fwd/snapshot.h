@@ -14,15 +14,17 @@
 namespace ulvs::dp {
 
 constexpr uint32_t no_index = UINT32_MAX;
+constexpr uint32_t max_services = 4096;   // per snapshot: sizes the per-worker cursor array
+constexpr uint32_t max_stats_ids = 65536; // virtual + real servers ever configured in one run
 
 // A real server as the data path sees it.
 struct dest {
-    uint32_t ip;      // network order
-    uint16_t port;    // network order; 0 = keep the client's destination port
-    fwd_mode mode;    // nat | dr | tun
-    uint8_t out_port; // port index the real server (or its gateway) is reached on
-    uint32_t neigh;   // neighbour-table slot of the next hop
-    uint32_t weight;  // 0 = quiesced: no new connections
+    uint32_t ip;       // network order
+    uint16_t port;     // network order; 0 = keep the client's destination port
+    fwd_mode mode;     // nat | dr | tun
+    uint8_t out_port;  // port index the real server (or its gateway) is reached on
+    uint32_t neigh;    // neighbour-table slot of the next hop
+    uint32_t weight;   // 0 = quiesced: no new connections
     uint32_t stats_id; // stable across snapshots: index of its counters in every worker
 };
 
@@ -38,8 +40,12 @@ struct service {
     wrr_params wrr;
 };
 
-// What an IPv4 destination address is to us.
-enum class addr_kind : uint8_t { local = 1, vip = 2 };
+// What an IPv4 destination address is to us: bit flags, since an appliance address may also be
+// a VIP (traffic to it that matches no service then goes to the control lcore, e.g. ssh).
+enum class addr_kind : uint8_t { local = 1, vip = 2, local_vip = 3 };
+inline bool has(addr_kind k, addr_kind bit) noexcept {
+    return (static_cast<uint8_t>(k) & static_cast<uint8_t>(bit)) != 0;
+}
 
 struct addr_info {
     addr_kind kind;

@@ -1,6 +1,6 @@
-// Weighted round-robin (IPVS ip_vs_wrr.c): cycles the current weight cw from max_weight down by gcd;
-// at each cw every dest with weight >= cw is picked once, in order. Weights 3,2,1 give
-// A A B A B C, repeated. max_weight and gcd come precomputed in service::wrr.
+// Weighted round-robin (IPVS ip_vs_wrr.c): cycles the current weight cw from max_weight down by
+// gcd; at each cw every dest with weight >= cw is picked once, in order. Weights 3,2,1 give A A B A
+// B C, repeated. max_weight and gcd come precomputed in service::wrr.
 #pragma once
 
 #include "ulvs/dataplane/fwd/snapshot.h"

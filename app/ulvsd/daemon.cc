@@ -1,0 +1,228 @@
+#include "daemon.h"
+
+#include "eal_args.h"
+#include "ulvs/control/control_loop.h"
+#include "ulvs/control/service/build_snapshot.h"
+#include "ulvs/dataplane/port/port.h"
+#include "ulvs/mgmt/stats.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+#include <new>
+
+namespace ulvs::app {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_hup = 0;
+
+constexpr uint32_t neigh_capacity = 4096;
+constexpr unsigned exception_ring_size = 1024;
+
+void on_signal(int sig) {
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_stop = 1;
+}
+
+void install_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP})
+        sigaction(s, &sa, nullptr);
+}
+
+// Everything created after rte_eal_init, torn down in reverse order whatever happened.
+struct runtime {
+    rte_mempool* pool = nullptr;
+    std::vector<uint16_t> open_ports;
+    std::vector<rte_ring*> rings;
+    std::vector<std::unique_ptr<dp::worker_ctx>> workers;
+    std::vector<std::unique_ptr<dp::worker_runtime>> worker_rts;
+    std::unique_ptr<dp::publisher> pub;
+
+    ~runtime() {
+        worker_rts.clear();
+        workers.clear();
+        pub.reset();
+        for (rte_ring* r : rings) {
+            void* m;
+            while (rte_ring_dequeue(r, &m) == 0)
+                rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            rte_ring_free(r);
+        }
+        // Stop and close every port: pcap output files are complete only after this.
+        for (uint16_t p : open_ports)
+            dp::port_close(p);
+        rte_mempool_free(pool);
+    }
+};
+
+rte_ring* make_ring(runtime& rt, const std::string& name) {
+    rte_ring* r = rte_ring_create(name.c_str(), exception_ring_size, rte_socket_id(),
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (r != nullptr)
+        rt.rings.push_back(r);
+    return r;
+}
+
+int run(const options& opts, const config::config& cfg) {
+    runtime rt;
+    const auto n_workers = static_cast<uint16_t>(cfg.lcores.workers.size());
+    if (rte_lcore_count() != n_workers + 1u || rte_get_main_lcore() != cfg.lcores.control) {
+        spdlog::error("EAL lcores ({} enabled, main {}) do not match the config's lcores "
+                      "(control {} + {} workers): leave -l/--lcores to ulvsd",
+                      rte_lcore_count(), rte_get_main_lcore(), cfg.lcores.control, n_workers);
+        return 1;
+    }
+    rt.pool = rte_pktmbuf_pool_create("ulvs_mbufs", cfg.dpdk.mbufs, 256, 0,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (rt.pool == nullptr) {
+        spdlog::error("cannot allocate {} mbufs: {} (more EAL memory, -m?)", cfg.dpdk.mbufs,
+                      rte_strerror(rte_errno));
+        return 1;
+    }
+
+    // Ports.
+    ctl::control_env env;
+    std::vector<dp::port_view> views;
+    bool need_proxy = false;
+    for (const config::port_cfg& pc : cfg.ports) {
+        auto info = dp::port_open({pc.name, pc.device, pc.mtu, n_workers, rt.pool});
+        if (!info) {
+            spdlog::error("{}", info.error());
+            return 1;
+        }
+        rt.open_ports.push_back(info->dpdk_port);
+        ctl::port_addrs pa;
+        pa.mac = info->mac;
+        pa.addresses = pc.addresses;
+        spdlog::info("port {}: {} driver {} mac {} rss {} tx queues {}{}", pc.name, pc.device,
+                     info->driver, mac_addr{info->mac}.to_string(), info->rss ? "on" : "off",
+                     info->n_tx_queues, info->mtu_set ? "" : " (MTU not settable on this device)");
+        env.addrs.push_back(pa);
+        env.ports.push_back({info->dpdk_port, info->ctrl_tx_queue, n_workers});
+        need_proxy |= !info->ctrl_tx_queue;
+        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu});
+    }
+
+    // Neighbours, snapshot, publication.
+    dp::neigh_table neigh_table(neigh_capacity);
+    ctl::neigh_manager neigh(neigh_table);
+    for (const config::neighbor_cfg& n : cfg.neighbors)
+        for (size_t p = 0; p < cfg.ports.size(); ++p)
+            if (cfg.ports[p].name == n.port)
+                neigh.set_static(n.address, static_cast<uint8_t>(p), n.mac);
+    ctl::stats_ids ids;
+    auto snap = ctl::build_snapshot(cfg, neigh, ids);
+    if (!snap) {
+        spdlog::error("{}", snap.error());
+        return 1;
+    }
+    rt.pub = std::make_unique<dp::publisher>(n_workers);
+    rt.pub->publish(std::move(*snap));
+
+    // Workers.
+    rte_ring* proxy = need_proxy ? make_ring(rt, "ulvs_ctl_tx") : nullptr;
+    if (need_proxy && proxy == nullptr) {
+        spdlog::error("cannot create the control TX ring: {}", rte_strerror(rte_errno));
+        return 1;
+    }
+    std::atomic<bool> stop_workers{false};
+    for (uint16_t i = 0; i < n_workers; ++i) {
+        dp::worker_params wp;
+        wp.id = i;
+        wp.conn_capacity = cfg.connections.max;
+        wp.socket = static_cast<int>(rte_lcore_to_socket_id(cfg.lcores.workers[i]));
+        wp.neigh = &neigh_table;
+        wp.ports = views;
+        for (dp::port_view& v : wp.ports)
+            v.tx_queue = i;
+        rt.workers.push_back(std::make_unique<dp::worker_ctx>(wp, dp::clock_ms()));
+        if (!rt.workers.back()->conns.ok()) {
+            spdlog::error("cannot allocate a connection table of {} entries for worker {}: {} "
+                          "(lower connections.max or give EAL more memory with -m)",
+                          cfg.connections.max, i, rte_strerror(rte_errno));
+            return 1;
+        }
+        rte_ring* ring = make_ring(rt, "ulvs_exc_w" + std::to_string(i));
+        if (ring == nullptr) {
+            spdlog::error("cannot create exception ring: {}", rte_strerror(rte_errno));
+            return 1;
+        }
+        auto wrt = std::make_unique<dp::worker_runtime>();
+        wrt->ctx = rt.workers.back().get();
+        wrt->pub = rt.pub.get();
+        wrt->to_ctrl = ring;
+        wrt->ctrl_tx = i == 0 ? proxy : nullptr;
+        wrt->stop = &stop_workers;
+        wrt->rx_queue = i;
+        env.from_workers.push_back(ring);
+        env.workers.push_back(wrt.get());
+        rt.worker_rts.push_back(std::move(wrt));
+    }
+    for (uint16_t i = 0; i < n_workers; ++i)
+        rte_eal_remote_launch(dp::worker_main, rt.worker_rts[i].get(), cfg.lcores.workers[i]);
+    spdlog::info("ulvsd running: {} ports, {} workers, {} virtual servers", cfg.ports.size(),
+                 n_workers, cfg.virtual_servers.size());
+
+    // Control loop on this (the main) lcore until a signal or --exit-idle.
+    env.proxy_tx = proxy;
+    env.pub = rt.pub.get();
+    env.neigh = &neigh;
+    env.pool = rt.pool;
+    env.exit_idle_ms = opts.exit_idle_s ? uint64_t{*opts.exit_idle_s} * 1000 : 0;
+    env.stop_signal = &g_stop;
+    env.hup_signal = &g_hup;
+    env.on_reload = [] {
+        spdlog::warn("SIGHUP: configuration reload is not implemented in this version yet");
+    };
+    const ctl::stop_reason why = ctl::run_control_loop(env);
+    spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
+    stop_workers.store(true, std::memory_order_relaxed);
+    rte_eal_mp_wait_lcore();
+
+    std::vector<const dp::worker_ctx*> ctxs;
+    for (const auto& w : rt.workers)
+        ctxs.push_back(w.get());
+    spdlog::info("counters: {}", mgmt::format_counters(mgmt::sum_workers(ctxs)));
+    return 0;
+}
+
+} // namespace
+
+int run_daemon(const options& opts, const config::config& cfg) {
+    const std::vector<std::string> args =
+        build_eal_args(cfg, opts.eal_args.value_or(cfg.dpdk.eal_args));
+    std::vector<char*> argv;
+    for (const std::string& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::string joined;
+    for (const std::string& a : args)
+        joined += " " + a;
+    spdlog::debug("EAL arguments:{}", joined);
+    if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
+        spdlog::error("EAL initialisation failed: {} (arguments:{})", rte_strerror(rte_errno),
+                      joined);
+        return 1;
+    }
+    install_signals();
+    int rc = run(opts, cfg);
+    rte_eal_cleanup();
+    return rc;
+}
+
+} // namespace ulvs::app

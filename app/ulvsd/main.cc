@@ -1,0 +1,74 @@
+// ulvsd: the appliance daemon (SPEC section 2). This file only parses the command line, loads the
+// configuration and sets up logging; daemon.cc wires the planes together.
+#include "daemon.h"
+#include "options.h"
+#include "ulvs/config/load.h"
+
+#include <rte_version.h>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <thread>
+
+namespace {
+
+constexpr int exit_runtime = 1;
+constexpr int exit_usage = 2;
+
+bool setup_logging(const ulvs::config::config& cfg, const ulvs::app::options& o) {
+    const std::string level = o.log_level.value_or(cfg.logging.level);
+    auto lvl = spdlog::level::from_str(level);
+    if (lvl == spdlog::level::off && level != "off") {
+        std::fprintf(stderr, "ulvsd: unknown log level \"%s\"\n", level.c_str());
+        return false;
+    }
+    try {
+        std::shared_ptr<spdlog::logger> logger;
+        if (cfg.logging.file.empty())
+            logger = spdlog::stderr_logger_mt("ulvsd");
+        else
+            logger = spdlog::basic_logger_mt("ulvsd", cfg.logging.file);
+        logger->set_level(lvl);
+        logger->flush_on(spdlog::level::trace); // logs are rare (never per packet): flush each
+        spdlog::set_default_logger(logger);
+    } catch (const spdlog::spdlog_ex& e) {
+        std::fprintf(stderr, "ulvsd: cannot open log: %s\n", e.what());
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    auto opts = ulvs::app::parse_options(argc, argv);
+    if (!opts) {
+        std::fprintf(stderr, "ulvsd: %s\n%s\n", opts.error().c_str(), ulvs::app::usage);
+        return exit_usage;
+    }
+    if (opts->version) {
+        std::printf("ulvsd %s (%s)\n", ULVS_VERSION, rte_version());
+        return 0;
+    }
+    auto cfg = ulvs::config::load_file(opts->config);
+    std::vector<ulvs::config::diagnostic> errors;
+    if (!cfg)
+        errors = cfg.error();
+    else
+        errors = ulvs::config::check_host(*cfg, std::thread::hardware_concurrency());
+    if (!errors.empty()) {
+        for (const auto& d : errors)
+            std::fprintf(stderr, "%s\n", d.to_string().c_str());
+        return exit_usage;
+    }
+    if (opts->check) {
+        std::printf("ok\n");
+        return 0;
+    }
+    if (!setup_logging(*cfg, *opts))
+        return exit_usage;
+    return ulvs::app::run_daemon(*opts, *cfg) == 0 ? 0 : exit_runtime;
+}

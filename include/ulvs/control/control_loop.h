@@ -1,0 +1,48 @@
+// The control lcore's event loop (ARCHITECTURE "The control lcore"): exception packets from the
+// workers, ARP resolution, signals, --exit-idle. It never blocks: when a pass found nothing to do
+// it naps 100 us, which bounds ARP/ping latency while leaving the core mostly idle.
+#pragma once
+
+#include "ulvs/control/exception/responder.h"
+#include "ulvs/control/neigh/neigh_manager.h"
+#include "ulvs/dataplane/fwd/publisher.h"
+#include "ulvs/dataplane/fwd/worker_loop.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace ulvs::ctl {
+
+struct control_port {
+    uint16_t dpdk_port = 0;
+    bool own_tx_queue = false; // else through worker 0 (dp::worker_runtime::ctrl_tx)
+    uint16_t tx_queue = 0;
+};
+
+struct control_env {
+    std::vector<control_port> ports;
+    std::vector<port_addrs> addrs;            // by port index
+    std::vector<rte_ring*> from_workers;      // one SP/SC ring per worker
+    rte_ring* proxy_tx = nullptr;             // to worker 0, when some port needs it
+    std::vector<dp::worker_runtime*> workers; // for --exit-idle
+    dp::publisher* pub = nullptr;
+    neigh_manager* neigh = nullptr;
+    rte_mempool* pool = nullptr;
+    uint64_t exit_idle_ms = 0; // 0: never
+    const volatile std::sig_atomic_t* stop_signal = nullptr;
+    volatile std::sig_atomic_t* hup_signal = nullptr;
+    std::function<void()> on_reload; // SIGHUP
+};
+
+enum class stop_reason { signal, idle };
+
+// Runs until a stop signal or the idle limit. Control lcore only.
+stop_reason run_control_loop(control_env& env);
+
+} // namespace ulvs::ctl

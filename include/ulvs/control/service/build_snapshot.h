@@ -1,0 +1,53 @@
+// Turning the validated configuration into the read-only snapshot the workers use.
+//
+// Counter identities (stats ids) are kept by `stats_ids` across snapshots: a virtual server keeps
+// its id as long as its VIP:port:protocol stays, a real server as long as its service and
+// address:port stay, so counters survive reloads of unchanged servers (SPEC section 5).
+//
+// Thread safety: control lcore only.
+#pragma once
+
+#include "ulvs/config/config.h"
+#include "ulvs/control/neigh/neigh_manager.h"
+#include "ulvs/dataplane/fwd/snapshot.h"
+
+#include <expected>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+namespace ulvs::ctl {
+
+class stats_ids {
+public:
+    using service_key = std::tuple<uint32_t, uint16_t, uint8_t>; // vip, port, proto
+    using dest_key = std::tuple<uint32_t, uint32_t, uint16_t>;   // service id, rip, rport
+
+    std::optional<uint32_t> service(const service_key& k) { return get(m_services, k); }
+    std::optional<uint32_t> dest(const dest_key& k) { return get(m_dests, k); }
+    // Service generations: a fresh one per built service restarts the workers' scheduler cursors.
+    uint32_t next_gen() { return ++m_gen; }
+
+private:
+    template <class M, class K> std::optional<uint32_t> get(M& m, const K& k) {
+        if (auto it = m.find(k); it != m.end())
+            return it->second;
+        if (m_next >= dp::max_stats_ids)
+            return std::nullopt;
+        m.emplace(k, m_next);
+        return m_next++;
+    }
+
+    std::map<service_key, uint32_t> m_services;
+    std::map<dest_key, uint32_t> m_dests;
+    uint32_t m_next = 0;
+    uint32_t m_gen = 0;
+};
+
+// Build a snapshot from `cfg`. Allocates neighbour slots for every next hop (the manager then
+// resolves them). Fails only on exhausted fixed limits (services, stats ids, neighbour slots).
+std::expected<std::unique_ptr<dp::snapshot>, std::string>
+build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids);
+
+} // namespace ulvs::ctl

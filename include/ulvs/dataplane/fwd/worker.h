@@ -1,0 +1,80 @@
+// A worker's private state and its burst function (ARCHITECTURE "A packet's way").
+//
+// process_burst() is pure with respect to I/O: it reads a burst of received mbufs and leaves every
+// packet in exactly one place — staged for transmission on a port (`tx[port]`), staged for the
+// control lcore (`to_ctrl`), or freed and counted as a drop. The worker loop (worker_loop.h)
+// moves staged packets to the NICs and the control ring after each burst; tests read the stages
+// directly. One worker_ctx per worker lcore, cache-aligned, touched by no other core except the
+// counters, which the management plane reads.
+#pragma once
+
+#include "ulvs/dataplane/conn/conn_table.h"
+#include "ulvs/dataplane/conn/timer_wheel.h"
+#include "ulvs/dataplane/counters.h"
+#include "ulvs/dataplane/fwd/neigh_table.h"
+#include "ulvs/dataplane/fwd/snapshot.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+struct rte_mbuf;
+
+namespace ulvs::dp {
+
+constexpr uint16_t max_burst = 32;
+constexpr uint8_t max_ports = 16;
+
+// What a worker knows of a port: fixed from start to stop.
+struct port_view {
+    uint16_t dpdk_port = 0;
+    uint16_t tx_queue = 0;
+    std::array<uint8_t, 6> mac{};
+    uint16_t mtu = 1500;
+};
+
+struct tx_stage {
+    uint16_t n = 0;
+    rte_mbuf* pkts[max_burst];
+};
+
+struct worker_params {
+    uint32_t id = 0;
+    uint32_t conn_capacity = 65536;
+    int socket = 0;
+    std::vector<port_view> ports;
+    const neigh_table* neigh = nullptr;
+};
+
+struct alignas(64) worker_ctx {
+    explicit worker_ctx(const worker_params& p, uint64_t now_ms);
+
+    uint32_t id;
+    uint8_t n_ports;
+    const snapshot* snap = nullptr; // fetched once per loop iteration
+    const neigh_table* neigh;
+    std::array<port_view, max_ports> ports{};
+
+    conn_table conns;
+    timer_wheel wheel;
+
+    std::array<tx_stage, max_ports> tx{};
+    tx_stage to_ctrl{};
+
+    worker_counters ctr;
+    std::vector<traffic_counters> svc_ctr;    // by service stats_id
+    std::vector<traffic_counters> dest_ctr;   // by dest stats_id
+    std::vector<dest_conn_counts> dest_conns; // by dest stats_id
+    std::vector<sched_cursor> cursors;        // by service index in the current snapshot
+};
+
+// Classify, look up or create connections, rewrite and stage a burst received on port index
+// `in_port`. `now_ms` is the worker's clock (injected by tests). Returns the number of packets
+// staged for transmission. Worker lcore only.
+uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_ms) noexcept;
+
+// Expire idle connections whose time has come, at most `budget` wheel visits. Worker lcore only.
+uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept;
+
+} // namespace ulvs::dp

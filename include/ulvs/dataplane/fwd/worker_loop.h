@@ -1,0 +1,37 @@
+// The worker lcore's poll loop around process_burst(): RX from its queue of every port, TX of the
+// staged packets on its own TX queue, hand-off to the control lcore, connection expiry and the RCU
+// quiescent report. Never blocks, never allocates, never logs.
+#pragma once
+
+#include "ulvs/dataplane/fwd/publisher.h"
+#include "ulvs/dataplane/fwd/worker.h"
+
+#include <atomic>
+#include <cstdint>
+
+struct rte_ring;
+
+namespace ulvs::dp {
+
+// Milliseconds from the TSC: the clock workers and the control lcore share.
+uint64_t clock_ms() noexcept;
+
+struct alignas(64) worker_runtime {
+    worker_ctx* ctx = nullptr;
+    publisher* pub = nullptr;
+    rte_ring* to_ctrl = nullptr; // SP/SC ring: this worker -> control lcore
+    rte_ring* ctrl_tx = nullptr; // set on worker 0 when some port lacks a TX queue for control:
+                                 // control's packets (mbuf->port = port index) sent from here
+    const std::atomic<bool>* stop = nullptr;
+    uint16_t rx_queue = 0;
+    alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
+};
+
+// rte_eal_remote_launch entry point; `arg` is a worker_runtime*.
+int worker_main(void* arg);
+
+// Transmit everything staged in `w` (TX stages to ports, to_ctrl to the ring); what a queue or the
+// ring refuses is freed and counted. Also used by tests' harnesses with a null ring.
+void flush_stages(worker_ctx& w, rte_ring* to_ctrl) noexcept;
+
+} // namespace ulvs::dp

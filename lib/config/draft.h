@@ -1,0 +1,64 @@
+// The configuration while it is being loaded: the values read so far plus, per item, whether every
+// field of it was read and where the fields the cross checks talk about were written. Cross checks
+// skip items that already have an error so that one mistake gives one diagnostic, not a cascade.
+// Private to lib/config.
+#pragma once
+
+#include "yaml_reader.h"
+
+#include "ulvs/config/config.h"
+
+#include <vector>
+
+namespace ulvs::config::detail {
+
+// `ok` flags cover only the fields the cross checks use: an unknown key or a bad mtu in a port
+// does not make its subnets unknown.
+struct port_note {
+    bool name_ok = true;
+    bool addresses_ok = true;
+    source_loc name_at;
+    std::vector<source_loc> address_at; // parallel to port_cfg::addresses
+};
+
+struct route_note {
+    bool ok = true;
+    source_loc via_at;
+};
+
+struct neighbor_note {
+    bool ok = true;
+    source_loc address_at;
+    source_loc port_at;
+};
+
+struct real_server_note {
+    bool ok = true;
+    source_loc address_at;
+};
+
+struct virtual_server_note {
+    bool key_ok = true; // address, port and protocol were read
+    bool fwd_ok = true; // the service's forwarding mode was read and is supported
+    source_loc name_at;
+    std::vector<real_server_note> real_servers;
+};
+
+struct draft {
+    config cfg;
+    std::vector<port_note> ports;
+    source_loc ports_at{1, 1};     // the `ports:` key, or the start of the file if there is none
+    bool ports_unreadable = false; // `ports` (or the document) was not even a list (a mapping)
+    std::vector<route_note> routes;
+    std::vector<neighbor_note> neighbors;
+    std::vector<virtual_server_note> virtual_servers;
+};
+
+// parse_top.cc: the whole document; reads each section into d.cfg.
+void parse_document(reader& r, const YAML::Node& root, draft& d);
+// parse_services.cc: `virtual_servers`.
+void parse_virtual_servers(reader& r, const field& f, draft& d);
+// validate.cc: checks across items (names, subnets, duplicates).
+void validate(reader& r, draft& d);
+
+} // namespace ulvs::config::detail

@@ -1,0 +1,201 @@
+#include "yaml_reader.h"
+
+#include "ulvs/config/duration.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace ulvs::config::detail {
+
+source_loc loc_of(const YAML::Mark& m) {
+    if (m.is_null() || m.line < 0)
+        return {};
+    return {m.line + 1, m.column + 1};
+}
+
+source_loc loc_of(const YAML::Node& n) {
+    return loc_of(n.Mark());
+}
+
+void reader::error(source_loc at, std::string message) {
+    m_diags.push_back({m_file, at.line, at.col, std::move(message)});
+}
+
+std::string describe(const YAML::Node& n) {
+    switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+        return "\"" + n.Scalar() + "\"";
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Map:
+        return "a mapping";
+    default:
+        return "nothing";
+    }
+}
+
+namespace {
+
+// An implicit null (`key:` followed by nothing) carries the mark of the next token, often on the
+// next line; its key is where the user should look.
+source_loc value_loc(const YAML::Node& key, const YAML::Node& value) {
+    return value.IsNull() ? loc_of(key) : loc_of(value);
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+bool contains(std::initializer_list<std::string_view> keys, std::string_view k) {
+    return std::find(keys.begin(), keys.end(), k) != keys.end();
+}
+
+} // namespace
+
+mapping::mapping(reader& r, const field& f, std::initializer_list<std::string_view> known,
+                 std::initializer_list<std::string_view> later)
+    : m_reader(r), m_self(f) {
+    if (!f.value.IsMap()) {
+        r.error(f.at, (f.path.empty() ? std::string("the document") : f.path) +
+                          " must be a mapping, got " + describe(f.value));
+        return;
+    }
+    m_valid = true;
+    std::string where = f.path.empty() ? std::string("at top level") : "in " + f.path;
+    // Iterating by value: yaml-cpp's operator-> returns a proxy, so `const Node& k = it->first`
+    // would dangle.
+    for (const auto& kv : f.value) {
+        const YAML::Node& k = kv.first;
+        if (!k.IsScalar()) {
+            r.error(loc_of(k), "keys must be plain names, got " + describe(k) + " " + where);
+            continue;
+        }
+        const std::string& name = k.Scalar();
+        if (contains(later, name)) {
+            r.error(loc_of(k), "key \"" + name + "\" " + where + " is not supported yet");
+            continue;
+        }
+        if (!contains(known, name)) {
+            r.error(loc_of(k), "unknown key \"" + name + "\" " + where);
+            continue;
+        }
+        auto same = [&](const entry& e) { return e.key == name; };
+        if (std::any_of(m_entries.begin(), m_entries.end(), same)) {
+            r.error(loc_of(k), "duplicate key \"" + name + "\" " + where);
+            continue;
+        }
+        m_entries.push_back(
+            {name, field{kv.second, value_loc(k, kv.second), child_path(f.path, name), loc_of(k)}});
+    }
+}
+
+std::optional<field> mapping::get(std::string_view key) const {
+    for (const entry& e : m_entries)
+        if (e.key == key)
+            return e.f;
+    return std::nullopt;
+}
+
+std::optional<field> mapping::require(std::string_view key) const {
+    auto f = get(key);
+    if (!f && m_valid)
+        m_reader.error(m_self.at,
+                       (m_self.path.empty() ? std::string("the document") : m_self.path) +
+                           " is missing required key \"" + std::string(key) + "\"");
+    return f;
+}
+
+namespace {
+
+// The text of a scalar, or an error "PATH must be WHAT, got ...".
+std::optional<std::string> scalar(reader& r, const field& f, std::string_view what) {
+    if (f.value.IsScalar())
+        return f.value.Scalar();
+    r.error(f.at, f.path + " must be " + std::string(what) + ", got " + describe(f.value));
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> read_string(reader& r, const field& f) {
+    return scalar(r, f, "a string");
+}
+
+std::optional<uint64_t> read_uint(reader& r, const field& f, uint64_t min, uint64_t max) {
+    std::string range = std::to_string(min) + ".." + std::to_string(max);
+    auto s = scalar(r, f, "an integer in " + range);
+    if (!s)
+        return std::nullopt;
+    std::string_view text = *s;
+    bool negative = !text.empty() && text.front() == '-';
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data() + (negative ? 1 : 0), text.data() + text.size(), v);
+    if (text.empty() || p != text.data() + text.size() ||
+        (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
+        r.error(f.at, f.path + " must be an integer in " + range + ", got " + describe(f.value));
+        return std::nullopt;
+    }
+    if (negative || ec == std::errc::result_out_of_range || v < min || v > max) {
+        r.error(f.at, f.path + " must be in " + range + ", got " + *s);
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<duration> read_duration(reader& r, const field& f) {
+    auto s = scalar(r, f, "a duration");
+    if (!s)
+        return std::nullopt;
+    auto d = parse_duration(*s);
+    if (!d) {
+        r.error(f.at, f.path + " " + d.error());
+        return std::nullopt;
+    }
+    return *d;
+}
+
+std::optional<ip_addr> read_addr(reader& r, const field& f) {
+    auto s = scalar(r, f, "an IPv4 address");
+    if (!s)
+        return std::nullopt;
+    if (auto a = ip_addr::parse(*s))
+        return a;
+    r.error(f.at, f.path + " must be an IPv4 address a.b.c.d, got " + describe(f.value));
+    return std::nullopt;
+}
+
+std::optional<ip_prefix> read_prefix(reader& r, const field& f) {
+    auto s = scalar(r, f, "an IPv4 prefix");
+    if (!s)
+        return std::nullopt;
+    if (auto p = ip_prefix::parse(*s))
+        return p;
+    r.error(f.at, f.path + " must be an IPv4 prefix a.b.c.d/len, got " + describe(f.value));
+    return std::nullopt;
+}
+
+std::optional<mac_addr> read_mac(reader& r, const field& f) {
+    auto s = scalar(r, f, "a MAC address");
+    if (!s)
+        return std::nullopt;
+    if (auto m = mac_addr::parse(*s))
+        return m;
+    r.error(f.at, f.path + " must be a MAC address xx:xx:xx:xx:xx:xx, got " + describe(f.value));
+    return std::nullopt;
+}
+
+std::optional<std::vector<field>> read_list(reader& r, const field& f) {
+    if (!f.value.IsSequence()) {
+        r.error(f.at, f.path + " must be a list, got " + describe(f.value));
+        return std::nullopt;
+    }
+    std::vector<field> items;
+    size_t i = 0;
+    for (const YAML::Node& item : f.value) {
+        source_loc at = item.IsNull() ? f.at : loc_of(item);
+        items.push_back({item, at, f.path + "[" + std::to_string(i++) + "]", at});
+    }
+    return items;
+}
+
+} // namespace ulvs::config::detail

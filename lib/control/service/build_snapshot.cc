@@ -1,0 +1,100 @@
+#include "ulvs/control/service/build_snapshot.h"
+
+#include "ulvs/control/sched/tables.h"
+
+#include <arpa/inet.h>
+
+namespace ulvs::ctl {
+
+namespace {
+
+uint32_t be32(ip_addr a) {
+    return htonl(a.v4);
+}
+uint16_t be16(uint16_t v) {
+    return htons(v);
+}
+
+dp::state_timeouts timeouts_from(const config::timeouts_cfg& t) {
+    auto s = dp::state_timeouts::ipvs_defaults();
+    // `ipvsadm --set tcp tcpfin udp`: ESTABLISHED, FIN_WAIT and UDP.
+    s.tcp_ms[static_cast<size_t>(dp::tcp_state::established)] =
+        static_cast<uint32_t>(t.tcp.count());
+    s.tcp_ms[static_cast<size_t>(dp::tcp_state::fin_wait)] =
+        static_cast<uint32_t>(t.tcp_fin.count());
+    s.udp_ms = static_cast<uint32_t>(t.udp.count());
+    return s;
+}
+
+} // namespace
+
+std::expected<std::unique_ptr<dp::snapshot>, std::string>
+build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
+    auto s = std::make_unique<dp::snapshot>();
+    s->timeouts = timeouts_from(cfg.timeouts);
+    if (cfg.virtual_servers.size() > dp::max_services)
+        return std::unexpected("more than " + std::to_string(dp::max_services) +
+                               " virtual servers");
+
+    auto add_addr = [&](ip_addr a, dp::addr_kind kind, uint8_t port) {
+        auto prev = s->addrs.find(be32(a));
+        uint8_t k = static_cast<uint8_t>(kind);
+        if (prev)
+            k |= static_cast<uint8_t>(dp::unpack_addr_info(*prev).kind);
+        s->addrs.insert(be32(a), dp::pack_addr_info({static_cast<dp::addr_kind>(k), port}));
+    };
+    for (size_t p = 0; p < cfg.ports.size(); ++p)
+        for (const ip_prefix& a : cfg.ports[p].addresses)
+            add_addr(a.addr, dp::addr_kind::local, static_cast<uint8_t>(p));
+
+    for (const config::virtual_server_cfg& vs : cfg.virtual_servers) {
+        auto port_of_vip = cfg.port_for(vs.address);
+        // A VIP outside every connected subnet is reached through a router's route: no ARP.
+        add_addr(vs.address, dp::addr_kind::vip,
+                 port_of_vip ? static_cast<uint8_t>(*port_of_vip) : uint8_t{0xff});
+
+        dp::service svc{};
+        svc.vip = be32(vs.address);
+        svc.port = be16(vs.port);
+        svc.proto = vs.protocol;
+        auto kind = sched_from_name(vs.scheduler);
+        if (!kind)
+            return std::unexpected("virtual server " + vs.name + ": unknown scheduler");
+        svc.sched = *kind;
+        auto sid = ids.service({svc.vip, svc.port, static_cast<uint8_t>(svc.proto)});
+        if (!sid)
+            return std::unexpected("out of counter ids");
+        svc.stats_id = *sid;
+        svc.dest_first = static_cast<uint32_t>(s->dests.size());
+        for (const config::real_server_cfg& rs : vs.real_servers) {
+            dp::dest d{};
+            d.ip = be32(rs.address);
+            d.port = be16(rs.port);
+            d.mode = vs.mode_of(rs);
+            d.weight = rs.weight;
+            auto out = cfg.port_for(rs.address); // validated for DR: on a connected subnet
+            if (!out)
+                return std::unexpected("real server " + rs.address.to_string() +
+                                       " is not on a connected subnet");
+            d.out_port = static_cast<uint8_t>(*out);
+            auto slot = neigh.slot_for(rs.address, d.out_port);
+            auto did = ids.dest({svc.stats_id, d.ip, d.port});
+            if (!slot || !did)
+                return std::unexpected("out of neighbour slots or counter ids");
+            d.neigh = *slot;
+            d.stats_id = *did;
+            s->dests.push_back(d);
+        }
+        svc.dest_count = static_cast<uint32_t>(s->dests.size()) - svc.dest_first;
+        build_wrr(svc, s->dests);
+        // Any change of the dest list or weights must restart the workers' cursors; a fresh
+        // generation per snapshot is simplest and correct (cursors only affect fairness, briefly).
+        svc.gen = ids.next_gen();
+        s->services.insert(dp::service_key(svc.vip, svc.port, static_cast<uint8_t>(svc.proto)),
+                           static_cast<uint32_t>(s->services_v.size()));
+        s->services_v.push_back(svc);
+    }
+    return s;
+}
+
+} // namespace ulvs::ctl

@@ -1,0 +1,100 @@
+#include "ulvs/dataplane/fwd/worker_loop.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+namespace ulvs::dp {
+
+namespace {
+
+// Expiry work per loop iteration: bounded so a mass expiry cannot delay packets for long.
+constexpr uint32_t expire_budget = 64;
+
+void free_rest(worker_ctx& w, rte_mbuf** pkts, uint16_t from, uint16_t n, drop why) noexcept {
+    for (uint16_t i = from; i < n; ++i) {
+        w.ctr.count_drop(why);
+        rte_pktmbuf_free(pkts[i]);
+    }
+}
+
+// Control-lcore packets proxied through this worker's TX queues.
+void drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
+    rte_mbuf* pkts[max_burst];
+    const unsigned n =
+        rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), max_burst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        const uint16_t p = pkts[i]->port;
+        if (p < w.n_ports)
+            w.tx[p].pkts[w.tx[p].n++] = pkts[i];
+        else
+            rte_pktmbuf_free(pkts[i]);
+    }
+}
+
+} // namespace
+
+uint64_t clock_ms() noexcept {
+    static const uint64_t cycles_per_ms = rte_get_tsc_hz() / 1000;
+    return rte_get_tsc_cycles() / cycles_per_ms;
+}
+
+void flush_stages(worker_ctx& w, rte_ring* to_ctrl) noexcept {
+    for (uint8_t p = 0; p < w.n_ports; ++p) {
+        tx_stage& s = w.tx[p];
+        if (s.n == 0)
+            continue;
+        const uint16_t sent =
+            rte_eth_tx_burst(w.ports[p].dpdk_port, w.ports[p].tx_queue, s.pkts, s.n);
+        for (uint16_t i = 0; i < sent; ++i)
+            w.ctr.tx_bytes += s.pkts[i]->pkt_len;
+        w.ctr.tx_pkts += sent;
+        free_rest(w, s.pkts, sent, s.n, drop::tx_full);
+        s.n = 0;
+    }
+    if (w.to_ctrl.n != 0) {
+        const unsigned q =
+            to_ctrl == nullptr
+                ? 0
+                : rte_ring_sp_enqueue_burst(to_ctrl, reinterpret_cast<void**>(w.to_ctrl.pkts),
+                                            w.to_ctrl.n, nullptr);
+        w.ctr.to_control += q;
+        free_rest(w, w.to_ctrl.pkts, static_cast<uint16_t>(q), w.to_ctrl.n, drop::ctrl_ring_full);
+        w.to_ctrl.n = 0;
+    }
+}
+
+int worker_main(void* arg) {
+    auto& rt = *static_cast<worker_runtime*>(arg);
+    worker_ctx& w = *rt.ctx;
+    rt.pub->worker_online(w.id);
+    rt.last_rx_ms.store(clock_ms(), std::memory_order_relaxed);
+    rte_mbuf* pkts[max_burst];
+    while (!rt.stop->load(std::memory_order_relaxed)) {
+        w.snap = rt.pub->current();
+        const uint64_t now = clock_ms();
+        for (uint8_t p = 0; p < w.n_ports; ++p) {
+            const uint16_t n = rte_eth_rx_burst(w.ports[p].dpdk_port, rt.rx_queue, pkts, max_burst);
+            if (n == 0)
+                continue;
+            rt.last_rx_ms.store(now, std::memory_order_relaxed);
+            process_burst(w, p, pkts, n, now);
+            flush_stages(w, rt.to_ctrl);
+        }
+        if (rt.ctrl_tx != nullptr) {
+            drain_ctrl_tx(w, rt.ctrl_tx);
+            flush_stages(w, rt.to_ctrl);
+        }
+        expire_conns(w, now, expire_budget);
+        rt.pub->worker_quiescent(w.id);
+    }
+    if (rt.ctrl_tx != nullptr) { // the control lcore's last words (it stopped before us)
+        drain_ctrl_tx(w, rt.ctrl_tx);
+        flush_stages(w, rt.to_ctrl);
+    }
+    rt.pub->worker_offline(w.id);
+    return 0;
+}
+
+} // namespace ulvs::dp

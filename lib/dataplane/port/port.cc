@@ -1,0 +1,101 @@
+#include "ulvs/dataplane/port/port.h"
+
+#include <rte_ethdev.h>
+
+#include <cctype>
+#include <cstring>
+
+namespace ulvs::dp {
+
+namespace {
+
+constexpr uint16_t rx_desc = 1024;
+constexpr uint16_t tx_desc = 1024;
+
+std::string err(const port_request& r, std::string_view what, int rc) {
+    return "port " + r.name + " (" + r.device + "): " + std::string(what) + ": " +
+           std::strerror(rc < 0 ? -rc : rc);
+}
+
+} // namespace
+
+std::string_view device_name(std::string_view device) {
+    return device.substr(0, device.find(','));
+}
+
+bool is_pci_address(std::string_view d) {
+    // [[[[domain]:]bus]:devid].function with hex digits: "0000:3b:00.1" or "3b:00.1"
+    auto dot = d.rfind('.');
+    if (dot == std::string_view::npos || d.find(',') != std::string_view::npos)
+        return false;
+    int colons = 0;
+    for (char c : d.substr(0, dot)) {
+        if (c == ':')
+            ++colons;
+        else if (!std::isxdigit(static_cast<unsigned char>(c)))
+            return false;
+    }
+    return colons >= 1 && colons <= 2;
+}
+
+std::expected<port_info, std::string> port_open(const port_request& req) {
+    port_info info;
+    const std::string name(device_name(req.device));
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &info.dpdk_port) != 0)
+        return std::unexpected("port " + req.name + ": no DPDK device named \"" + name +
+                               "\" (check the device string and EAL arguments)");
+    const uint16_t pid = info.dpdk_port;
+
+    rte_eth_dev_info dev{};
+    if (int rc = rte_eth_dev_info_get(pid, &dev); rc != 0)
+        return std::unexpected(err(req, "device info", rc));
+    info.driver = dev.driver_name != nullptr ? dev.driver_name : "";
+    if (dev.max_rx_queues < req.n_workers || dev.max_tx_queues < req.n_workers)
+        return std::unexpected(
+            "port " + req.name + ": device has " + std::to_string(dev.max_rx_queues) + " RX / " +
+            std::to_string(dev.max_tx_queues) + " TX queues, " + std::to_string(req.n_workers) +
+            " workers need one each (vdevs: e.g. qpairs= for af_packet)");
+    // The control lcore gets its own TX queue when the device has one more; otherwise its few
+    // packets (ARP, ICMP replies) are handed to worker 0, which owns TX queue 0.
+    info.ctrl_tx_queue = dev.max_tx_queues > req.n_workers;
+    info.n_tx_queues = static_cast<uint16_t>(req.n_workers + (info.ctrl_tx_queue ? 1 : 0));
+
+    rte_eth_conf conf{};
+    const uint64_t rss_want = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+    if (req.n_workers > 1 && (dev.flow_type_rss_offloads & rss_want) != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = dev.flow_type_rss_offloads & rss_want;
+        info.rss = true;
+    }
+    if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+        conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+        info.rx_ip_csum = true;
+    }
+    if (int rc = rte_eth_dev_configure(pid, req.n_workers, info.n_tx_queues, &conf); rc != 0)
+        return std::unexpected(err(req, "configure", rc));
+
+    uint16_t nrx = rx_desc, ntx = tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
+    const int socket = rte_eth_dev_socket_id(pid) < 0 ? 0 : rte_eth_dev_socket_id(pid);
+    for (uint16_t q = 0; q < req.n_workers; ++q)
+        if (int rc = rte_eth_rx_queue_setup(pid, q, nrx, socket, nullptr, req.pool); rc != 0)
+            return std::unexpected(err(req, "RX queue setup", rc));
+    for (uint16_t q = 0; q < info.n_tx_queues; ++q)
+        if (int rc = rte_eth_tx_queue_setup(pid, q, ntx, socket, nullptr); rc != 0)
+            return std::unexpected(err(req, "TX queue setup", rc));
+
+    info.mtu_set = rte_eth_dev_set_mtu(pid, req.mtu) == 0;
+    if (int rc = rte_eth_dev_start(pid); rc != 0)
+        return std::unexpected(err(req, "start", rc));
+    rte_ether_addr mac;
+    rte_eth_macaddr_get(pid, &mac);
+    std::memcpy(info.mac.data(), mac.addr_bytes, 6);
+    return info;
+}
+
+void port_close(uint16_t dpdk_port) {
+    rte_eth_dev_stop(dpdk_port);
+    rte_eth_dev_close(dpdk_port);
+}
+
+} // namespace ulvs::dp

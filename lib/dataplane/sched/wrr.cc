@@ -1,0 +1,59 @@
+// IPVS ip_vs_wrr.c semantics over an array: the cursor's index is IPVS' mark->cl (-1 = the list
+// head) and cw its current weight; mw and di are derived from svc.wrr.
+#include "ulvs/dataplane/sched/wrr.h"
+
+namespace ulvs::dp {
+
+int32_t wrr_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor& cur) noexcept {
+    if (cur.gen != svc.gen) {
+        cur.gen = svc.gen;
+        cur.index = -1;
+        cur.cw = 0;
+    }
+    const int32_t di = svc.wrr.gcd > 0 ? svc.wrr.gcd : 1;
+    // IPVS lowers mw by di - 1 so that the last pass runs at cw = 1 and still catches a dest whose
+    // weight is below di. With weights that are multiples of di it picks exactly the same dests.
+    const int32_t mw = svc.wrr.max_weight - (di - 1);
+    if (mw <= 0 || n == 0)
+        return -1; // all weights 0
+    if (cur.cw <= 0 || cur.cw > mw)
+        cur.cw = mw; // fresh cursor (IPVS init_svc / dest_changed)
+
+    const int32_t n_i = static_cast<int32_t>(n);
+    int32_t i = cur.index < n_i ? cur.index : -1;
+    const int32_t last = i;
+    int32_t stop = -2; // none yet; -1 would be the head
+    bool last_pass = false, restarted = false;
+    // Each round scans the dests after i for weight >= cw, then lowers cw by di. Stop conditions
+    // as IPVS: every dest was checked at cw <= di (the last pass) without a hit. With weights
+    // only (no OVERLOADED flag yet) a dest of weight max_weight always qualifies, so the error
+    // exits only guard against svc.wrr disagreeing with the weights.
+    for (;;) {
+        for (++i; i < n_i; ++i) {
+            if (static_cast<int64_t>(dests[i].weight) >= cur.cw) {
+                cur.index = i;
+                return i;
+            }
+            if (i == stop) {
+                cur.index = i;
+                return -1;
+            }
+        }
+        i = -1;
+        cur.cw -= di;
+        if (cur.cw <= 0) {
+            cur.cw = mw;
+            if (last_pass || last == -1) {
+                cur.index = -1;
+                return -1;
+            }
+            restarted = true;
+        }
+        last_pass = cur.cw <= di;
+        // The pass at cw <= di started after `last`: finish it over the dests up to `last`.
+        if (last_pass && restarted && last != -1)
+            stop = last;
+    }
+}
+
+} // namespace ulvs::dp

@@ -1,0 +1,36 @@
+#include "ulvs/mgmt/stats.h"
+
+namespace ulvs::mgmt {
+
+dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) {
+    dp::worker_counters t;
+    for (const dp::worker_ctx* w : workers) {
+        const dp::worker_counters& c = w->ctr;
+        t.rx_pkts += c.rx_pkts;
+        t.rx_bytes += c.rx_bytes;
+        t.tx_pkts += c.tx_pkts;
+        t.tx_bytes += c.tx_bytes;
+        t.to_control += c.to_control;
+        t.conns_created += c.conns_created;
+        t.conns_expired += c.conns_expired;
+        for (size_t i = 0; i < t.drops.size(); ++i)
+            t.drops[i] += c.drops[i];
+    }
+    return t;
+}
+
+std::string format_counters(const dp::worker_counters& c) {
+    std::string s =
+        "rx_pkts=" + std::to_string(c.rx_pkts) + " rx_bytes=" + std::to_string(c.rx_bytes) +
+        " tx_pkts=" + std::to_string(c.tx_pkts) + " tx_bytes=" + std::to_string(c.tx_bytes) +
+        " to_control=" + std::to_string(c.to_control) +
+        " conns_created=" + std::to_string(c.conns_created) +
+        " conns_expired=" + std::to_string(c.conns_expired);
+    for (size_t i = 0; i < c.drops.size(); ++i)
+        if (c.drops[i] != 0)
+            s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +
+                 std::to_string(c.drops[i]);
+    return s;
+}
+
+} // namespace ulvs::mgmt

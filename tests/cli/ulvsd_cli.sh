@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# ulvsd's command line as SPEC section 2 fixes it: --check on every shipped config and on a file
+# with five mistakes, --version, and the exit codes of bad usage.
+# usage: ulvsd_cli.sh ULVSD SOURCE_ROOT
+set -uo pipefail
+ulvsd="$1"
+root="$2"
+failures=0
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+for f in "$root"/config/*.yaml; do
+    out=$("$ulvsd" -c "$f" --check 2>&1)
+    rc=$?
+    [[ $rc -eq 0 && $out == "ok" ]] || fail "--check $f: exit $rc, output: $out"
+done
+
+bad="$root/tests/unit/config/bad/five_mistakes.yaml"
+out=$("$ulvsd" -c "$bad" --check 2>&1)
+rc=$?
+[[ $rc -eq 2 ]] || fail "--check five_mistakes.yaml exit $rc, want 2"
+[[ $(grep -c ': error: ' <<<"$out") -eq 5 ]] || fail "want 5 errors, got: $out"
+for pos in 9:5 14:10 18:8 25:16 29:19; do
+    grep -q "^$bad:$pos: error: " <<<"$out" || fail "no error at $pos in: $out"
+done
+# The daemon refuses to start on the same errors, with the same exit code.
+"$ulvsd" -c "$bad" >/dev/null 2>&1
+rc=$?
+[[ $rc -eq 2 ]] || fail "starting on a bad config: exit $rc, want 2"
+
+out=$("$ulvsd" -c /nonexistent/ulvs.yaml --check 2>&1)
+rc=$?
+[[ $rc -eq 2 && $out == *"/nonexistent/ulvs.yaml"*"error"* ]] || fail "missing file: exit $rc: $out"
+
+"$ulvsd" --no-such-flag >/dev/null 2>&1
+rc=$?
+[[ $rc -eq 2 ]] || fail "unknown flag: exit $rc, want 2"
+"$ulvsd" --exit-idle abc --check >/dev/null 2>&1
+rc=$?
+[[ $rc -eq 2 ]] || fail "--exit-idle abc: exit $rc, want 2"
+
+out=$("$ulvsd" --version)
+rc=$?
+[[ $rc -eq 0 && $out == ulvsd\ * ]] || fail "--version: exit $rc: $out"
+
+if ((failures > 0)); then
+    echo "$failures failed"
+    exit 1
+fi
+echo "ulvsd CLI: all checks passed"
