@@ -47,6 +47,12 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
         for (const ip_prefix& a : cfg.ports[p].addresses)
             add_addr(a.addr, dp::addr_kind::local, static_cast<uint8_t>(p));
 
+    // Gateways are next hops too: resolve them now so the first routed packet finds a MAC.
+    for (const config::route_cfg& r : cfg.routes)
+        if (auto port = cfg.port_for(r.via); !port || !neigh.slot_for(r.via, uint8_t(*port)))
+            return std::unexpected("route via " + r.via.to_string() +
+                                   ": not on a connected subnet, or out of neighbour slots");
+
     for (const config::virtual_server_cfg& vs : cfg.virtual_servers) {
         auto port_of_vip = cfg.port_for(vs.address);
         // A VIP outside every connected subnet is reached through a router's route: no ARP.

@@ -95,15 +95,18 @@ int32_t new_conn(worker_ctx& w, const snapshot& s, const service& svc, const con
 }
 
 // Advance the IPVS state and idle timeout of `c` for one client-to-server packet.
-inline void refresh(worker_ctx& w, const snapshot& s, conn& c, uint8_t proto, uint8_t tcp_flags,
-                    uint64_t now_ms) noexcept {
+inline void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, uint8_t proto,
+                    uint8_t tcp_flags, uint64_t now_ms) noexcept {
+    conn& c = w.conns.at(idx);
     if (proto == proto_udp) {
         c.expire_ms = now_ms + s.timeouts.udp_ms;
         return;
     }
     // DR and TUN never see replies: IPVS' input-only table.
     const tcp_dir dir = c.mode == fwd_mode::nat ? tcp_dir::input : tcp_dir::input_only;
-    c.state = tcp_next_state(c.state, tcp_flags, dir);
+    const tcp_state next = tcp_next_state(c.state, tcp_flags, dir);
+    const bool changed = next != c.state;
+    c.state = next;
     // IPVS moves a connection between ActiveConn and InActConn on state changes; which states
     // count as active is tcp_state_active (ESTABLISHED and the handshake states).
     const bool active = tcp_state_active(c.state);
@@ -113,7 +116,12 @@ inline void refresh(worker_ctx& w, const snapshot& s, conn& c, uint8_t proto, ui
         dc.inactive += active ? -1 : 1;
         c.flags ^= conn_flag::active;
     }
-    c.expire_ms = now_ms + s.timeouts.of(c.state);
+    const uint64_t expire = now_ms + s.timeouts.of(c.state);
+    // A shorter timeout than the one the wheel holds (e.g. FIN after ESTABLISHED) must not wait
+    // for the old, later slot. Only state changes can shorten it, so only they pay for the check.
+    if (changed && expire < c.expire_ms)
+        w.wheel.advance_to(idx, expire);
+    c.expire_ms = expire;
 }
 
 // DR: only the MACs change; the IP packet leaves exactly as it came.
@@ -216,8 +224,8 @@ uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t
                 continue;
             inserted = true;
         }
-        conn& cn = w.conns.at(static_cast<uint32_t>(idx));
-        refresh(w, s, cn, keys[j].proto, c.tcp_flags, now_ms);
+        refresh(w, s, static_cast<uint32_t>(idx), keys[j].proto, c.tcp_flags, now_ms);
+        const conn& cn = w.conns.at(static_cast<uint32_t>(idx));
 
         traffic_counters& dc = w.dest_ctr[cn.dest_stats_id];
         traffic_counters& sc = w.svc_ctr[cn.svc_stats_id];

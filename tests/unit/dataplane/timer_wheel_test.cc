@@ -198,3 +198,26 @@ TEST(timer_wheel, many_entries_with_a_budget_expire_late_never_early) {
     }
     EXPECT_GT(late, 0u); // the budget really did bite
 }
+
+TEST(timer_wheel, advance_to_refiles_an_earlier_deadline) {
+    timer_wheel w(3, 1024, 10, 0);
+    fake_table t(3);
+    for (uint32_t e = 0; e < 3; ++e) {
+        t.deadline[e] = 5000;
+        w.schedule(e, 5000);
+    }
+    // Entry 1 (in the middle of its slot's list) now expires at 300: it must not wait for 5000.
+    t.deadline[1] = 300;
+    w.advance_to(1, 300);
+    // A later deadline is not an advance: entry 2 stays where it is.
+    w.advance_to(2, 9000);
+    EXPECT_EQ(w.filed(), 3u);
+    EXPECT_EQ(t.run(w, 290), 0u);
+    EXPECT_EQ(t.run(w, 300), 1u);
+    EXPECT_EQ(t.expired_at[1], 300u);
+    EXPECT_EQ(t.expired_at[0], 0u);
+    EXPECT_EQ(t.run(w, 5000), 2u);
+    EXPECT_EQ(t.expired_at[0], 5000u);
+    EXPECT_EQ(t.expired_at[2], 5000u);
+    EXPECT_EQ(w.filed(), 0u);
+}

@@ -7,8 +7,13 @@
 // period, not one per packet. Deadlines beyond the wheel's horizon are filed in the farthest slot
 // and simply re-filed when it comes due.
 //
-// Memory: one uint32_t link per entry plus one head per slot, all allocated in the constructor.
-// Thread safety: single-threaded (the owning worker).
+// A deadline that moves *earlier* (a TCP state change to a shorter timeout: ESTABLISHED 15 min ->
+// FIN_WAIT 2 min) cannot wait for the old slot: advance_to() re-files the entry then. That is why
+// the slot lists are doubly linked and each entry remembers its tick: unlinking is O(1), and it
+// happens only on such state changes, never per packet.
+//
+// Memory: 12 bytes per entry (two links and the filed tick) plus one head per slot, all allocated
+// in the constructor. Thread safety: single-threaded (the owning worker).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,9 @@ public:
     // File `entry` (not currently filed) to come due at `deadline_ms` (rounded up to a tick).
     void schedule(uint32_t entry, uint64_t deadline_ms) noexcept;
 
+    // `entry` (filed) must come due no later than `deadline_ms`: re-file it if its slot is later.
+    void advance_to(uint32_t entry, uint64_t deadline_ms) noexcept;
+
     // Visit due slots up to `now_ms`, calling `on_due(entry)` for each filed entry, at most
     // `budget` entries per call (the rest stay for the next call, so a burst of expiries cannot
     // stall the worker). on_due returns 0 when the entry is finished, or the entry's next deadline
@@ -37,8 +45,12 @@ public:
 
 private:
     uint64_t tick_of(uint64_t ms) const noexcept { return (ms + m_tick_ms - 1) / m_tick_ms; }
+    uint64_t clamp_tick(uint64_t tick) const noexcept;
+    void unlink(uint32_t entry) noexcept;
 
     std::vector<uint32_t> m_next;  // per entry: next entry in the same slot
+    std::vector<uint32_t> m_prev;  // per entry: previous entry, nil for a slot's head
+    std::vector<uint32_t> m_tick;  // per entry: the tick it is filed at (low 32 bits)
     std::vector<uint32_t> m_heads; // per slot: first entry
     uint32_t m_mask;
     uint32_t m_tick_ms;
@@ -53,12 +65,10 @@ uint32_t timer_wheel::advance(uint64_t now_ms, uint32_t budget, F&& on_due) noex
     while (m_cur_tick <= now_tick && visited < budget) {
         uint32_t& head = m_heads[m_cur_tick & m_mask];
         while (head != nil && visited < budget) {
-            uint32_t e = head;
-            head = m_next[e];
-            m_next[e] = nil;
-            --m_filed;
+            const uint32_t e = head;
+            unlink(e);
             ++visited;
-            uint64_t again = on_due(e);
+            const uint64_t again = on_due(e);
             if (again != 0)
                 schedule(e, again > now_ms ? again : now_ms + 1);
         }

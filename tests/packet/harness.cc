@@ -1,0 +1,98 @@
+#include "harness.h"
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+#include <string>
+#include <unistd.h>
+
+namespace ulvs::test {
+
+namespace {
+
+rte_mempool* g_pool = nullptr;
+
+rte_mbuf* to_mbuf(const frame& f) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    if (m == nullptr)
+        return nullptr;
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+    return m;
+}
+
+frame from_mbuf(rte_mbuf* m) {
+    const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    frame f(p, p + rte_pktmbuf_data_len(m));
+    rte_pktmbuf_free(m);
+    return f;
+}
+
+} // namespace
+
+bool init_eal(const char* prog) {
+    const std::string prefix =
+        std::string("--file-prefix=ulvs-") + prog + "-" + std::to_string(getpid());
+    const char* argv[] = {
+        prog, "--no-huge",         "-m",          "256", "--no-pci", "--no-telemetry", "-l",
+        "0",  "--log-level=error", prefix.c_str()};
+    if (rte_eal_init(static_cast<int>(std::size(argv)), const_cast<char**>(argv)) < 0)
+        return false;
+    g_pool = rte_pktmbuf_pool_create("test_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    return g_pool != nullptr;
+}
+
+std::array<uint8_t, 6> pcap_port_mac(size_t i) {
+    return {0x02, 0x70, 0x63, 0x61, 0x70, static_cast<uint8_t>(i)};
+}
+
+rig::rig(const config::config& cfg, uint64_t now_ms) : m_cfg(cfg) {
+    for (const auto& n : m_cfg.neighbors)
+        for (size_t p = 0; p < m_cfg.ports.size(); ++p)
+            if (m_cfg.ports[p].name == n.port)
+                m_neigh.set_static(n.address, static_cast<uint8_t>(p), n.mac);
+    auto snap = ctl::build_snapshot(m_cfg, m_neigh, m_ids);
+    if (!snap) {
+        m_error = snap.error();
+        return;
+    }
+    m_snap = std::move(*snap);
+    dp::worker_params wp;
+    wp.conn_capacity = m_cfg.connections.max;
+    wp.neigh = &m_table;
+    for (size_t p = 0; p < m_cfg.ports.size(); ++p) {
+        wp.ports.push_back({static_cast<uint16_t>(p), 0, pcap_port_mac(p), m_cfg.ports[p].mtu});
+        m_addrs.push_back({pcap_port_mac(p), m_cfg.ports[p].addresses});
+    }
+    m_worker = std::make_unique<dp::worker_ctx>(wp, now_ms);
+    m_worker->snap = m_snap.get();
+}
+
+std::vector<std::vector<frame>> rig::burst(uint8_t port, const std::vector<frame>& in,
+                                           uint64_t now_ms) {
+    dp::worker_ctx& w = *m_worker;
+    std::vector<std::vector<frame>> out(m_cfg.ports.size());
+    rte_mbuf* pkts[dp::max_burst];
+    const auto n = static_cast<uint16_t>(std::min<size_t>(in.size(), dp::max_burst));
+    for (uint16_t k = 0; k < n; ++k)
+        pkts[k] = to_mbuf(in[k]);
+    dp::process_burst(w, port, pkts, n, now_ms);
+    for (size_t q = 0; q < m_cfg.ports.size(); ++q) {
+        for (uint16_t k = 0; k < w.tx[q].n; ++k)
+            out[q].push_back(from_mbuf(w.tx[q].pkts[k]));
+        w.tx[q].n = 0;
+    }
+    for (uint16_t k = 0; k < w.to_ctrl.n; ++k) {
+        rte_mbuf* m = w.to_ctrl.pkts[k];
+        const auto in_port = static_cast<uint8_t>(m->port);
+        if (ctl::handle_exception(*m_snap, m_addrs, m_neigh, m, in_port, now_ms) ==
+            ctl::exception_verdict::reply)
+            out[in_port].push_back(from_mbuf(m));
+        else
+            rte_pktmbuf_free(m);
+    }
+    w.to_ctrl.n = 0;
+    return out;
+}
+
+} // namespace ulvs::test

@@ -1,0 +1,49 @@
+// A worker wired exactly as ulvsd wires it (config file -> snapshot builder, static neighbours,
+// ARP/ICMP responder), minus the NICs: tests feed frames in and read the frames that would leave
+// each port. Needs the EAL (init_eal) for mbufs and the connection table's rte_hash.
+#pragma once
+
+#include "pcap_file.h"
+#include "ulvs/config/config.h"
+#include "ulvs/control/exception/responder.h"
+#include "ulvs/control/service/build_snapshot.h"
+#include "ulvs/dataplane/fwd/worker.h"
+
+#include <memory>
+#include <vector>
+
+namespace ulvs::test {
+
+// EAL without hugepages or devices, and an mbuf pool. False on failure.
+bool init_eal(const char* prog);
+
+// The MAC net_pcap gives the n-th pcap vdev: e2e runs and burst runs must agree.
+std::array<uint8_t, 6> pcap_port_mac(size_t i);
+
+class rig {
+public:
+    explicit rig(const config::config& cfg, uint64_t now_ms = 1000);
+
+    bool ok() const { return m_error.empty() && m_worker && m_worker->conns.ok(); }
+    const std::string& error() const { return m_error; }
+    dp::worker_ctx& worker() { return *m_worker; }
+    const dp::snapshot& snap() const { return *m_snap; }
+    ctl::neigh_manager& neigh() { return m_neigh; }
+
+    // One burst (at most dp::max_burst frames) received on port index `port` at `now_ms`;
+    // returns what leaves each port (index), worker output first, then control replies.
+    std::vector<std::vector<frame>> burst(uint8_t port, const std::vector<frame>& in,
+                                          uint64_t now_ms);
+
+private:
+    config::config m_cfg;
+    dp::neigh_table m_table{256};
+    ctl::neigh_manager m_neigh{m_table};
+    ctl::stats_ids m_ids;
+    std::unique_ptr<dp::snapshot> m_snap;
+    std::vector<ctl::port_addrs> m_addrs;
+    std::unique_ptr<dp::worker_ctx> m_worker;
+    std::string m_error;
+};
+
+} // namespace ulvs::test

@@ -1,0 +1,226 @@
+// Worker behaviour over time and at the table's limits, with injected time: what a packet table
+// of one pcap cannot show (expiry, a full table, unresolved next hops, counters).
+#include "harness.h"
+#include "ulvs/config/load.h"
+
+#include <gtest/gtest.h>
+
+using namespace ulvs;
+
+namespace {
+
+constexpr const char* base_config = R"(
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
+  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
+neighbors:
+  - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
+  - {address: 198.51.100.12, mac: "02:00:00:00:00:12", port: lan}
+timeouts: {tcp: 900s, tcp_fin: 120s, udp: 300s}
+connections: {max: 8}
+virtual_servers:
+  - name: web
+    address: 203.0.113.100
+    port: 80
+    protocol: tcp
+    scheduler: rr
+    forwarding: dr
+    real_servers:
+      - {address: 198.51.100.11, port: 80}
+      - {address: 198.51.100.12, port: 80}
+  - name: dns
+    address: 203.0.113.100
+    port: 53
+    protocol: udp
+    scheduler: rr
+    forwarding: dr
+    real_servers:
+      - {address: 198.51.100.13, port: 53}
+)";
+
+config::config load(const std::string& yaml = base_config) {
+    auto c = config::load_string(yaml, "worker_test.yaml");
+    EXPECT_TRUE(c) << (c ? "" : c.error().front().to_string());
+    return *c;
+}
+
+void put16(test::frame& f, size_t off, uint16_t v) {
+    f[off] = static_cast<uint8_t>(v >> 8);
+    f[off + 1] = static_cast<uint8_t>(v);
+}
+
+// Client 203.0.113.130:sport -> VIP 203.0.113.100:dport, from the router to wan's MAC. Checksums
+// are not the worker's business in DR (it never verifies L4), the IP header one is computed.
+test::frame packet(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t tcp_flags = 0) {
+    const size_t l4 = proto == 6 ? 20 : 8;
+    test::frame f(14 + 20 + l4, 0);
+    const auto mac = test::pcap_port_mac(0);
+    std::copy(mac.begin(), mac.end(), f.begin());
+    f[6] = 0x02, f[11] = 0x01;
+    put16(f, 12, 0x0800);
+    f[14] = 0x45;
+    put16(f, 16, static_cast<uint16_t>(20 + l4));
+    f[22] = 64;
+    f[23] = proto;
+    const uint8_t src[4] = {203, 0, 113, 130}, dst[4] = {203, 0, 113, 100};
+    std::copy(src, src + 4, f.begin() + 26);
+    std::copy(dst, dst + 4, f.begin() + 30);
+    uint32_t sum = 0;
+    for (size_t i = 14; i < 34; i += 2)
+        sum += uint32_t{f[i]} << 8 | f[i + 1];
+    while (sum > 0xffff)
+        sum = (sum & 0xffff) + (sum >> 16);
+    put16(f, 24, static_cast<uint16_t>(~sum));
+    put16(f, 34, sport);
+    put16(f, 36, dport);
+    if (proto == 6) {
+        f[46] = 0x50;
+        f[47] = tcp_flags;
+    } else {
+        put16(f, 38, 8);
+    }
+    return f;
+}
+
+constexpr uint8_t syn = 0x02, ack = 0x10, fin = 0x01;
+
+uint64_t drops(test::rig& r, dp::drop d) {
+    return r.worker().ctr.drops[static_cast<size_t>(d)];
+}
+
+TEST(worker, idle_connection_expires_at_its_state_timeout) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok()) << r.error();
+    const uint64_t t0 = 1000;
+    // SYN: SYN_RECV (IPVS 60 s); the worker's clock only ever moves forward.
+    ASSERT_EQ(r.burst(0, {packet(6, 40000, 80, syn)}, t0)[1].size(), 1u);
+    EXPECT_EQ(r.worker().conns.size(), 1u);
+    dp::expire_conns(r.worker(), t0 + 59'000, 1000);
+    EXPECT_EQ(r.worker().conns.size(), 1u) << "expired before the SYN_RECV timeout";
+    dp::expire_conns(r.worker(), t0 + 60'200, 1000);
+    EXPECT_EQ(r.worker().conns.size(), 0u) << "still there after the SYN_RECV timeout";
+    EXPECT_EQ(r.worker().ctr.conns_expired, 1u);
+    // Gone means gone: a late ACK finds no connection.
+    EXPECT_TRUE(r.burst(0, {packet(6, 40000, 80, ack)}, t0 + 61'000)[1].empty());
+    EXPECT_EQ(drops(r, dp::drop::no_conn), 1u);
+}
+
+TEST(worker, traffic_refreshes_and_established_uses_the_tcp_timeout) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok());
+    uint64_t t = 1000; // the worker's clock only moves forward
+    r.burst(0, {packet(6, 40001, 80, syn)}, t);
+    r.burst(0, {packet(6, 40001, 80, ack)}, t += 100); // ESTABLISHED: timeouts.tcp = 900 s
+    dp::expire_conns(r.worker(), t += 899'000, 100000);
+    EXPECT_EQ(r.worker().conns.size(), 1u);
+    r.burst(0, {packet(6, 40001, 80, ack)}, t); // traffic moves the deadline to t + 900 s
+    dp::expire_conns(r.worker(), t += 899'000, 100000);
+    EXPECT_EQ(r.worker().conns.size(), 1u);
+    dp::expire_conns(r.worker(), t += 1'200, 100000);
+    EXPECT_EQ(r.worker().conns.size(), 0u);
+}
+
+TEST(worker, a_shorter_timeout_after_a_state_change_is_not_delayed) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok());
+    uint64_t t = 1000;
+    r.burst(0, {packet(6, 40002, 80, syn)}, t);
+    r.burst(0, {packet(6, 40002, 80, ack)}, t += 100); // ESTABLISHED: due in 900 s
+    // Let the wheel visit the first slot (NONE, 2 s) and re-file the entry at its 900 s deadline.
+    dp::expire_conns(r.worker(), t += 5'000, 100000);
+    ASSERT_EQ(r.worker().conns.size(), 1u);
+    r.burst(0, {packet(6, 40002, 80, fin | ack)}, t += 1000); // FIN_WAIT: due in 120 s
+    dp::expire_conns(r.worker(), t + 119'000, 100000);
+    EXPECT_EQ(r.worker().conns.size(), 1u);
+    dp::expire_conns(r.worker(), t + 120'200, 100000);
+    EXPECT_EQ(r.worker().conns.size(), 0u) << "FIN_WAIT connection kept for the ESTABLISHED time";
+}
+
+TEST(worker, udp_connection_uses_the_udp_timeout) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok());
+    // 198.51.100.13 has no static neighbour: first resolve it as ARP would.
+    r.neigh().learn(*ip_addr::parse("198.51.100.13"), 1, *mac_addr::parse("02:00:00:00:00:13"), 0);
+    ASSERT_EQ(r.burst(0, {packet(17, 5353, 53)}, 1000)[1].size(), 1u);
+    dp::expire_conns(r.worker(), 1000 + 299'000, 1000);
+    EXPECT_EQ(r.worker().conns.size(), 1u);
+    dp::expire_conns(r.worker(), 1000 + 300'200, 1000);
+    EXPECT_EQ(r.worker().conns.size(), 0u);
+}
+
+TEST(worker, full_table_refuses_new_connections_but_keeps_established_ones) {
+    test::rig r(load()); // connections.max = 8
+    ASSERT_TRUE(r.ok());
+    std::vector<test::frame> syns;
+    for (uint16_t p = 0; p < 8; ++p)
+        syns.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, syn));
+    EXPECT_EQ(r.burst(0, syns, 1000)[1].size(), 8u);
+    EXPECT_EQ(r.worker().conns.size(), 8u);
+    // A ninth connection is refused and counted...
+    EXPECT_TRUE(r.burst(0, {packet(6, 42000, 80, syn)}, 1001)[1].empty());
+    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 1u);
+    // ...while every established flow keeps flowing.
+    std::vector<test::frame> acks;
+    for (uint16_t p = 0; p < 8; ++p)
+        acks.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, ack));
+    EXPECT_EQ(r.burst(0, acks, 1002)[1].size(), 8u);
+    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 1u);
+}
+
+TEST(worker, unresolved_next_hop_drops_and_counts_until_arp_answers) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.burst(0, {packet(17, 6000, 53)}, 1000)[1].empty());
+    EXPECT_EQ(drops(r, dp::drop::neigh_unresolved), 1u);
+    // The neighbour manager wants to ARP for it, and does again after its retry interval.
+    auto due = r.neigh().due(1000);
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].target.to_string(), "198.51.100.13");
+    EXPECT_EQ(due[0].port, 1);
+    EXPECT_TRUE(r.neigh().due(1500).empty());
+    EXPECT_EQ(r.neigh().due(2000).size(), 1u);
+    r.neigh().learn(*ip_addr::parse("198.51.100.13"), 1, *mac_addr::parse("02:00:00:00:00:13"),
+                    2000);
+    auto out = r.burst(0, {packet(17, 6000, 53)}, 2001)[1];
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0][5], 0x13); // the learned MAC
+}
+
+TEST(worker, counters_per_virtual_and_real_server) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok());
+    // Two connections over rs1, rs2 (rr), three packets each way... DR sees only one way.
+    r.burst(0, {packet(6, 43000, 80, syn), packet(6, 43001, 80, syn)}, 1000);
+    r.burst(0, {packet(6, 43000, 80, ack), packet(6, 43000, 80, ack)}, 1001);
+    const dp::service& web = r.snap().services_v[0];
+    const dp::dest& rs1 = r.snap().dests[web.dest_first];
+    const dp::dest& rs2 = r.snap().dests[web.dest_first + 1];
+    const auto& w = r.worker();
+    EXPECT_EQ(w.svc_ctr[web.stats_id].conns, 2u);
+    EXPECT_EQ(w.svc_ctr[web.stats_id].in_pkts, 4u);
+    EXPECT_EQ(w.svc_ctr[web.stats_id].in_bytes, 4u * 40); // IP bytes, as IPVS counts
+    EXPECT_EQ(w.dest_ctr[rs1.stats_id].conns, 1u);
+    EXPECT_EQ(w.dest_ctr[rs1.stats_id].in_pkts, 3u);
+    EXPECT_EQ(w.dest_ctr[rs2.stats_id].in_pkts, 1u);
+    // rs1's connection reached ESTABLISHED (active), rs2's is in SYN_RECV (active for IPVS too).
+    EXPECT_EQ(w.dest_conns[rs1.stats_id].active, 1);
+    EXPECT_EQ(w.dest_conns[rs2.stats_id].active, 1);
+    EXPECT_EQ(w.dest_conns[rs1.stats_id].inactive, 0);
+    r.burst(0, {packet(6, 43000, 80, fin | ack)}, 1002); // FIN_WAIT: inactive
+    EXPECT_EQ(w.dest_conns[rs1.stats_id].active, 0);
+    EXPECT_EQ(w.dest_conns[rs1.stats_id].inactive, 1);
+    EXPECT_EQ(w.ctr.conns_created, 2u);
+    EXPECT_EQ(w.ctr.rx_pkts, 5u);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    if (!test::init_eal("worker")) {
+        std::fprintf(stderr, "EAL initialisation failed\n");
+        return 1;
+    }
+    return RUN_ALL_TESTS();
+}
