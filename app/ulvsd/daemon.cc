@@ -4,6 +4,8 @@
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/dataplane/port/port.h"
+#include "ulvs/mgmt/manager.h"
+#include "ulvs/mgmt/server.h"
 #include "ulvs/mgmt/stats.h"
 
 #include <rte_eal.h>
@@ -125,7 +127,10 @@ int run(const options& opts, const config::config& cfg) {
         for (size_t p = 0; p < cfg.ports.size(); ++p)
             if (cfg.ports[p].name == n.port)
                 neigh.set_static(n.address, static_cast<uint8_t>(p), n.mac);
+    // The workers' connection counts for lc/wlc/sed/nq and thresholds, shared by every snapshot.
+    dp::load_board loads(n_workers);
     ctl::stats_ids ids;
+    ids.attach_loads(&loads);
     auto snap = ctl::build_snapshot(cfg, neigh, ids);
     if (!snap) {
         spdlog::error("{}", snap.error());
@@ -147,6 +152,8 @@ int run(const options& opts, const config::config& cfg) {
         wp.conn_capacity = cfg.connections.max;
         wp.socket = static_cast<int>(rte_lcore_to_socket_id(cfg.lcores.workers[i]));
         wp.neigh = &neigh_table;
+        wp.n_workers = n_workers;
+        wp.pool = rt.pool;
         wp.ports = views;
         for (dp::port_view& v : wp.ports)
             v.tx_queue = i;
@@ -169,10 +176,52 @@ int run(const options& opts, const config::config& cfg) {
         wrt->ctrl_tx = i == 0 ? proxy : nullptr;
         wrt->stop = &stop_workers;
         wrt->rx_queue = i;
+        // Stamped before launch: the control loop may check --exit-idle before the worker runs.
+        wrt->last_rx_ms.store(dp::clock_ms(), std::memory_order_relaxed);
         env.from_workers.push_back(ring);
         env.workers.push_back(wrt.get());
+        env.dest_counts.push_back(rt.workers.back()->dest_conns.data());
         rt.worker_rts.push_back(std::move(wrt));
     }
+    // Management plane (lib/mgmt): socket, metrics and the running config, served from the
+    // control loop. Opened before the workers start so a busy socket path fails cleanly.
+    std::vector<const dp::worker_ctx*> mgmt_ctxs;
+    for (const auto& w : rt.workers)
+        mgmt_ctxs.push_back(w.get());
+    auto conn_dumps = std::make_unique<dp::conn_dump_channel[]>(n_workers); // ulvsadm -c
+    std::vector<dp::conn_dump_channel*> dump_ptrs;
+    for (uint16_t i = 0; i < n_workers; ++i) {
+        rt.worker_rts[i]->conn_dump = &conn_dumps[i];
+        dump_ptrs.push_back(&conn_dumps[i]);
+    }
+    mgmt::manager mgr(cfg, {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs},
+                      dp::clock_ms());
+    auto mgmt_srv = mgmt::server::open(
+        cfg.management.socket, cfg.management.metrics,
+        [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },
+        [&mgr](uint64_t now) { return mgr.metrics(now); });
+    if (!mgmt_srv) {
+        spdlog::error("management: {}", mgmt_srv.error());
+        return 1;
+    }
+    spdlog::info("management socket {}{}", cfg.management.socket,
+                 cfg.management.metrics.empty()
+                     ? ""
+                     : ", metrics http://" + cfg.management.metrics + "/metrics");
+    // One SP/SC ring per ordered pair of workers: a packet of a connection another worker owns
+    // goes to it (ARCHITECTURE "A packet's way", step 3).
+    for (uint16_t i = 0; i < n_workers; ++i)
+        for (uint16_t j = 0; j < n_workers; ++j) {
+            if (i == j)
+                continue;
+            rte_ring* r = make_ring(rt, "ulvs_rd_" + std::to_string(i) + "_" + std::to_string(j));
+            if (r == nullptr) {
+                spdlog::error("cannot create redirect ring: {}", rte_strerror(rte_errno));
+                return 1;
+            }
+            rt.worker_rts[i]->redirect_out[j] = r;
+            rt.worker_rts[j]->redirect_in[i] = r;
+        }
     for (uint16_t i = 0; i < n_workers; ++i)
         rte_eal_remote_launch(dp::worker_main, rt.worker_rts[i].get(), cfg.lcores.workers[i]);
     spdlog::info("ulvsd running: {} ports, {} workers, {} virtual servers", cfg.ports.size(),
@@ -180,14 +229,16 @@ int run(const options& opts, const config::config& cfg) {
 
     // Control loop on this (the main) lcore until a signal or --exit-idle.
     env.proxy_tx = proxy;
+    env.loads = &loads;
     env.pub = rt.pub.get();
     env.neigh = &neigh;
     env.pool = rt.pool;
     env.exit_idle_ms = opts.exit_idle_s ? uint64_t{*opts.exit_idle_s} * 1000 : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
-    env.on_reload = [] {
-        spdlog::warn("SIGHUP: configuration reload is not implemented in this version yet");
+    env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
+    env.on_poll = [&mgr, &mgmt_srv](uint64_t now) {
+        return (*mgmt_srv)->poll(now) + mgr.poll(now);
     };
     const ctl::stop_reason why = ctl::run_control_loop(env);
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");

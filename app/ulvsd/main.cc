@@ -41,6 +41,15 @@ bool setup_logging(const ulvs::config::config& cfg, const ulvs::app::options& o)
     return true;
 }
 
+// With --lcores the user maps lcore ids onto CPUs (several lcores may share one, as tests of
+// several workers on a small machine do): the ids need not be CPUs then, and EAL checks the map.
+bool maps_lcores(const std::vector<std::string>& eal_args) {
+    for (const std::string& a : eal_args)
+        if (a == "--lcores" || a.starts_with("--lcores="))
+            return true;
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -57,7 +66,7 @@ int main(int argc, char** argv) {
     std::vector<ulvs::config::diagnostic> errors;
     if (!cfg)
         errors = cfg.error();
-    else
+    else if (!maps_lcores(opts->eal_args.value_or(cfg->dpdk.eal_args)))
         errors = ulvs::config::check_host(*cfg, std::thread::hardware_concurrency());
     if (!errors.empty()) {
         for (const auto& d : errors)

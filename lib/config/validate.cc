@@ -9,6 +9,14 @@ namespace ulvs::config::detail {
 
 namespace {
 
+// Whether a static route (that parsed) covers `a`.
+bool routed(const draft& d, ip_addr a) {
+    for (size_t i = 0; i < d.cfg.routes.size(); ++i)
+        if (d.routes[i].ok && d.cfg.routes[i].prefix.contains(a))
+            return true;
+    return false;
+}
+
 std::string quoted(const std::string& s) {
     return "\"" + s + "\"";
 }
@@ -131,6 +139,12 @@ void check_real_servers(reader& r, const draft& d, size_t v, bool subnets_known)
             r.error(note.real_servers[i].address_at,
                     "DR real server " + rs.address.to_string() +
                         " is not on a connected subnet of any port");
+        // NAT and TUN route to the server: a connected subnet or a static route must reach it.
+        if (subnets_known && vs.mode_of(rs) != fwd_mode::dr && !d.cfg.port_for(rs.address) &&
+            !routed(d, rs.address))
+            r.error(note.real_servers[i].address_at,
+                    "real server " + rs.address.to_string() +
+                        " has no route: not on a connected subnet and no route covers it");
     }
 }
 

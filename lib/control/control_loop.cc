@@ -1,5 +1,7 @@
 #include "ulvs/control/control_loop.h"
 
+#include "ulvs/control/sched/tables.h"
+
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -14,6 +16,7 @@ namespace {
 
 constexpr unsigned ring_burst = 32;
 constexpr uint64_t neigh_period_ms = 100;
+constexpr uint64_t loads_period_ms = 10; // the staleness bound of sched/load.h
 
 void transmit(control_env& env, uint8_t port, rte_mbuf* m) {
     const control_port& p = env.ports[port];
@@ -39,6 +42,10 @@ unsigned drain_exceptions(control_env& env, uint64_t now) {
         total += n;
         for (unsigned i = 0; i < n; ++i) {
             rte_mbuf* m = pkts[i];
+            if (handle_resolve_request(*env.neigh, m)) {
+                rte_pktmbuf_free(m);
+                continue;
+            }
             // The worker that received it left the port index in the mbuf (dp::flush_stages).
             const uint8_t in_port = static_cast<uint8_t>(m->port);
             if (handle_exception(*snap, env.addrs, *env.neigh, m, in_port, now) ==
@@ -71,6 +78,7 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 
 stop_reason run_control_loop(control_env& env) {
     uint64_t next_neigh = 0;
+    uint64_t next_loads = 0;
     for (;;) {
         if (*env.stop_signal != 0)
             return stop_reason::signal;
@@ -83,6 +91,12 @@ stop_reason run_control_loop(control_env& env) {
                 env.on_reload();
         }
         unsigned work = drain_exceptions(env, now);
+        if (env.on_poll) // management plane (lib/mgmt)
+            work += env.on_poll(now);
+        if (env.loads != nullptr && now >= next_loads) {
+            aggregate_loads(*env.loads, *env.pub->current(), env.dest_counts);
+            next_loads = now + loads_period_ms;
+        }
         if (now >= next_neigh) {
             resolve_neighbours(env, now);
             next_neigh = now + neigh_period_ms;

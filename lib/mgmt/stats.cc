@@ -13,6 +13,9 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.to_control += c.to_control;
         t.conns_created += c.conns_created;
         t.conns_expired += c.conns_expired;
+        t.redirected += c.redirected;
+        t.fragments += c.fragments;
+        t.icmp_sent += c.icmp_sent;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
     }
@@ -25,7 +28,9 @@ std::string format_counters(const dp::worker_counters& c) {
         " tx_pkts=" + std::to_string(c.tx_pkts) + " tx_bytes=" + std::to_string(c.tx_bytes) +
         " to_control=" + std::to_string(c.to_control) +
         " conns_created=" + std::to_string(c.conns_created) +
-        " conns_expired=" + std::to_string(c.conns_expired);
+        " conns_expired=" + std::to_string(c.conns_expired) +
+        " redirected=" + std::to_string(c.redirected) +
+        " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent);
     for (size_t i = 0; i < c.drops.size(); ++i)
         if (c.drops[i] != 0)
             s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +

@@ -22,7 +22,13 @@ ULVSD_BIN="${ULVSD_BIN:-$ROOT/build/app/ulvsd}"
 ULVSADM_BIN="${ULVSADM_BIN:-$ROOT/build/app/ulvsadm}"
 LAB_CONFIG="${ULVS_LAB_CONFIG:-$ROOT/config/lab.yaml}"
 LAB_SOCKET="/run/ulvs/lab.sock" # management.socket of config/lab.yaml
-LAB_VIP="203.0.113.100"
+LAB_VIP="203.0.113.100"     # the DR service of config/lab.yaml
+# shellcheck disable=SC2034 # used by the scenarios that source this file
+LAB_VIP_NAT="203.0.113.101" # NAT: 203.0.113.101:80 -> real servers' :8080
+# shellcheck disable=SC2034
+LAB_VIP_TUN="203.0.113.102" # TUN
+# shellcheck disable=SC2034
+LAB_SERVERS=(rs1 rs2 rs3)
 LAB_NS_LB="ulvs-lb"
 LAB_NS_CLIENT="ulvs-client"
 # Logs outlive the lab (scripts/lab down removes LAB_RUN_DIR): one per scenario.
@@ -196,6 +202,92 @@ lab_show_stats() {
         echo "\$ ulvsadm -Ln --stats"
         timeout 5 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Ln --stats ||
             lab_err "ulvsadm -Ln --stats failed"
+    fi
+}
+
+# lab_rr_requests URL N NAMES...: N HTTP requests (curl, one connection each) from the
+# client to URL, each answer printed as it arrives. True when every request was answered by a
+# real server, each of NAMES equally often, in round-robin order (check_rr_rotation). The
+# answers are left in LAB_ANSWERS.
+LAB_ANSWERS=()
+lab_rr_requests() {
+    local url="$1" n="$2"
+    shift 2
+    local names=("$@") answers=() failed=0 ok=1 i body name count a
+    for ((i = 1; i <= n; i++)); do
+        if body="$(client_curl "$url" 2>&1)"; then
+            body="${body%%$'\n'*}"
+        else
+            body="FAILED(${body//$'\n'/ })"
+            failed=$((failed + 1))
+        fi
+        answers+=("$body")
+        printf 'request %d -> %s\n' "$i" "$body"
+    done
+    # shellcheck disable=SC2034 # read by the scenarios
+    LAB_ANSWERS=("${answers[@]}")
+    if ((failed > 0)); then
+        lab_err "$failed of $n requests to $url were not answered"
+        ok=0
+    fi
+    for name in "${names[@]}"; do
+        count=0
+        for a in "${answers[@]}"; do
+            [[ "$a" == "$name" ]] && count=$((count + 1))
+        done
+        if ((count != n / ${#names[@]})); then
+            lab_err "$name answered $count times, expected $((n / ${#names[@]}))"
+            ok=0
+        fi
+    done
+    if ! check_rr_rotation "${#names[@]}" "${names[@]}" "${answers[@]}"; then
+        lab_err "answers are not in round-robin order: ${answers[*]}"
+        ok=0
+    fi
+    ((ok))
+}
+
+# lab_wrk URL [WRK ARGS...]: wrk from the client namespace (default -t2 -c50 -d10s), output
+# shown. True when it ran, completed requests, and reported no socket error (connect, read,
+# write, timeout) and no non-2xx/3xx response.
+lab_wrk() {
+    local url="$1" out rc=0 ok=1 reqs errs
+    shift
+    local args=("$@")
+    ((${#args[@]} > 0)) || args=(-t2 -c50 -d10s)
+    if ! command -v wrk >/dev/null; then
+        lab_err "wrk is not installed (scripts/bootstrap installs it)"
+        return 1
+    fi
+    lab_log "wrk ${args[*]} $url"
+    out="$(timeout 60 ip netns exec "$LAB_NS_CLIENT" wrk "${args[@]}" "$url" 2>&1)" || rc=$?
+    echo "$out"
+    if ((rc != 0)); then
+        lab_err "wrk exited with status $rc"
+        ok=0
+    fi
+    reqs="$(awk '/ requests in / { print $1 }' <<<"$out")"
+    if ! [[ "$reqs" =~ ^[0-9]+$ ]] || ((reqs == 0)); then
+        lab_err "wrk completed no request"
+        ok=0
+    fi
+    errs="$(sed -n 's/.*Socket errors: *//p' <<<"$out")"
+    if [[ -n "$errs" ]] && grep -qE '[1-9]' <<<"$errs"; then
+        lab_err "wrk socket errors: $errs"
+        ok=0
+    fi
+    if grep -q 'Non-2xx or 3xx responses' <<<"$out"; then
+        lab_err "wrk got non-2xx responses: $(grep 'Non-2xx' <<<"$out")"
+        ok=0
+    fi
+    ((ok))
+}
+
+# lab_ulvsd_stopped_cleanly: after ulvsd_stop, true when ulvsd exited 0 on SIGTERM.
+lab_ulvsd_stopped_cleanly() {
+    if [[ "$ULVSD_STATUS" != 0 ]]; then
+        lab_err "ulvsd exited with status $ULVSD_STATUS on SIGTERM, expected 0"
+        return 1
     fi
 }
 

@@ -43,6 +43,11 @@ TEST_P(packet_table, burst_function) {
     const fs::path dir = cases_dir / GetParam();
     const test::case_expect expect = test::read_expect(dir / "expect.txt");
     SCOPED_TRACE(expect.description);
+    // One rig is one worker: the redirect rings between workers and their expect_counter
+    // minimums are checked end to end only (run_e2e.py).
+    if (expect.workers > 1)
+        GTEST_SKIP() << "multi-worker case (" << expect.workers
+                     << " workers): run end to end by run_e2e.py only";
     auto cfg = config::load_file(dir / "config.yaml");
     ASSERT_TRUE(cfg) << cfg.error().front().to_string();
     test::rig rig(*cfg);

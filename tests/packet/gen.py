@@ -10,6 +10,12 @@ OUTDIR/cases.txt lists the case names, one a line. Each OUTDIR/<case>/ holds:
   expected_<port>.pcap the exact frames expected out of each port (possibly empty)
   expect.txt           description <text> / order <port> exact|set / drop <reason> <count>
                        (drop lines only for non-zero counters; every other drop must be zero)
+                       / workers <n> (only when n > 1) / expect_counter <name> <min>
+                       (a counter of the `counters:` line that must be at least min)
+Multi-worker cases (workers n > 1) have one RX queue per worker on every port, read from
+in_<port>_q<i>.pcap (i < n), and one TX queue per worker plus one for the control lcore,
+written to out_<port>_q<i>.pcap (i <= n); expected_<port>.pcap holds what all of a port's TX
+queues together must send.
 Pcaps are classic (magic a1b2c3d4, microseconds, little-endian, LINKTYPE_ETHERNET) with fixed
 timestamps, so the output is reproducible byte for byte.
 """
@@ -89,12 +95,17 @@ def write_case(outdir: str, case: tables.Case) -> None:
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.yaml"), "w") as f:
         f.write(render_config(tables.config_for(case, d)))
+    queues = case.queues()
     for port in tables.PORTS:
-        write_pcap(os.path.join(d, f"in_{port}.pcap"), case.inputs if port == case.in_port else [])
+        for name, frames in zip(tables.in_pcaps(case, port), queues[port]):
+            write_pcap(os.path.join(d, name), frames)
         write_pcap(os.path.join(d, f"expected_{port}.pcap"), case.expected.get(port, []))
     lines = [f"description {case.description}"]
+    if case.workers > 1:
+        lines.append(f"workers {case.workers}")
     lines += [f"order {port} {case.order_of(port)}" for port in tables.PORTS]
     lines += [f"drop {r} {case.drops[r]}" for r in tables.DROP_REASONS if case.drops.get(r)]
+    lines += [f"expect_counter {k} {v}" for k, v in sorted(case.min_counters.items())]
     with open(os.path.join(d, "expect.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

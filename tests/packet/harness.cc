@@ -21,9 +21,12 @@ rte_mbuf* to_mbuf(const frame& f) {
     return m;
 }
 
+// Fragments are chained mbufs (a header segment + the shared data): read the whole chain.
 frame from_mbuf(rte_mbuf* m) {
-    const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-    frame f(p, p + rte_pktmbuf_data_len(m));
+    frame f(rte_pktmbuf_pkt_len(m));
+    const void* p = rte_pktmbuf_read(m, 0, static_cast<uint32_t>(f.size()), f.data());
+    if (p != f.data())
+        std::memcpy(f.data(), p, f.size());
     rte_pktmbuf_free(m);
     return f;
 }
@@ -46,7 +49,7 @@ std::array<uint8_t, 6> pcap_port_mac(size_t i) {
     return {0x02, 0x70, 0x63, 0x61, 0x70, static_cast<uint8_t>(i)};
 }
 
-rig::rig(const config::config& cfg, uint64_t now_ms) : m_cfg(cfg) {
+rig::rig(const config::config& cfg, uint64_t now_ms, uint32_t n_workers) : m_cfg(cfg) {
     for (const auto& n : m_cfg.neighbors)
         for (size_t p = 0; p < m_cfg.ports.size(); ++p)
             if (m_cfg.ports[p].name == n.port)
@@ -60,23 +63,30 @@ rig::rig(const config::config& cfg, uint64_t now_ms) : m_cfg(cfg) {
     dp::worker_params wp;
     wp.conn_capacity = m_cfg.connections.max;
     wp.neigh = &m_table;
+    wp.pool = g_pool;
+    wp.n_workers = n_workers;
     for (size_t p = 0; p < m_cfg.ports.size(); ++p) {
         wp.ports.push_back({static_cast<uint16_t>(p), 0, pcap_port_mac(p), m_cfg.ports[p].mtu});
         m_addrs.push_back({pcap_port_mac(p), m_cfg.ports[p].addresses});
     }
-    m_worker = std::make_unique<dp::worker_ctx>(wp, now_ms);
-    m_worker->snap = m_snap.get();
+    for (uint32_t i = 0; i < n_workers; ++i) {
+        wp.id = i;
+        m_workers.push_back(std::make_unique<dp::worker_ctx>(wp, now_ms));
+        m_workers.back()->snap = m_snap.get();
+    }
 }
 
-std::vector<std::vector<frame>> rig::burst(uint8_t port, const std::vector<frame>& in,
-                                           uint64_t now_ms) {
-    dp::worker_ctx& w = *m_worker;
-    std::vector<std::vector<frame>> out(m_cfg.ports.size());
-    rte_mbuf* pkts[dp::max_burst];
-    const auto n = static_cast<uint16_t>(std::min<size_t>(in.size(), dp::max_burst));
-    for (uint16_t k = 0; k < n; ++k)
-        pkts[k] = to_mbuf(in[k]);
-    dp::process_burst(w, port, pkts, n, now_ms);
+bool rig::ok() const {
+    if (!m_error.empty() || m_workers.empty())
+        return false;
+    for (const auto& w : m_workers)
+        if (!w->conns.ok())
+            return false;
+    return true;
+}
+
+// Move what `w` staged into `out` (TX) or through the responder (control), as the loops would.
+void rig::collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint64_t now_ms) {
     for (size_t q = 0; q < m_cfg.ports.size(); ++q) {
         for (uint16_t k = 0; k < w.tx[q].n; ++k)
             out[q].push_back(from_mbuf(w.tx[q].pkts[k]));
@@ -84,6 +94,10 @@ std::vector<std::vector<frame>> rig::burst(uint8_t port, const std::vector<frame
     }
     for (uint16_t k = 0; k < w.to_ctrl.n; ++k) {
         rte_mbuf* m = w.to_ctrl.pkts[k];
+        if (ctl::handle_resolve_request(m_neigh, m)) {
+            rte_pktmbuf_free(m);
+            continue;
+        }
         const auto in_port = static_cast<uint8_t>(m->port);
         if (ctl::handle_exception(*m_snap, m_addrs, m_neigh, m, in_port, now_ms) ==
             ctl::exception_verdict::reply)
@@ -92,6 +106,27 @@ std::vector<std::vector<frame>> rig::burst(uint8_t port, const std::vector<frame
             rte_pktmbuf_free(m);
     }
     w.to_ctrl.n = 0;
+}
+
+std::vector<std::vector<frame>> rig::burst_on(uint32_t wi, uint8_t port,
+                                              const std::vector<frame>& in, uint64_t now_ms) {
+    std::vector<std::vector<frame>> out(m_cfg.ports.size());
+    rte_mbuf* pkts[dp::max_burst];
+    const auto n = static_cast<uint16_t>(std::min<size_t>(in.size(), dp::max_burst));
+    for (uint16_t k = 0; k < n; ++k)
+        pkts[k] = to_mbuf(in[k]);
+    dp::worker_ctx& w = *m_workers[wi];
+    dp::process_burst(w, port, pkts, n, now_ms);
+    collect(w, out, now_ms);
+    // The rings: each owner processes what was redirected to it.
+    for (uint32_t o = 0; o < m_workers.size(); ++o) {
+        dp::redirect_stage& r = w.redirect[o];
+        if (r.n == 0)
+            continue;
+        dp::process_redirected(*m_workers[o], r.pkts, r.n, now_ms);
+        r.n = 0;
+        collect(*m_workers[o], out, now_ms);
+    }
     return out;
 }
 

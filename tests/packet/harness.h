@@ -22,27 +22,35 @@ std::array<uint8_t, 6> pcap_port_mac(size_t i);
 
 class rig {
 public:
-    explicit rig(const config::config& cfg, uint64_t now_ms = 1000);
+    explicit rig(const config::config& cfg, uint64_t now_ms = 1000, uint32_t n_workers = 1);
 
-    bool ok() const { return m_error.empty() && m_worker && m_worker->conns.ok(); }
+    bool ok() const;
     const std::string& error() const { return m_error; }
-    dp::worker_ctx& worker() { return *m_worker; }
+    dp::worker_ctx& worker(uint32_t i = 0) { return *m_workers[i]; }
     const dp::snapshot& snap() const { return *m_snap; }
     ctl::neigh_manager& neigh() { return m_neigh; }
 
-    // One burst (at most dp::max_burst frames) received on port index `port` at `now_ms`;
-    // returns what leaves each port (index), worker output first, then control replies.
+    // One burst (at most dp::max_burst frames) received by worker 0 on port index `port` at
+    // `now_ms`; returns what leaves each port (index), worker output first, then control replies.
     std::vector<std::vector<frame>> burst(uint8_t port, const std::vector<frame>& in,
-                                          uint64_t now_ms);
+                                          uint64_t now_ms) {
+        return burst_on(0, port, in, now_ms);
+    }
+    // The same, received by worker `wi`; packets it redirects are delivered to their owners (as
+    // the rings would) and what those send is included.
+    std::vector<std::vector<frame>> burst_on(uint32_t wi, uint8_t port,
+                                             const std::vector<frame>& in, uint64_t now_ms);
 
 private:
+    void collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint64_t now_ms);
+
     config::config m_cfg;
     dp::neigh_table m_table{256};
     ctl::neigh_manager m_neigh{m_table};
     ctl::stats_ids m_ids;
     std::unique_ptr<dp::snapshot> m_snap;
     std::vector<ctl::port_addrs> m_addrs;
-    std::unique_ptr<dp::worker_ctx> m_worker;
+    std::vector<std::unique_ptr<dp::worker_ctx>> m_workers;
     std::string m_error;
 };
 

@@ -121,6 +121,18 @@ case_expect read_expect(const std::string& path) {
                 count.find_first_not_of("0123456789") != std::string::npos)
                 fail(path, where() + "want: drop <reason> <count>");
             e.drops[reason] = std::stoull(count);
+        } else if (key == "workers") {
+            std::string n, extra;
+            if (!(words >> n) || (words >> extra) || n.empty() || n.size() > 4 ||
+                n.find_first_not_of("0123456789") != std::string::npos || std::stoul(n) == 0)
+                fail(path, where() + "want: workers <n>, n >= 1");
+            e.workers = static_cast<unsigned>(std::stoul(n));
+        } else if (key == "expect_counter") {
+            std::string name, least, extra;
+            if (!(words >> name >> least) || (words >> extra) ||
+                least.find_first_not_of("0123456789") != std::string::npos)
+                fail(path, where() + "want: expect_counter <name> <min>");
+            e.min_counters[name] = std::stoull(least);
         } else {
             fail(path, where() + "unknown keyword '" + key + "'");
         }

@@ -23,11 +23,15 @@ void write_pcap(const std::string& path, const std::vector<frame>& frames);
 //   description <text>
 //   order <port> exact|set     one line per port
 //   drop <reason> <count>      one line per expected non-zero drop counter
+//   workers <n>                worker lcores of the case (absent = 1; n >= 1)
+//   expect_counter <name> <min> a counter of ulvsd's `counters:` line that must be >= min
 // Blank lines and lines starting with '#' are skipped; anything else throws.
 struct case_expect {
     std::string description;
-    std::map<std::string, std::string> order; // port name -> "exact" | "set"
-    std::map<std::string, uint64_t> drops;    // drop reason name -> count; absent = 0
+    std::map<std::string, std::string> order;     // port name -> "exact" | "set"
+    std::map<std::string, uint64_t> drops;        // drop reason name -> count; absent = 0
+    unsigned workers = 1;                         // > 1: RX queue per worker (e2e only)
+    std::map<std::string, uint64_t> min_counters; // counter name -> minimum
 };
 
 case_expect read_expect(const std::string& path);

@@ -124,9 +124,21 @@ TEST_F(pcap_file, reads_expect) {
     EXPECT_EQ(e.description, "ARP for the VIP: answered");
     EXPECT_EQ(e.order, (std::map<std::string, std::string>{{"wan", "exact"}, {"lan", "set"}}));
     EXPECT_EQ(e.drops, (std::map<std::string, uint64_t>{{"no_conn", 4}, {"ip_bad_ihl", 2}}));
+    EXPECT_EQ(e.workers, 1u);
+    EXPECT_TRUE(e.min_counters.empty());
 
-    for (const std::string bad : {"order wan sorted\n", "drop no_conn\n", "drop no_conn x\n",
-                                  "drop no_conn 1 2\n", "verdict drop\n"}) {
+    const std::string multi = "description two workers\nworkers 2\norder wan set\n"
+                              "expect_counter redirected 1\nexpect_counter tx_pkts 32\n";
+    const case_expect m = read_expect(put("multi.txt", {multi.begin(), multi.end()}));
+    EXPECT_EQ(m.workers, 2u);
+    EXPECT_EQ(m.min_counters,
+              (std::map<std::string, uint64_t>{{"redirected", 1}, {"tx_pkts", 32}}));
+
+    for (const std::string bad :
+         {"order wan sorted\n", "drop no_conn\n", "drop no_conn x\n", "drop no_conn 1 2\n",
+          "verdict drop\n", "workers 0\n", "workers\n", "workers two\n", "workers 2 3\n",
+          "expect_counter redirected\n", "expect_counter redirected -1\n",
+          "expect_counter redirected 1 2\n"}) {
         const std::string p = put("bad.txt", {bad.begin(), bad.end()});
         EXPECT_THROW(read_expect(p), std::runtime_error) << bad;
     }
@@ -148,7 +160,13 @@ TEST(pcap_file_cases, reads_generated_cases) {
         EXPECT_FALSE(e.description.empty()) << name;
         EXPECT_EQ(e.order.size(), 2u) << name;
         for (const auto& [port, how] : e.order) {
-            EXPECT_NO_THROW(read_pcap(d / ("in_" + port + ".pcap"))) << name;
+            if (e.workers == 1) {
+                EXPECT_NO_THROW(read_pcap(d / ("in_" + port + ".pcap"))) << name;
+            }
+            for (unsigned q = 0; e.workers > 1 && q < e.workers; ++q) {
+                const std::string in = "in_" + port + "_q" + std::to_string(q) + ".pcap";
+                EXPECT_NO_THROW(read_pcap(d / in)) << name;
+            }
             EXPECT_NO_THROW(read_pcap(d / ("expected_" + port + ".pcap"))) << name;
         }
         if (name == "arp_vip") {

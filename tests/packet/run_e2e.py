@@ -7,7 +7,9 @@ For each case (OUTDIR/cases.txt, or every folder with an expect.txt) runs
 `ulvsd -c OUTDIR/<case>/config.yaml --exit-idle 1 --log-level info`, then compares
 out_<port>.pcap with expected_<port>.pcap byte for byte (in order, or as multisets, per
 expect.txt) and the drop counters of the `counters:` line ulvsd logs at clean exit with the
-expected ones (absent = 0). --gen first (re)generates the cases into OUTDIR with gen.py.
+expected ones (absent = 0), and checks the `expect_counter` minimums. Multi-worker cases
+(`workers N`) write one out_<port>_q<i>.pcap per TX queue: their frames together are compared.
+--gen first (re)generates the cases into OUTDIR with gen.py.
 Prints PASS/FAIL per case and "N passed, M failed"; exits 1 on any failure.
 """
 
@@ -27,7 +29,7 @@ import gen  # noqa: E402
 
 
 def read_expect(path: str) -> dict:
-    exp = {"description": "", "order": {}, "drops": {}}
+    exp = {"description": "", "order": {}, "drops": {}, "workers": 1, "min_counters": {}}
     with open(path) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -41,6 +43,10 @@ def read_expect(path: str) -> dict:
                 exp["order"][words[0]] = words[1]
             elif key == "drop" and len(words) == 2 and words[1].isdigit():
                 exp["drops"][words[0]] = int(words[1])
+            elif key == "workers" and len(words) == 1 and words[0].isdigit() and int(words[0]):
+                exp["workers"] = int(words[0])
+            elif key == "expect_counter" and len(words) == 2 and words[1].isdigit():
+                exp["min_counters"][words[0]] = int(words[1])
             else:
                 raise ValueError(f"{path}:{n}: bad line: {line!r}")
     return exp
@@ -118,11 +124,13 @@ def compare_port(port: str, got: list[bytes], want: list[bytes], order: str) -> 
 def run_case(ulvsd: str, case_dir: str, timeout: float) -> list[str]:
     exp = read_expect(os.path.join(case_dir, "expect.txt"))
     ports = list(exp["order"])
+    outs = {port: out_files(port, exp["workers"]) for port in ports}
     for port in ports:
-        try:
-            os.remove(os.path.join(case_dir, f"out_{port}.pcap"))
-        except FileNotFoundError:
-            pass
+        for name in outs[port]:
+            try:
+                os.remove(os.path.join(case_dir, name))
+            except FileNotFoundError:
+                pass
     cmd = [ulvsd, "-c", os.path.join(case_dir, "config.yaml"), "--exit-idle", "1",
            "--log-level", "info"]
     try:
@@ -141,14 +149,21 @@ def run_case(ulvsd: str, case_dir: str, timeout: float) -> list[str]:
         errors.append(f"ulvsd exited with {proc.returncode}; stderr tail:\n{tail}")
 
     for port in ports:
-        out = os.path.join(case_dir, f"out_{port}.pcap")
-        if not os.path.exists(out):
-            errors.append(f"{port}: {out} was not written")
-            continue
-        try:
-            got = gen.read_pcap(out)
-        except ValueError as e:
-            errors.append(str(e))
+        got, ok = [], True
+        for q, name in enumerate(outs[port]):
+            out = os.path.join(case_dir, name)
+            if not os.path.exists(out):
+                # The control lcore's TX queue (the last) may be left unconfigured.
+                if q < exp["workers"]:
+                    errors.append(f"{port}: {out} was not written")
+                    ok = False
+                continue
+            try:
+                got += gen.read_pcap(out)
+            except ValueError as e:
+                errors.append(str(e))
+                ok = False
+        if not ok:
             continue
         want = gen.read_pcap(os.path.join(case_dir, f"expected_{port}.pcap"))
         errors += compare_port(port, got, want, exp["order"][port])
@@ -164,7 +179,19 @@ def run_case(ulvsd: str, case_dir: str, timeout: float) -> list[str]:
                 g, w = got_drops.get(r, 0), exp["drops"].get(r, 0)
                 if g != w:
                     errors.append(f"drop.{r}: got {g}, want {w}")
+        for name, least in sorted(exp["min_counters"].items()):
+            if name not in counters:
+                errors.append(f"counter {name}: not in the 'counters:' line, want >= {least}")
+            elif counters[name] < least:
+                errors.append(f"counter {name}: got {counters[name]}, want >= {least}")
     return errors
+
+
+def out_files(port: str, workers: int) -> list[str]:
+    """The pcap files a port's TX queues write (see gen.py)."""
+    if workers == 1:
+        return [f"out_{port}.pcap"]
+    return [f"out_{port}_q{q}.pcap" for q in range(workers + 1)]
 
 
 def case_names(cases_dir: str) -> list[str]:

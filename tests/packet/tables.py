@@ -12,6 +12,16 @@ Expected outputs follow the rules the daemon implements (see the brief of the fo
   with addresses swapped, TTL 64, id/tos/flags kept, both checksums recomputed.
 - DR rewrites only the Ethernet addresses (dst = real server, src = lan MAC): every other byte,
   Ethernet padding included, is forwarded as received.
+NAT, TUN, routing and ICMP errors (issue 3) follow the wire behaviour written down before each
+group of cases below. Every expected checksum is computed by scapy from scratch (never by editing
+the input incrementally), so the tables check the daemon's incremental updates independently;
+rewrites are also checked to touch only the bytes they may touch.
+
+Inputs on several ports: the runners feed the ports in PORTS order (the worker polls wan before
+lan in every loop iteration, and a burst holds max_burst = 32 frames), so a case may give inputs on
+wan and lan when every port but the last holds at most 32 frames: e.g. requests on wan, then the
+real server's replies on lan. Multi-worker cases (workers > 1) give inputs per RX queue; the burst
+runner skips them, run_e2e.py runs them with one RX queue per worker on every port.
 Run with /usr/bin/python3 (Debian's, it has scapy).
 """
 
@@ -32,7 +42,9 @@ from scapy.all import (  # type: ignore
     IPOption_Router_Alert,
     IPv6,
     Raw,
+    fragment,
 )
+from scapy.utils import checksum as scapy_checksum  # type: ignore
 
 # --- the lab: port 0 = wan, port 1 = lan (net_pcap0, net_pcap1 give these MACs) -----------------
 PORTS = ["wan", "lan"]
@@ -43,7 +55,12 @@ WAN_ADDR, WAN_PREFIX = "203.0.113.10", "203.0.113.10/25"
 LAN_ADDR, LAN_PREFIX = "198.51.100.1", "198.51.100.1/24"
 ROUTER, ROUTER_MAC = "203.0.113.1", "02:00:00:00:00:01"
 CLIENT = "203.0.113.130"  # outside wan's /25: reaches us through the router
-VIP = "203.0.113.100"
+VIP = "203.0.113.100"  # DR services
+VIP_NAT = "203.0.113.101"  # NAT services (as in config/lab.yaml)
+VIP_TUN = "203.0.113.102"  # TUN services
+ROUTER2, ROUTER2_MAC = "203.0.113.2", "02:00:00:00:00:02"  # a second router on wan (routing)
+NEAR, NEAR_MAC = "203.0.113.50", "02:00:00:00:00:50"  # a client on wan's own subnet
+MAX_BURST = 32  # dp::max_burst: frames of one rx burst
 STRANGER = "203.0.113.77"  # neither ours nor a VIP
 RS = {  # real servers, in config order
     "rs1": ("198.51.100.11", "02:00:00:00:00:11"),
@@ -59,7 +76,8 @@ DROP_REASONS = [
     "eth_truncated", "not_our_mac", "unknown_ethertype", "ip_truncated", "ip_bad_version",
     "ip_bad_ihl", "ip_bad_len", "ip_bad_checksum", "ip_fragment", "l4_truncated", "tcp_bad_doff",
     "udp_bad_len", "not_for_us", "no_service", "no_conn", "no_dest", "conn_table_full",
-    "neigh_unresolved", "ctrl_ring_full", "tx_full",
+    "neigh_unresolved", "ctrl_ring_full", "tx_full", "ttl_exceeded", "no_route", "too_big",
+    "frag_failed", "icmp_no_conn", "redirect_ring_full",
 ]
 
 
@@ -68,54 +86,115 @@ class Case:
     name: str
     description: str
     virtual_servers: list[dict]
+    # The port of `inputs` when it is a list; "" when `inputs` is a dict port -> frames (one RX
+    # queue), or, for workers > 1, port -> one list of frames per RX queue.
     in_port: str
-    inputs: list[bytes]
+    inputs: list[bytes] | dict[str, list]
     expected: dict[str, list[bytes]]  # port -> frames; a port not listed expects nothing
     drops: dict[str, int] = dataclasses.field(default_factory=dict)
     order: dict[str, str] = dataclasses.field(default_factory=dict)  # port -> exact|set
+    workers: int = 1  # worker lcores (and RX queues per port)
+    # Counters of the `counters:` line (other than drops) that must be at least this.
+    min_counters: dict[str, int] = dataclasses.field(default_factory=dict)
+    mtu: dict[str, int] = dataclasses.field(default_factory=dict)  # port -> MTU (default 1500)
+    routes: list[dict] | None = None  # None: the default route via ROUTER
+    neighbors: list[dict] = dataclasses.field(default_factory=list)  # extra static neighbours
 
     def order_of(self, port: str) -> str:
         return self.order.get(port, "exact")
 
+    def queues(self) -> dict[str, list[list[bytes]]]:
+        """Inputs as port -> RX queue -> frames, every port and queue present."""
+        if isinstance(self.inputs, dict):
+            src = self.inputs
+        else:
+            src = {self.in_port: self.inputs}
+        out = {}
+        for port in PORTS:
+            got = src.get(port, [])
+            if self.workers == 1:
+                out[port] = [list(got)]
+            else:
+                got = list(got) or [[] for _ in range(self.workers)]
+                out[port] = [list(q) for q in got]
+        return out
+
 
 # --- config --------------------------------------------------------------------------------------
-def real_servers(port: int, weights=(1, 1, 1)) -> list[dict]:
-    return [{"address": addr, "port": port, "weight": w}
-            for (addr, _), w in zip(RS.values(), weights)]
+def real_servers(port: int, weights=(1, 1, 1), rports=None, servers=None) -> list[dict]:
+    names = servers or list(RS)
+    rports = rports or (port,) * len(names)
+    return [{"address": RS[n][0], "port": rp, "weight": w}
+            for n, w, rp in zip(names, weights, rports)]
 
 
 def vs(name: str, port: int, protocol: str = "tcp", scheduler: str = "rr",
-       weights=(1, 1, 1)) -> dict:
-    return {"name": name, "address": VIP, "port": port, "protocol": protocol,
-            "scheduler": scheduler, "forwarding": "dr",
-            "real_servers": real_servers(port, weights)}
+       weights=(1, 1, 1), address: str = VIP, forwarding: str = "dr", rports=None,
+       servers=None) -> dict:
+    return {"name": name, "address": address, "port": port, "protocol": protocol,
+            "scheduler": scheduler, "forwarding": forwarding,
+            "real_servers": real_servers(port, weights, rports, servers)}
 
 
 WEB = vs("web", 80)
+NAT_WEB = vs("nat_web", 80, address=VIP_NAT, forwarding="nat", rports=(8080, 8080, 8080))
+NAT_DNS = vs("nat_dns", 53, protocol="udp", address=VIP_NAT, forwarding="nat",
+             rports=(5353, 5353, 5353))
+TUN_WEB = vs("tun_web", 80, address=VIP_TUN, forwarding="tun")
+TUN_DNS = vs("tun_dns", 53, protocol="udp", address=VIP_TUN, forwarding="tun")
 
 
 def config_for(case: Case, case_dir: str) -> dict:
     """The ulvsd config of a case (SPEC section 3 keys only). `case_dir` must be absolute."""
     def device(i: int, port: str) -> str:
-        return f"net_pcap{i},rx_pcap={case_dir}/in_{port}.pcap,tx_pcap={case_dir}/out_{port}.pcap"
+        if case.workers == 1:
+            return (f"net_pcap{i},rx_pcap={case_dir}/in_{port}.pcap,"
+                    f"tx_pcap={case_dir}/out_{port}.pcap")
+        # One RX queue per worker, one TX queue per worker plus the control lcore's.
+        rx = [f"rx_pcap={case_dir}/{f}" for f in in_pcaps(case, port)]
+        tx = [f"tx_pcap={case_dir}/{f}" for f in out_pcaps(case, port)]
+        return ",".join([f"net_pcap{i}"] + rx + tx)
+
+    eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", f"ulvs-pkt-{case.name}"]
+    lcores = {"control": 0, "workers": list(range(1, case.workers + 1))}
+    if case.workers > 1:
+        # Workers share CPU 1 (the test machine may have two CPUs).
+        eal += ["--lcores", "0@0," + ",".join(f"{w}@1" for w in lcores["workers"])]
+
+    def port_cfg(i: int, port: str, prefix: str) -> dict:
+        p = {"name": port, "device": device(i, port), "addresses": [prefix]}
+        if port in case.mtu:
+            p["mtu"] = case.mtu[port]
+        return p
 
     return {
-        "dpdk": {"eal_args": ["--no-huge", "-m", "256", "--no-pci",
-                              "--file-prefix", f"ulvs-pkt-{case.name}"]},
-        "lcores": {"control": 0, "workers": [1]},
-        "ports": [
-            {"name": "wan", "device": device(0, "wan"), "addresses": [WAN_PREFIX]},
-            {"name": "lan", "device": device(1, "lan"), "addresses": [LAN_PREFIX]},
-        ],
-        "routes": [{"prefix": "0.0.0.0/0", "via": ROUTER}],
+        "dpdk": {"eal_args": eal},
+        "lcores": lcores,
+        "ports": [port_cfg(0, "wan", WAN_PREFIX), port_cfg(1, "lan", LAN_PREFIX)],
+        "routes": ([{"prefix": "0.0.0.0/0", "via": ROUTER}] if case.routes is None
+                   else case.routes),
         "neighbors": [{"address": ROUTER, "mac": ROUTER_MAC, "port": "wan"}]
-        + [{"address": a, "mac": m, "port": "lan"} for a, m in RS.values()],
+        + [{"address": a, "mac": m, "port": "lan"} for a, m in RS.values()] + case.neighbors,
         "connections": {"max": 4096},
         "virtual_servers": case.virtual_servers,
         # metrics "" disables the HTTP endpoint so parallel runs do not fight over a TCP port.
         "management": {"socket": f"{case_dir}/ulvsd.sock", "metrics": ""},
         "logging": {"level": "info"},
     }
+
+
+def in_pcaps(case: Case, port: str) -> list[str]:
+    """Input pcap file names of a port: one per RX queue."""
+    if case.workers == 1:
+        return [f"in_{port}.pcap"]
+    return [f"in_{port}_q{q}.pcap" for q in range(case.workers)]
+
+
+def out_pcaps(case: Case, port: str) -> list[str]:
+    """Output pcap file names of a port: one per TX queue (workers + control when > 1)."""
+    if case.workers == 1:
+        return [f"out_{port}.pcap"]
+    return [f"out_{port}_q{q}.pcap" for q in range(case.workers + 1)]
 
 
 # --- packet builders ------------------------------------------------------------------------------
@@ -403,12 +482,513 @@ def drop_cases() -> list[Case]:
     return cases
 
 
+# --- issue 3: helpers for NAT, TUN and ICMP errors ------------------------------------------------
+def _ihl(frame: bytes) -> int:
+    return (frame[ETH] & 0x0F) * 4
+
+
+def _ip_total(frame: bytes) -> int:
+    return struct.unpack("!H", frame[ETH + 2:ETH + 4])[0]
+
+
+def _check_only(before: bytes, after: bytes, allowed: set[int], what: str) -> None:
+    """Self-check of a table: `after` differs from `before` only at `allowed` offsets."""
+    assert len(before) == len(after), (what, len(before), len(after))
+    bad = [i for i in range(len(before)) if before[i] != after[i] and i not in allowed]
+    assert not bad, f"{what}: rewrite touched offsets {bad}"
+
+
+def _l4(pkt):
+    return pkt[TCP] if TCP in pkt else pkt[UDP]
+
+
+def _recompute(pkt) -> None:
+    """Let scapy compute the IP and L4 checksums from scratch (a UDP checksum of 0 stays 0)."""
+    del pkt[IP].chksum
+    l4 = _l4(pkt)
+    if not (isinstance(l4, UDP) and l4.chksum == 0):
+        del l4.chksum
+
+
+def _rewrite_offsets(frame: bytes, ip_fields: tuple, l4_fields: tuple) -> set[int]:
+    ihl = _ihl(frame)
+    ip_off = {"ttl": [8], "csum": [10, 11], "src": [12, 13, 14, 15], "dst": [16, 17, 18, 19]}
+    proto = frame[ETH + 9]
+    l4_off = {"sport": [0, 1], "dport": [2, 3], "csum": [16, 17] if proto == 6 else [6, 7]}
+    allowed = set(range(12))
+    for f in ip_fields + ("csum",):
+        allowed |= {ETH + i for i in ip_off[f]}
+    for f in l4_fields + ("csum",):
+        allowed |= {ETH + ihl + i for i in l4_off[f]}
+    return allowed
+
+
+def nat_in(frame: bytes, rs: str, rport: int | None) -> bytes:
+    """NAT request out on lan: dst -> RIP, dport -> rport (None or 0: unchanged), checksums."""
+    e = Ether(frame)
+    e[IP].dst = RS[rs][0]
+    if rport:
+        _l4(e).dport = rport
+    _recompute(e)
+    out = b(Ether(dst=RS[rs][1], src=LAN_MAC) / e[IP])
+    _check_only(frame, out, _rewrite_offsets(frame, ("dst",), ("dport",)), "nat_in")
+    return out
+
+
+def nat_out(frame: bytes, vip: str, vport: int, next_hop_mac: str = ROUTER_MAC) -> bytes:
+    """NAT reply out on wan: src -> VIP, sport -> vport, TTL - 1, to the next hop's MAC."""
+    e = Ether(frame)
+    e[IP].src = vip
+    e[IP].ttl -= 1
+    _l4(e).sport = vport
+    _recompute(e)
+    out = b(Ether(dst=next_hop_mac, src=WAN_MAC) / e[IP])
+    _check_only(frame, out, _rewrite_offsets(frame, ("src", "ttl"), ("sport",)), "nat_out")
+    return out
+
+
+def from_rs(rs: str, l3) -> bytes:
+    return b(Ether(src=RS[rs][1], dst=LAN_MAC) / l3)
+
+
+def rs_tcp(rs: str, cport: int, flags: str, rport: int = 8080, seq: int = 5000, ack: int = 1001,
+           payload: bytes = b"", ttl: int = 64, ip_id: int = 0x100, client: str = CLIENT,
+           **tcp_kw) -> bytes:
+    pkt = IP(src=RS[rs][0], dst=client, ttl=ttl, id=ip_id, flags="DF") / TCP(
+        sport=rport, dport=cport, flags=flags, seq=seq, ack=ack, window=65160, **tcp_kw)
+    if payload:
+        pkt = pkt / Raw(payload)
+    return from_rs(rs, pkt)
+
+
+def rs_udp(rs: str, cport: int, payload: bytes, rport: int = 5353, ip_id: int = 0x200,
+           chksum: int | None = None) -> bytes:
+    u = UDP(sport=rport, dport=cport) if chksum is None else UDP(sport=rport, dport=cport,
+                                                                   chksum=chksum)
+    return from_rs(rs, IP(src=RS[rs][0], dst=CLIENT, ttl=64, id=ip_id) / u / Raw(payload))
+
+
+def tcp_sized(sport: int, total: int, df: bool, dst: str = VIP_TUN, ip_id: int = 1,
+              seq: int = 1001, ip_kw=None) -> bytes:
+    """A client data segment (PA) whose IP total length is `total` (IP options count)."""
+    ip_kw = dict(ip_kw or {})
+    ip_kw["flags"] = "DF" if df else 0
+    probe = tcp(sport, "PA", seq=seq, ack=1, dst=dst, ip_id=ip_id, ip_kw=ip_kw)
+    pad = total - (len(probe) - ETH)
+    assert pad > 0
+    return tcp(sport, "PA", seq=seq, ack=1, dst=dst, ip_id=ip_id, ip_kw=ip_kw,
+               payload=bytes((i * 7) & 0xFF for i in range(pad)))
+
+
+def tun_outer(frame: bytes, rs: str):
+    """The outer IPv4 packet TUN sends for a received frame (the inner packet as received)."""
+    inner = frame[ETH:ETH + _ip_total(frame)]
+    iip = IP(inner)
+    return IP(version=4, ihl=5, tos=iip.tos, id=iip.id, flags="DF" if iip.flags.DF else 0,
+              frag=0, ttl=64, proto=4, src=LAN_ADDR, dst=RS[rs][0]) / Raw(inner)
+
+
+def tun_out(frame: bytes, rs: str) -> bytes:
+    return b(Ether(dst=RS[rs][1], src=LAN_MAC, type=0x0800) / tun_outer(frame, rs))
+
+
+def tun_frags(frame: bytes, rs: str, mtu: int) -> list[bytes]:
+    """The encapsulated packet fragmented to `mtu`, checked against the layout rte_ip_frag makes."""
+    outer = tun_outer(frame, rs)
+    size = (mtu - 20) // 8 * 8
+    frags = fragment(outer, fragsize=size)
+    data = bytes(outer)[20:]
+    off = 0
+    for i, f in enumerate(frags):
+        raw = bytes(f)
+        last = i == len(frags) - 1
+        n = len(raw) - 20
+        assert n == (len(data) - off if last else size), (i, n)
+        assert raw[20:] == data[off:off + n]
+        flags_frag = struct.unpack("!H", raw[6:8])[0]
+        assert flags_frag == ((0 if last else 0x2000) | off // 8), (i, hex(flags_frag))
+        assert raw[4:6] == bytes(outer)[4:6] and len(raw) <= mtu
+        assert scapy_checksum(raw[:20]) == 0  # header checksum right
+        off += n
+    assert off == len(data) and len(frags) >= 2
+    return [b(Ether(dst=RS[rs][1], src=LAN_MAC, type=0x0800) / f) for f in frags]
+
+
+def frag_needed(frame: bytes, mtu: int) -> bytes:
+    """ICMP fragmentation-needed for a received frame, out of wan back to its sender's MAC."""
+    e = Ether(frame)
+    quote = frame[ETH:ETH + _ihl(frame) + 8]
+    return b(Ether(dst=e.src, src=WAN_MAC)
+             / IP(tos=0, id=0, flags=0, frag=0, ttl=64, src=WAN_ADDR, dst=e[IP].src)
+             / ICMP(type=3, code=4, nexthopmtu=mtu) / Raw(quote))
+
+
+def icmp_fields(icmp_type: int, code: int, mtu: int = 0, ptr: int = 0):
+    if icmp_type == 3 and code == 4:
+        return ICMP(type=3, code=4, nexthopmtu=mtu)
+    if icmp_type == 12:
+        return ICMP(type=12, code=code, ptr=ptr)
+    return ICMP(type=icmp_type, code=code)
+
+
+def quoted(pkt, n: int | None = 8) -> bytes:
+    """An ICMP error's quote of `pkt`: its IP header and the first n bytes of its payload."""
+    raw = bytes(pkt)
+    ihl = (raw[0] & 0x0F) * 4
+    return raw if n is None else raw[:ihl + n]
+
+
+def translate_quote(quote: bytes, src: str | None = None, dst: str | None = None,
+                    sport: int | None = None, dport: int | None = None) -> bytes:
+    """The quoted packet with addresses/ports replaced and its IP header checksum recomputed
+    (by scapy's checksum); the quoted L4 checksum is left as it is."""
+    q = bytearray(quote)
+    ihl = (q[0] & 0x0F) * 4
+    if src:
+        q[12:16] = bytes(int(x) for x in src.split("."))
+    if dst:
+        q[16:20] = bytes(int(x) for x in dst.split("."))
+    if sport is not None:
+        q[ihl:ihl + 2] = struct.pack("!H", sport)
+    if dport is not None:
+        q[ihl + 2:ihl + 4] = struct.pack("!H", dport)
+    q[10:12] = b"\0\0"
+    q[10:12] = struct.pack("!H", scapy_checksum(bytes(q[:ihl])))
+    return bytes(q)
+
+
+def icmp_error(src: str, dst: str, icmp_type: int, code: int, quote: bytes, ttl: int = 64,
+               ip_id: int = 0x300, **kw):
+    return IP(src=src, dst=dst, ttl=ttl, id=ip_id) / icmp_fields(icmp_type, code, **kw) / Raw(
+        quote)
+
+
+# --- NAT ------------------------------------------------------------------------------------------
+# Requests (client -> VIP:vport on wan) leave lan to the real server's MAC with IP dst = RIP and
+# L4 dport = rport (unchanged for port 0); TTL, id, TOS, flags unchanged; checksums recomputed
+# (a UDP checksum of 0 stays 0). Replies (RIP:rport -> client on lan, matching a connection) get
+# IP src = VIP, sport = vport, TTL - 1, and are routed (longest prefix) out of wan; TTL <= 1:
+# ttl_exceeded. From a real server, matching no connection: no_conn, never forwarded.
+def nat_cases() -> list[Case]:
+    cases = []
+    get = b"GET / HTTP/1.0\r\n\r\n"
+    resp = b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nrs1\n"
+    sp = 40000
+    req = [tcp(sp, "S", dst=VIP_NAT, ip_id=1, options=[("MSS", 1460), ("SAckOK", b"")]),
+           tcp(sp, "A", seq=1001, ack=5001, dst=VIP_NAT, ip_id=2),
+           tcp(sp, "PA", seq=1001, ack=5001, dst=VIP_NAT, ip_id=3, payload=get,
+               ip_kw={"tos": 0x10})]
+    rep = [rs_tcp("rs1", sp, "SA", seq=5000, ack=1001, ip_id=0x101, options=[("MSS", 1460)]),
+           rs_tcp("rs1", sp, "PA", seq=5001, ack=1001 + len(get), ip_id=0x102, payload=resp),
+           rs_tcp("rs1", sp, "FA", seq=5001 + len(resp), ack=1001 + len(get), ip_id=0x103)]
+    cases.append(Case(
+        "nat_tcp_flow", "NAT: a TCP connection's requests to rs1:8080 and its replies back "
+        "from VIP:80 via the router, TTL-1 on replies, checksums recomputed",
+        [NAT_WEB], "", {"wan": req, "lan": rep},
+        {"lan": [nat_in(f, "rs1", 8080) for f in req],
+         "wan": [nat_out(f, VIP_NAT, 80) for f in rep]}))
+
+    # Port mapping per real server, port 0 keeping the client's port, and a reply from the right
+    # server but the wrong port (no connection).
+    pm = vs("nat_pm", 80, address=VIP_NAT, forwarding="nat", rports=(8080, 8081, 0))
+    syns = [tcp(40100 + i, "S", dst=VIP_NAT, ip_id=10 + i) for i in range(3)]
+    reps = [rs_tcp("rs1", 40100, "SA", rport=8080, ip_id=0x110),
+            rs_tcp("rs2", 40101, "SA", rport=8081, ip_id=0x111),
+            rs_tcp("rs3", 40102, "SA", rport=80, ip_id=0x112)]
+    wrong = rs_tcp("rs2", 40101, "SA", rport=8080, ip_id=0x113)
+    cases.append(Case(
+        "nat_port_map", "NAT rr with real server ports 8080, 8081 and 0 (client's port): "
+        "requests and replies mapped; a reply from rs2:8080 (conn is rs2:8081): no_conn",
+        [pm], "", {"wan": syns, "lan": reps + [wrong]},
+        {"lan": [nat_in(syns[0], "rs1", 8080), nat_in(syns[1], "rs2", 8081),
+                 nat_in(syns[2], "rs3", None)],
+         "wan": [nat_out(f, VIP_NAT, 80) for f in reps]},
+        drops={"no_conn": 1}))
+
+    # UDP, with a zero checksum (stays zero) each way.
+    u1 = udp(50001, b"query-one", dport=53, dst=VIP_NAT, ip_id=20)
+    u2 = from_router(client_ip(VIP_NAT, id=21) / UDP(sport=50002, dport=53, chksum=0)
+                     / Raw(b"query-two"))
+    u3 = udp(50001, b"query-three", dport=53, dst=VIP_NAT, ip_id=22)
+    r1 = rs_udp("rs1", 50001, b"answer-one", ip_id=0x120)
+    r2 = rs_udp("rs2", 50002, b"answer-two", ip_id=0x121, chksum=0)
+    assert Ether(u2)[UDP].chksum == 0 and Ether(r2)[UDP].chksum == 0
+    cases.append(Case(
+        "nat_udp", "NAT udp VIP:53 -> :5353: two flows rr to rs1, rs2 (the second with UDP "
+        "checksum 0, kept 0 both ways), a later datagram sticks, replies mapped back",
+        [NAT_DNS], "", {"wan": [u1, u2, u3], "lan": [r1, r2]},
+        {"lan": [nat_in(u1, "rs1", 5353), nat_in(u2, "rs2", 5353), nat_in(u3, "rs1", 5353)],
+         "wan": [nat_out(r1, VIP_NAT, 53), nat_out(r2, VIP_NAT, 53)]}))
+
+    syn = tcp(40200, "S", dst=VIP_NAT, ip_id=30)
+    ttl2 = rs_tcp("rs1", 40200, "SA", ttl=2, ip_id=0x130)
+    cases.append(Case(
+        "nat_reply_ttl", "NAT replies with TTL 1 and 0 are dropped (ttl_exceeded); TTL 2 "
+        "leaves with TTL 1",
+        [NAT_WEB], "", {"wan": [syn], "lan": [rs_tcp("rs1", 40200, "SA", ttl=1, ip_id=0x131),
+                                              rs_tcp("rs1", 40200, "SA", ttl=0, ip_id=0x132),
+                                              ttl2]},
+        {"lan": [nat_in(syn, "rs1", 8080)], "wan": [nat_out(ttl2, VIP_NAT, 80)]},
+        drops={"ttl_exceeded": 2}))
+
+    cases.append(Case(
+        "nat_no_conn_reply", "NAT: TCP SYN+ACK, data and UDP from real servers matching no "
+        "connection are dropped (no_conn), never leaked with the server's address",
+        [NAT_WEB, NAT_DNS], "lan",
+        [rs_tcp("rs1", 40300, "SA"), rs_tcp("rs2", 40301, "PA", payload=b"leak"),
+         rs_udp("rs3", 50300, b"leak")],
+        {}, drops={"no_conn": 3}))
+
+    # Longest-prefix match: connected /25 direct, a static /26 via a second router, default.
+    c_near = b(Ether(src=NEAR_MAC, dst=WAN_MAC) / IP(src=NEAR, dst=VIP_NAT, ttl=64, id=40,
+                                                       flags="DF")
+               / TCP(sport=40400, dport=80, flags="S", seq=1000, window=64240))
+    c_26 = tcp(40401, "S", dst=VIP_NAT, ip_id=41)  # CLIENT .130 is in 203.0.113.128/26
+    far = "203.0.113.200"
+    c_def = b(Ether(src=ROUTER_MAC, dst=WAN_MAC) / IP(src=far, dst=VIP_NAT, ttl=63, id=42,
+                                                        flags="DF")
+              / TCP(sport=40402, dport=80, flags="S", seq=1000, window=64240))
+    r_near = rs_tcp("rs1", 40400, "SA", client=NEAR, ip_id=0x140)
+    r_26 = rs_tcp("rs2", 40401, "SA", ip_id=0x141)
+    r_def = rs_tcp("rs3", 40402, "SA", client=far, ip_id=0x142)
+    cases.append(Case(
+        "nat_route_lpm", "NAT replies routed by longest prefix: 203.0.113.50 on wan's /25 "
+        "directly, .130 by 203.0.113.128/26 via 203.0.113.2, .200 by the default route",
+        [NAT_WEB], "", {"wan": [c_near, c_26, c_def], "lan": [r_near, r_26, r_def]},
+        {"lan": [nat_in(c_near, "rs1", 8080), nat_in(c_26, "rs2", 8080),
+                 nat_in(c_def, "rs3", 8080)],
+         "wan": [nat_out(r_near, VIP_NAT, 80, NEAR_MAC), nat_out(r_26, VIP_NAT, 80, ROUTER2_MAC),
+                 nat_out(r_def, VIP_NAT, 80, ROUTER_MAC)]},
+        routes=[{"prefix": "0.0.0.0/0", "via": ROUTER},
+                {"prefix": "203.0.113.128/26", "via": ROUTER2}],
+        neighbors=[{"address": ROUTER2, "mac": ROUTER2_MAC, "port": "wan"},
+                   {"address": NEAR, "mac": NEAR_MAC, "port": "wan"}]))
+
+    syn = tcp(40500, "S", dst=VIP_NAT, ip_id=50)
+    cases.append(Case(
+        "nat_no_route", "NAT without a default route: the request goes out, the reply to "
+        "203.0.113.130 (outside every connected subnet) is dropped: no_route",
+        [NAT_WEB], "", {"wan": [syn], "lan": [rs_tcp("rs1", 40500, "SA", ip_id=0x150)]},
+        {"lan": [nat_in(syn, "rs1", 8080)]}, drops={"no_route": 1}, routes=[]))
+
+    to_nat, to_tun = ping(VIP_NAT, seq=3), ping(VIP_TUN, seq=4)
+    cases.append(Case(
+        "ping_vip_nat_tun", "ICMP echo to the NAT and TUN VIPs answered by the appliance",
+        [NAT_WEB, TUN_WEB], "wan", [to_nat, to_tun],
+        {"wan": [echo_reply(to_nat, "wan"), echo_reply(to_tun, "wan")]}))
+
+    # Two workers: owner = hash(client IP, client port) % 2. Each RX queue holds the requests
+    # of its flows on wan and their replies on lan: one worker receives both, in order, and
+    # hands the flows it does not own to the owner over the one ring between them (FIFO), so
+    # every reply finds its connection. (Requests on one worker and replies on the other would
+    # race: the two workers run concurrently.) One real server: which worker's rr cursor
+    # schedules a flow does not matter.
+    one = vs("nat_one", 80, address=VIP_NAT, forwarding="nat", rports=(8080,),
+             weights=(1,), servers=["rs1"])
+    q_req, q_rep = [[], []], [[], []]
+    for q in range(2):
+        for i in range(16):
+            cp = 47000 + 100 * q + i
+            q_req[q].append(tcp(cp, "S", dst=VIP_NAT, ip_id=0x700 + 32 * q + i))
+            q_rep[q].append(rs_tcp("rs1", cp, "SA", ip_id=0x800 + 32 * q + i))
+    all_req, all_rep = q_req[0] + q_req[1], q_rep[0] + q_rep[1]
+    cases.append(Case(
+        "nat_two_workers", "NAT on 2 workers: 32 flows over both RX queues; every request "
+        "reaches rs1 and every reply the client, flows owned by the other worker redirected",
+        [one], "", {"wan": q_req, "lan": q_rep},
+        {"lan": [nat_in(f, "rs1", 8080) for f in all_req],
+         "wan": [nat_out(f, VIP_NAT, 80) for f in all_rep]},
+        order={"wan": "set", "lan": "set"}, workers=2, min_counters={"redirected": 1}))
+    return cases
+
+
+# --- TUN ------------------------------------------------------------------------------------------
+# Out on lan to the real server's MAC: outer IPv4 (IHL 5, TOS and id of the inner, DF copied, TTL
+# 64, proto 4, src = lan's address, dst = RIP) + the inner packet exactly as received. With the
+# lan MTU at 1400: an inner DF packet over 1380 bytes gets ICMP fragmentation-needed (MTU 1380)
+# back out of wan and is counted too_big; a non-DF one is fragmented (data 1376 per fragment).
+def tun_cases() -> list[Case]:
+    cases = []
+    flow = [
+        tcp(40600, "S", dst=VIP_TUN, ip_id=1, options=[("MSS", 1460)]),
+        tcp(40600, "A", seq=1001, ack=1, dst=VIP_TUN, ip_id=2),
+        tcp(40600, "PA", seq=1001, ack=1, dst=VIP_TUN, ip_id=3, payload=b"GET / HTTP/1.0\r\n\r\n",
+            ip_kw={"tos": 0xB8}),
+        tcp(40601, "S", dst=VIP_TUN, ip_id=4, ip_kw={"flags": 0}),  # no DF: none outside
+        tcp(40602, "S", dst=VIP_TUN, ip_id=5, ip_kw={"options": [IPOption_Router_Alert()]}),
+    ]
+    cases.append(Case(
+        "tun_tcp_flow", "TUN: IPIP to rs1 (3 packets of one flow, TOS 0xb8 copied), rs2 (no DF: "
+        "outer without DF) and rs3 (inner IP options kept), outer src 198.51.100.1",
+        [TUN_WEB], "wan", flow,
+        {"lan": [tun_out(flow[0], "rs1"), tun_out(flow[1], "rs1"), tun_out(flow[2], "rs1"),
+                 tun_out(flow[3], "rs2"), tun_out(flow[4], "rs3")]}))
+
+    dns = [udp(50600, b"tun-query", dport=53, dst=VIP_TUN, ip_id=9),
+           udp(50601, b"tun-query-2", dport=53, dst=VIP_TUN, ip_id=10)]
+    cases.append(Case(
+        "tun_udp", "TUN udp VIP:53: datagrams encapsulated to rs1, rs2 (inner TTL unchanged)",
+        [TUN_DNS], "wan", dns, {"lan": [tun_out(dns[0], "rs1"), tun_out(dns[1], "rs2")]}))
+
+    syn = tcp(40700, "S", dst=VIP_TUN, ip_id=20)
+    fits = tcp_sized(40700, 1380, df=True, ip_id=21)
+    over = tcp_sized(40700, 1381, df=True, ip_id=22, seq=1001 + 1340)
+    full = tcp_sized(40700, 1500, df=True, ip_id=23, seq=1001 + 2681)
+    opts = tcp_sized(40700, 1400, df=True, ip_id=24, seq=1001,
+                     ip_kw={"options": [IPOption_NOP()] * 4})
+    assert _ip_total(fits) == 1380 and _ip_total(over) == 1381 and _ip_total(opts) == 1400
+    assert _ihl(opts) == 24
+    cases.append(Case(
+        "tun_too_big", "TUN, lan MTU 1400: a DF inner of 1380 bytes fits; 1381, 1500 and 1400 "
+        "with IP options get ICMP frag-needed (MTU 1380) out of wan: too_big",
+        [TUN_WEB], "wan", [syn, fits, over, full, opts],
+        {"lan": [tun_out(syn, "rs1"), tun_out(fits, "rs1")],
+         "wan": [frag_needed(over, 1380), frag_needed(full, 1380), frag_needed(opts, 1380)]},
+        drops={"too_big": 3}, mtu={"lan": 1400}))
+
+    syn = tcp(40800, "S", dst=VIP_TUN, ip_id=30, ip_kw={"flags": 0})
+    small = tcp_sized(40800, 1380, df=False, ip_id=31)
+    f1 = tcp_sized(40800, 1381, df=False, ip_id=32, seq=1001 + 1340)
+    f2 = tcp_sized(40800, 1500, df=False, ip_id=33, seq=1001 + 2681)
+    cases.append(Case(
+        "tun_fragment", "TUN, lan MTU 1400: non-DF inners of 1381 and 1500 bytes are sent as "
+        "fragments of the outer packet (1376 data bytes, then the rest); 1380 fits whole",
+        [TUN_WEB], "wan", [syn, small, f1, f2],
+        {"lan": [tun_out(syn, "rs1"), tun_out(small, "rs1")] + tun_frags(f1, "rs1", 1400)
+         + tun_frags(f2, "rs1", 1400)},
+        mtu={"lan": 1400}))
+    return cases
+
+
+# --- ICMP errors about connections ----------------------------------------------------------------
+# Types 3, 11, 12. Server side (on lan, from a real server about a request it got): NAT forwards
+# it like a reply (outer src -> VIP, TTL - 1, routed), the quote's dst -> VIP and dport -> vport,
+# quote's IP checksum recomputed, quote's L4 checksum unchanged, ICMP checksum recomputed. Client
+# side (on wan to the VIP about a reply): NAT forwards it like a request (outer dst -> RIP, TTL
+# unchanged), quote's src -> RIP, sport -> rport; DR forwards it unchanged but for the MACs.
+# Matching no connection: icmp_no_conn.
+def icmp_cases() -> list[Case]:
+    cases = []
+
+    def nat_err_out(err_frame: bytes, quote_new: bytes) -> bytes:
+        e = Ether(err_frame)
+        ip, ic = e[IP], e[ICMP]
+        out = IP(src=VIP_NAT, dst=ip.dst, ttl=ip.ttl - 1, id=ip.id, tos=ip.tos, flags=ip.flags)
+        return b(Ether(dst=ROUTER_MAC, src=WAN_MAC) / out
+                 / icmp_fields(ic.type, ic.code, mtu=ic.nexthopmtu, ptr=ic.ptr) / Raw(quote_new))
+
+    def nat_err_in(err_frame: bytes, rs: str, quote_new: bytes) -> bytes:
+        e = Ether(err_frame)
+        ip, ic = e[IP], e[ICMP]
+        out = IP(src=ip.src, dst=RS[rs][0], ttl=ip.ttl, id=ip.id, tos=ip.tos, flags=ip.flags)
+        return b(Ether(dst=RS[rs][1], src=LAN_MAC) / out
+                 / icmp_fields(ic.type, ic.code, mtu=ic.nexthopmtu, ptr=ic.ptr) / Raw(quote_new))
+
+    # (a) server side, NAT: UDP port unreachable (whole datagram quoted) and a TCP parameter
+    # problem (IP header + 8 bytes quoted).
+    u = udp(51000, b"dns-query", dport=53, dst=VIP_NAT, ip_id=60)
+    s = tcp(41000, "S", dst=VIP_NAT, ip_id=61)
+    u_at_rs = IP(nat_in(u, "rs1", 5353)[ETH:])  # what rs1 received
+    s_at_rs = IP(nat_in(s, "rs1", 8080)[ETH:])
+    q_u, q_s = quoted(u_at_rs, None), quoted(s_at_rs, 8)
+    err_u = from_rs("rs1", icmp_error(RS["rs1"][0], CLIENT, 3, 3, q_u, ip_id=0x160))
+    err_s = from_rs("rs1", icmp_error(RS["rs1"][0], CLIENT, 12, 0, q_s, ip_id=0x161, ptr=20))
+    cases.append(Case(
+        "nat_icmp_server_side", "NAT: rs1's port-unreachable (UDP) and parameter-problem (TCP) "
+        "about requests go to the client from the VIP, quote translated back to VIP:vport",
+        [NAT_WEB, NAT_DNS], "", {"wan": [u, s], "lan": [err_u, err_s]},
+        {"lan": [nat_in(u, "rs1", 5353), nat_in(s, "rs1", 8080)],
+         "wan": [nat_err_out(err_u, translate_quote(q_u, dst=VIP_NAT, dport=53)),
+                 nat_err_out(err_s, translate_quote(q_s, dst=VIP_NAT, dport=80))]}))
+
+    # (b) client side, NAT: the client's port unreachable about a UDP reply, the router's
+    # fragmentation-needed about a TCP reply, and its time-exceeded about a UDP reply.
+    u = udp(51100, b"dns-query", dport=53, dst=VIP_NAT, ip_id=70)
+    s = tcp(41100, "S", dst=VIP_NAT, ip_id=71)
+    u_reply = IP(src=VIP_NAT, dst=CLIENT, ttl=63, id=0x170) / UDP(sport=53, dport=51100) / Raw(
+        b"dns-answer")
+    s_reply = IP(src=VIP_NAT, dst=CLIENT, ttl=63, id=0x171, flags="DF") / TCP(
+        sport=80, dport=41100, flags="PA", seq=5001, ack=1001) / Raw(b"x" * 1400)
+    q1, q2, q3 = quoted(u_reply, None), quoted(s_reply, 8), quoted(u_reply, 8)
+    e1 = from_router(icmp_error(CLIENT, VIP_NAT, 3, 3, q1, ttl=63, ip_id=0x180))
+    e2 = from_router(icmp_error(ROUTER, VIP_NAT, 3, 4, q2, ip_id=0x181, mtu=1280))
+    e3 = from_router(icmp_error(ROUTER, VIP_NAT, 11, 0, q3, ip_id=0x182))
+    cases.append(Case(
+        "nat_icmp_client_side", "NAT: port-unreachable, frag-needed (MTU 1280) and "
+        "time-exceeded about replies go to rs1 with the quote translated to RIP:rport",
+        [NAT_WEB, NAT_DNS], "wan", [u, s, e1, e2, e3],
+        {"lan": [nat_in(u, "rs1", 5353), nat_in(s, "rs1", 8080),
+                 nat_err_in(e1, "rs1", translate_quote(q1, src=RS["rs1"][0], sport=5353)),
+                 nat_err_in(e2, "rs1", translate_quote(q2, src=RS["rs1"][0], sport=8080)),
+                 nat_err_in(e3, "rs1", translate_quote(q3, src=RS["rs1"][0], sport=5353))]}))
+
+    # (c) DR: forwarded unchanged but for the MACs.
+    s = tcp(41200, "S", ip_id=80)
+    dr_reply = IP(src=VIP, dst=CLIENT, ttl=64, id=0x190, flags="DF") / TCP(
+        sport=80, dport=41200, flags="PA", seq=5001, ack=1001) / Raw(b"y" * 1400)
+    e = from_router(icmp_error(ROUTER, VIP, 3, 4, quoted(dr_reply, 8), ip_id=0x191, mtu=1280))
+    cases.append(Case(
+        "dr_icmp_client_side", "DR: the router's frag-needed about a reply from VIP:80 goes to "
+        "the connection's real server unchanged (MACs only)",
+        [WEB], "wan", [s, e], {"lan": [dr_out(s, "rs1"), dr_out(e, "rs1")]}))
+
+    # No connection.
+    stray_nat = IP(src=VIP_NAT, dst=CLIENT, ttl=63) / UDP(sport=53, dport=59999) / Raw(b"z")
+    stray_dr = IP(src=VIP, dst=CLIENT, ttl=64) / TCP(sport=80, dport=59998, flags="A")
+    stray_rs = IP(src=CLIENT, dst=RS["rs2"][0], ttl=62) / UDP(sport=59997, dport=5353)
+    cases.append(Case(
+        "icmp_no_conn", "ICMP errors about no known connection (NAT and DR VIPs on wan, from a "
+        "real server on lan) are dropped: icmp_no_conn",
+        [WEB, NAT_WEB, NAT_DNS], "",
+        {"wan": [from_router(icmp_error(CLIENT, VIP_NAT, 3, 3, quoted(stray_nat, None))),
+                 from_router(icmp_error(ROUTER, VIP, 3, 4, quoted(stray_dr, 8), mtu=1280))],
+         "lan": [from_rs("rs2", icmp_error(RS["rs2"][0], CLIENT, 3, 3, quoted(stray_rs, None)))]},
+        {}, drops={"icmp_no_conn": 3}))
+    return cases
+
+
+# --- conn_reuse_mode=1 ----------------------------------------------------------------------------
+# A SYN whose 5-tuple matches a connection in TIME_WAIT or CLOSE is a new connection, scheduled
+# afresh; a SYN on an ESTABLISHED one is not. DR (input-only state table): SYN, ACK, RST reaches
+# CLOSE; SYN, FIN reaches TIME_WAIT (SYN_RECV + FIN); SYN, ACK stays ESTABLISHED.
+def reuse_cases() -> list[Case]:
+    a, c, d = 41300, 41301, 41302
+    seq = [
+        (tcp(a, "S", ip_id=1), "rs1"),
+        (tcp(a, "A", seq=1001, ack=1, ip_id=2), "rs1"),
+        (tcp(a, "R", seq=1001, ip_id=3), "rs1"),  # CLOSE
+        (tcp(a, "S", seq=9000, ip_id=4), "rs2"),  # rescheduled
+        (tcp(c, "S", ip_id=5), "rs3"),
+        (tcp(c, "F", seq=1001, ip_id=6), "rs3"),  # SYN_RECV + FIN: TIME_WAIT
+        (tcp(c, "S", seq=9000, ip_id=7), "rs1"),  # rescheduled
+        (tcp(d, "S", ip_id=8), "rs2"),
+        (tcp(d, "A", seq=1001, ack=1, ip_id=9), "rs2"),  # ESTABLISHED
+        (tcp(d, "S", seq=9000, ip_id=10), "rs2"),  # not rescheduled
+        (tcp(41303, "S", ip_id=11), "rs3"),  # rr went on only for the rescheduled SYNs
+    ]
+    return [Case(
+        "dr_conn_reuse", "DR rr, conn_reuse_mode=1: a SYN on a CLOSE (after RST) or TIME_WAIT "
+        "connection goes to the next server; a SYN on an ESTABLISHED one stays",
+        [WEB], "wan", [f for f, _ in seq], {"lan": [dr_out(f, r) for f, r in seq]})]
+
+
 def all_cases() -> list[Case]:
-    cases = arp_cases() + ping_cases() + dr_cases() + drop_cases()
+    cases = (arp_cases() + ping_cases() + dr_cases() + drop_cases() + nat_cases() + tun_cases()
+             + icmp_cases() + reuse_cases())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for c in cases:
-        assert c.in_port in PORTS, c.name
+        assert (c.in_port in PORTS) if isinstance(c.inputs, list) else c.in_port == "", c.name
+        assert c.workers >= 1, c.name
+        queues = c.queues()
+        assert set(queues) == set(PORTS), c.name
+        for port in PORTS:
+            assert len(queues[port]) == c.workers, (c.name, port)
+        # Every port but the last fed is read in one burst before the next port's frames.
+        fed = [p for p in PORTS if any(queues[p])]
+        for port in fed[:-1]:
+            assert all(len(q) <= MAX_BURST for q in queues[port]), (c.name, port)
+        assert set(c.mtu) <= set(PORTS), c.name
         assert set(c.expected) <= set(PORTS), c.name
         assert set(c.drops) <= set(DROP_REASONS), (c.name, c.drops)
         assert all(v > 0 for v in c.drops.values()), c.name

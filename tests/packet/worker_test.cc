@@ -1,5 +1,6 @@
 // Worker behaviour over time and at the table's limits, with injected time: what a packet table
 // of one pcap cannot show (expiry, a full table, unresolved next hops, counters).
+#include "frames.h"
 #include "harness.h"
 #include "ulvs/config/load.h"
 
@@ -45,42 +46,10 @@ config::config load(const std::string& yaml = base_config) {
     return *c;
 }
 
-void put16(test::frame& f, size_t off, uint16_t v) {
-    f[off] = static_cast<uint8_t>(v >> 8);
-    f[off + 1] = static_cast<uint8_t>(v);
-}
-
-// Client 203.0.113.130:sport -> VIP 203.0.113.100:dport, from the router to wan's MAC. Checksums
-// are not the worker's business in DR (it never verifies L4), the IP header one is computed.
+// Client 203.0.113.130:sport -> VIP 203.0.113.100:dport, from the router to wan's MAC.
 test::frame packet(uint8_t proto, uint16_t sport, uint16_t dport, uint8_t tcp_flags = 0) {
-    const size_t l4 = proto == 6 ? 20 : 8;
-    test::frame f(14 + 20 + l4, 0);
-    const auto mac = test::pcap_port_mac(0);
-    std::copy(mac.begin(), mac.end(), f.begin());
-    f[6] = 0x02, f[11] = 0x01;
-    put16(f, 12, 0x0800);
-    f[14] = 0x45;
-    put16(f, 16, static_cast<uint16_t>(20 + l4));
-    f[22] = 64;
-    f[23] = proto;
-    const uint8_t src[4] = {203, 0, 113, 130}, dst[4] = {203, 0, 113, 100};
-    std::copy(src, src + 4, f.begin() + 26);
-    std::copy(dst, dst + 4, f.begin() + 30);
-    uint32_t sum = 0;
-    for (size_t i = 14; i < 34; i += 2)
-        sum += uint32_t{f[i]} << 8 | f[i + 1];
-    while (sum > 0xffff)
-        sum = (sum & 0xffff) + (sum >> 16);
-    put16(f, 24, static_cast<uint16_t>(~sum));
-    put16(f, 34, sport);
-    put16(f, 36, dport);
-    if (proto == 6) {
-        f[46] = 0x50;
-        f[47] = tcp_flags;
-    } else {
-        put16(f, 38, 8);
-    }
-    return f;
+    return test::make_frame({"203.0.113.130", "203.0.113.100", sport, dport, proto},
+                            {2, 0, 0, 0, 0, 1}, test::pcap_port_mac(0), tcp_flags);
 }
 
 constexpr uint8_t syn = 0x02, ack = 0x10, fin = 0x01;

@@ -65,11 +65,19 @@ struct connections_cfg {
     uint32_t max = 1048576; // per worker
 };
 
+// IPVS connection thresholds (ipvsadm -x/-y); 0 = none. lower <= upper.
+struct thresholds_cfg {
+    uint32_t upper = 0;
+    uint32_t lower = 0; // 0: 3/4 of upper
+    bool operator==(const thresholds_cfg&) const = default;
+};
+
 struct real_server_cfg {
     ip_addr address;
     uint16_t port = 0;                  // 0 = the client's destination port
     uint32_t weight = 1;                // 0..65535; 0 = quiesced
     std::optional<fwd_mode> forwarding; // overrides the service's
+    thresholds_cfg thresholds;
     source_loc loc;
 };
 
@@ -78,7 +86,9 @@ struct virtual_server_cfg {
     ip_addr address;
     uint16_t port = 0;
     l4_proto protocol = l4_proto::tcp;
-    std::string scheduler = "wlc"; // ipvsadm's default
+    std::string scheduler = "wlc";            // ipvsadm's default
+    std::vector<std::string> scheduler_flags; // ipvsadm -b: sh-port sh-fallback mh-port mh-fallback
+    uint32_t mh_table_size = 65537;           // Maglev table size (prime), scheduler mh only
     fwd_mode forwarding = fwd_mode::dr;
     std::vector<real_server_cfg> real_servers;
     source_loc loc;

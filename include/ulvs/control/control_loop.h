@@ -7,6 +7,7 @@
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker_loop.h"
+#include "ulvs/dataplane/sched/load.h"
 
 #include <atomic>
 #include <csignal>
@@ -38,6 +39,13 @@ struct control_env {
     const volatile std::sig_atomic_t* stop_signal = nullptr;
     volatile std::sig_atomic_t* hup_signal = nullptr;
     std::function<void()> on_reload; // SIGHUP
+    // lc/wlc/sed/nq and thresholds: the workers' connection counts summed into `loads` every
+    // 10 ms (dp/sched/load.h explains the staleness bound); worker i's counts at dest_counts[i].
+    dp::load_board* loads = nullptr;
+    std::vector<const dp::dest_conn_counts*> dest_counts;
+    // Management plane (lib/mgmt: socket, metrics, timers), polled once per pass; it must not
+    // block and returns how much it did (0 lets the loop nap).
+    std::function<unsigned(uint64_t now_ms)> on_poll;
 };
 
 enum class stop_reason { signal, idle };

@@ -30,7 +30,13 @@ namespace ulvs::dp {
     _(conn_table_full, "connection table full: new connection refused")                            \
     _(neigh_unresolved, "next hop MAC not resolved yet")                                           \
     _(ctrl_ring_full, "exception ring to the control lcore full")                                  \
-    _(tx_full, "transmit queue refused the packet")
+    _(tx_full, "transmit queue refused the packet")                                                \
+    _(ttl_exceeded, "routed NAT reply whose TTL would reach 0")                                    \
+    _(no_route, "no route to the destination")                                                     \
+    _(too_big, "DF packet too big for the egress MTU (ICMP fragmentation-needed sent back)")       \
+    _(frag_failed, "fragmentation failed (no mbufs)")                                              \
+    _(icmp_no_conn, "ICMP error about a packet of no known connection")                            \
+    _(redirect_ring_full, "ring to the owner worker full")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,
@@ -51,6 +57,9 @@ struct worker_counters {
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
+    uint64_t redirected = 0; // handed to the owner worker over its ring
+    uint64_t fragments = 0;  // TUN fragments sent (non-DF packets over the MTU)
+    uint64_t icmp_sent = 0;  // ICMP errors generated (fragmentation needed)
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }

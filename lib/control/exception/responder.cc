@@ -1,5 +1,6 @@
 #include "ulvs/control/exception/responder.h"
 
+#include "ulvs/dataplane/fwd/worker.h"
 #include "ulvs/dataplane/pkt/parse.h"
 
 #include <rte_arp.h>
@@ -97,6 +98,13 @@ exception_verdict handle_exception(const dp::snapshot& snap, const std::vector<p
     if (pp.ip_proto == IPPROTO_ICMP && snap.addrs.find(pp.dst_ip))
         return handle_icmp(ports, pp, m, in_port);
     return exception_verdict::consumed;
+}
+
+bool handle_resolve_request(neigh_manager& neigh, const rte_mbuf* m) {
+    if (!(m->port & dp::mbuf_port_resolve_request))
+        return false;
+    neigh.slot_for(ip_addr::from_v4(ntohl(m->hash.usr)), static_cast<uint8_t>(m->port & 0xff));
+    return true;
 }
 
 rte_mbuf* make_arp_request(rte_mempool* pool, const port_addrs& port, ip_addr target) {

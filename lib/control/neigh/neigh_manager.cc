@@ -1,5 +1,7 @@
 #include "ulvs/control/neigh/neigh_manager.h"
 
+#include <arpa/inet.h>
+
 namespace ulvs::ctl {
 
 std::optional<uint32_t> neigh_manager::slot_for(ip_addr ip, uint8_t port) {
@@ -12,6 +14,7 @@ std::optional<uint32_t> neigh_manager::slot_for(ip_addr ip, uint8_t port) {
     e.port = port;
     m_table.clear(e.slot);
     m_entries.emplace(ip.v4, e);
+    m_table.index(htonl(ip.v4), e.slot); // workers find routed next hops by address
     return e.slot;
 }
 

@@ -32,6 +32,15 @@ std::optional<sched_kind> sched_from_name(std::string_view name) {
     return std::nullopt;
 }
 
+std::optional<uint8_t> sched_flag_from_name(std::string_view name) {
+    // IPVS: IP_VS_SVC_F_SCHED1 is sh-fallback and mh-fallback, SCHED2 sh-port and mh-port.
+    if (name == "sh-fallback" || name == "mh-fallback")
+        return dp::sched_flag::fallback;
+    if (name == "sh-port" || name == "mh-port")
+        return dp::sched_flag::port;
+    return std::nullopt;
+}
+
 std::string_view sched_name(sched_kind k) {
     for (const auto& [n, kind] : names)
         if (kind == k)

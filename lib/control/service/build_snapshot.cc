@@ -1,6 +1,7 @@
 #include "ulvs/control/service/build_snapshot.h"
 
 #include "ulvs/control/sched/tables.h"
+#include "ulvs/control/service/routing.h"
 
 #include <arpa/inet.h>
 
@@ -26,12 +27,23 @@ dp::state_timeouts timeouts_from(const config::timeouts_cfg& t) {
     return s;
 }
 
+// TUN's outer source: our address on the egress port that shares the real server's subnet, else
+// that port's first address (SPEC: "the appliance's address on the egress port").
+uint32_t tunnel_source(const config::config& cfg, uint8_t port, ip_addr rs) {
+    const auto& addrs = cfg.ports[port].addresses;
+    for (const ip_prefix& a : addrs)
+        if (a.contains(rs))
+            return htonl(a.addr.v4);
+    return addrs.empty() ? 0 : htonl(addrs.front().addr.v4);
+}
+
 } // namespace
 
 std::expected<std::unique_ptr<dp::snapshot>, std::string>
 build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
     auto s = std::make_unique<dp::snapshot>();
     s->timeouts = timeouts_from(cfg.timeouts);
+    s->loads = ids.loads();
     if (cfg.virtual_servers.size() > dp::max_services)
         return std::unexpected("more than " + std::to_string(dp::max_services) +
                                " virtual servers");
@@ -47,11 +59,10 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
         for (const ip_prefix& a : cfg.ports[p].addresses)
             add_addr(a.addr, dp::addr_kind::local, static_cast<uint8_t>(p));
 
-    // Gateways are next hops too: resolve them now so the first routed packet finds a MAC.
-    for (const config::route_cfg& r : cfg.routes)
-        if (auto port = cfg.port_for(r.via); !port || !neigh.slot_for(r.via, uint8_t(*port)))
-            return std::unexpected("route via " + r.via.to_string() +
-                                   ": not on a connected subnet, or out of neighbour slots");
+    // Routes first: every real server's next hop comes from them. Gateways get neighbour slots
+    // here, so they are resolved before the first routed packet needs them.
+    if (auto r = build_routes(cfg, neigh, *s, ids.next_gen()); !r)
+        return std::unexpected(r.error());
 
     for (const config::virtual_server_cfg& vs : cfg.virtual_servers) {
         auto port_of_vip = cfg.port_for(vs.address);
@@ -67,6 +78,8 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
         if (!kind)
             return std::unexpected("virtual server " + vs.name + ": unknown scheduler");
         svc.sched = *kind;
+        for (const std::string& f : vs.scheduler_flags)
+            svc.sched_flags |= sched_flag_from_name(f).value_or(0);
         auto sid = ids.service({svc.vip, svc.port, static_cast<uint8_t>(svc.proto)});
         if (!sid)
             return std::unexpected("out of counter ids");
@@ -78,21 +91,27 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
             d.port = be16(rs.port);
             d.mode = vs.mode_of(rs);
             d.weight = rs.weight;
-            auto out = cfg.port_for(rs.address); // validated for DR: on a connected subnet
-            if (!out)
-                return std::unexpected("real server " + rs.address.to_string() +
-                                       " is not on a connected subnet");
-            d.out_port = static_cast<uint8_t>(*out);
-            auto slot = neigh.slot_for(rs.address, d.out_port);
+            d.upper = rs.thresholds.upper;
+            d.lower = rs.thresholds.lower;
+            auto hop = resolve(*s, neigh, rs.address); // DR: validated to be connected
+            if (!hop)
+                return std::unexpected("real server " + rs.address.to_string() + ": " +
+                                       hop.error());
+            d.out_port = hop->port;
+            d.neigh = hop->neigh;
+            d.tun_src = tunnel_source(cfg, hop->port, rs.address);
+            if (d.mode == fwd_mode::nat)
+                s->nat_sources.insert(d.ip, 1);
             auto did = ids.dest({svc.stats_id, d.ip, d.port});
-            if (!slot || !did)
-                return std::unexpected("out of neighbour slots or counter ids");
-            d.neigh = *slot;
+            if (!did)
+                return std::unexpected("out of counter ids");
             d.stats_id = *did;
             s->dests.push_back(d);
         }
         svc.dest_count = static_cast<uint32_t>(s->dests.size()) - svc.dest_first;
-        build_wrr(svc, s->dests);
+        // wrr's parameters, sh/dh/mh tables (shared with earlier snapshots when unchanged).
+        if (auto t = build_sched(svc, *s, vs.mh_table_size); !t)
+            return std::unexpected("virtual server " + vs.name + ": " + t.error());
         // Any change of the dest list or weights must restart the workers' cursors; a fresh
         // generation per snapshot is simplest and correct (cursors only affect fairness, briefly).
         svc.gen = ids.next_gen();

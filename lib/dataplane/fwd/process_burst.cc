@@ -1,244 +1,441 @@
-// The worker's burst path: classify, connection lookup in bulk, schedule new connections, rewrite
-// and stage. See worker.h for the contract and ARCHITECTURE.md "A packet's way".
+// The worker's burst path: classify, steer to the owner worker, connection lookup in bulk,
+// schedule new connections, rewrite and stage. See worker.h for the contract and ARCHITECTURE.md
+// "A packet's way".
+#include "nat.h"
+#include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
 #include "ulvs/dataplane/pkt/parse.h"
-#include "ulvs/dataplane/sched/rr.h"
-#include "ulvs/dataplane/sched/wrr.h"
+#include "ulvs/dataplane/sched/dispatch.h"
+#include "xmit.h"
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include <cstring>
-
 namespace ulvs::dp {
 
 namespace {
 
+using namespace detail;
+
 constexpr uint8_t proto_icmp = 1, proto_tcp = 6, proto_udp = 17;
 
-// A packet to a VIP:port with a service, waiting for its connection lookup.
-struct candidate {
-    rte_mbuf* m;
-    const service* svc;
-    uint8_t tcp_flags;
-    uint16_t ip_len; // IPVS counts bytes at the IP layer
+// Which way a packet travels relative to its connection.
+enum class path : uint8_t {
+    request,    // client -> VIP:vport
+    reply,      // real server -> client (NAT)
+    icmp_in,    // ICMP error to the VIP about a packet we sent the client
+    icmp_reply, // ICMP error from a real server about a packet we sent it (NAT)
 };
 
-inline void stage(tx_stage& s, rte_mbuf* m) noexcept {
-    s.pkts[s.n++] = m;
-}
-
-// The control lcore answers on the port a packet came in on: it reads the index from mbuf->port.
-inline void to_control(worker_ctx& w, rte_mbuf* m, uint8_t in_port) noexcept {
-    m->port = in_port;
-    stage(w.to_ctrl, m);
-}
-
-inline void drop_pkt(worker_ctx& w, rte_mbuf* m, drop why) noexcept {
-    w.ctr.count_drop(why);
-    rte_pktmbuf_free(m);
-}
+// A packet that needs its connection, waiting for the bulk lookup.
+struct candidate {
+    rte_mbuf* m;
+    const service* svc; // requests only
+    uint16_t l3_off;
+    uint16_t l4_off;
+    uint16_t ip_len;
+    uint16_t inner_off; // ICMP errors: the embedded IP header
+    uint8_t proto;      // of the packet, or of the embedded packet for ICMP errors
+    uint8_t tcp_flags;
+    uint8_t in_port;
+    path way;
+};
 
 inline bool is_multicast_or_broadcast_ip(uint32_t dst_be) noexcept {
     const uint32_t d = rte_be_to_cpu_32(dst_be);
     return (d & 0xf0000000u) == 0xe0000000u || d == 0xffffffffu;
 }
 
-int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc) noexcept {
+inline bool is_icmp_error(uint8_t type) noexcept {
+    return type == 3 || type == 11 || type == 12;
+}
+
+// The embedded header of an ICMP error: its offset when it holds a TCP/UDP packet's addresses
+// and ports, else 0. `key` gets the 5-tuple of the connection it belongs to, seen from the side
+// that would have sent it: the embedded packet went the other way, so its ends are swapped.
+uint16_t embedded_key(const uint8_t* f, const parsed_pkt& pp, conn_key& key,
+                      uint8_t& proto) noexcept {
+    const uint16_t in = static_cast<uint16_t>(pp.l4_off + 8);
+    const uint32_t avail = uint32_t{pp.l3_off} + pp.ip_total_len;
+    if (avail < in + 20u)
+        return 0;
+    const uint8_t* ip = f + in;
+    const uint16_t ihl = static_cast<uint16_t>((ip[0] & 0x0f) * 4);
+    if ((ip[0] >> 4) != 4 || ihl < 20 || avail < in + ihl + 4u)
+        return 0;
+    proto = ip[9];
+    if (proto != proto_tcp && proto != proto_udp)
+        return 0;
+    const uint8_t* l4 = ip + ihl;
+    key = conn_key{load32(ip + ip_dst),
+                   load32(ip + ip_src),
+                   load16(l4 + l4_dport),
+                   load16(l4 + l4_sport),
+                   proto,
+                   {0, 0, 0}};
+    return in;
+}
+
+// The scheduler's pick for a new connection of `key` (sched/dispatch.h). Load counts: this
+// worker's live ones plus the other workers' as last aggregated (sched/load.h).
+int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
+                  const conn_key& key) noexcept {
     const uint32_t svc_idx = static_cast<uint32_t>(&svc - s.services_v.data());
     sched_cursor& cur = w.cursors[svc_idx];
     const dest* d = s.dests.data() + svc.dest_first;
-    switch (svc.sched) {
-    case sched_kind::rr:
-        return rr_pick(d, svc.dest_count, svc, cur);
-    case sched_kind::wrr:
-        return wrr_pick(d, svc.dest_count, svc, cur);
-    default:
-        return -1; // the config loader refuses schedulers this version does not implement
-    }
+    const bool shared = s.loads != nullptr && w.id < s.loads->workers();
+    sched_args a{{key.src_ip, key.dst_ip, key.src_port, key.dst_port},
+                 load_view(w.dest_conns.data(), shared ? s.loads->others(w.id) : nullptr,
+                           shared ? s.loads->overload(w.id) : nullptr)};
+    return sched_pick(a, d, svc.dest_count, svc, cur);
 }
 
-// A new connection for `key`: schedule, insert, initialise. Returns the entry or -1 (dropped).
-int32_t new_conn(worker_ctx& w, const snapshot& s, const service& svc, const conn_key& key,
-                 rte_mbuf* m, uint64_t now_ms) noexcept {
-    const int32_t pick = pick_dest(w, s, svc);
+void end_conn(worker_ctx& w, uint32_t idx) noexcept {
+    const conn& c = w.conns.at(idx);
+    dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
+    if (c.flags & conn_flag::active)
+        --dc.active;
+    else
+        --dc.inactive;
+    w.conns.erase(idx);
+}
+
+// A new connection for a request: schedule, insert, initialise. Returns the entry or none
+// (the packet was dropped and counted).
+uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const conn_key& key,
+                  uint64_t now_ms) noexcept {
+    const service& svc = *c.svc;
+    const int32_t pick = pick_dest(w, s, svc, key);
     if (pick < 0) {
-        drop_pkt(w, m, drop::no_dest);
-        return -1;
-    }
-    const int32_t idx = w.conns.insert(key);
-    if (idx < 0) {
-        drop_pkt(w, m, drop::conn_table_full);
-        return -1;
+        drop_pkt(w, c.m, drop::no_dest);
+        return conn_ref::none;
     }
     const dest& d = s.dests[svc.dest_first + static_cast<uint32_t>(pick)];
-    conn& c = w.conns.at(static_cast<uint32_t>(idx));
-    c.dest_ip = d.ip;
-    c.dest_port = d.port == 0 ? key.dst_port : d.port;
-    c.mode = d.mode;
-    c.out_port = d.out_port;
-    c.neigh = d.neigh;
-    c.dest_stats_id = d.stats_id;
-    c.svc_stats_id = svc.stats_id;
-    c.state = tcp_state::none;
-    c.flags = 0;
-    c.expire_ms = now_ms + s.timeouts.of(tcp_state::none);
-    // IPVS binds every new connection as inactive; it becomes active on reaching ESTABLISHED.
+    conn init{};
+    init.dest_ip = d.ip;
+    init.dest_port = d.port == 0 ? key.dst_port : d.port;
+    init.mode = d.mode;
+    init.out_port = d.out_port;
+    init.neigh = d.neigh;
+    init.dest_stats_id = d.stats_id;
+    init.svc_stats_id = svc.stats_id;
+    init.tun_src = d.tun_src;
+    init.state = tcp_state::none;
+    init.expire_ms = now_ms + s.timeouts.of(tcp_state::none);
+    init.key = key;
+    const uint32_t idx = w.conns.insert(key, init, d.mode == fwd_mode::nat);
+    if (idx == conn_ref::none) {
+        drop_pkt(w, c.m, drop::conn_table_full);
+        return idx;
+    }
+    // IPVS binds every new connection as inactive; it becomes active with its state.
     ++w.dest_conns[d.stats_id].inactive;
     ++w.dest_ctr[d.stats_id].conns;
     ++w.svc_ctr[svc.stats_id].conns;
     ++w.ctr.conns_created;
-    w.wheel.schedule(static_cast<uint32_t>(idx), c.expire_ms);
+    w.wheel.schedule(idx, init.expire_ms);
     return idx;
 }
 
-// Advance the IPVS state and idle timeout of `c` for one client-to-server packet.
-inline void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, uint8_t proto,
-                    uint8_t tcp_flags, uint64_t now_ms) noexcept {
-    conn& c = w.conns.at(idx);
-    if (proto == proto_udp) {
-        c.expire_ms = now_ms + s.timeouts.udp_ms;
-        return;
+// Advance the IPVS state and idle timeout of connection `idx` for one packet.
+void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
+             uint64_t now_ms) noexcept {
+    conn& cn = w.conns.at(idx);
+    uint64_t expire;
+    bool changed = false;
+    if (c.proto == proto_udp || c.way == path::icmp_in || c.way == path::icmp_reply) {
+        // ICMP errors keep a connection alive but do not move its TCP state.
+        expire = now_ms + (c.proto == proto_udp ? s.timeouts.udp_ms : s.timeouts.of(cn.state));
+    } else {
+        // NAT sees both directions (IPVS' input and output tables); DR and TUN only the client's.
+        const tcp_dir dir = c.way == path::reply       ? tcp_dir::output
+                            : cn.mode == fwd_mode::nat ? tcp_dir::input
+                                                       : tcp_dir::input_only;
+        const tcp_state next = tcp_next_state(cn.state, c.tcp_flags, dir);
+        changed = next != cn.state;
+        cn.state = next;
+        // Which states count as ActiveConn is tcp_state_active (ESTABLISHED and the handshake).
+        const bool active = tcp_state_active(cn.state);
+        if (active != ((cn.flags & conn_flag::active) != 0)) {
+            dest_conn_counts& dc = w.dest_conns[cn.dest_stats_id];
+            dc.active += active ? 1 : -1;
+            dc.inactive += active ? -1 : 1;
+            cn.flags ^= conn_flag::active;
+        }
+        expire = now_ms + s.timeouts.of(cn.state);
     }
-    // DR and TUN never see replies: IPVS' input-only table.
-    const tcp_dir dir = c.mode == fwd_mode::nat ? tcp_dir::input : tcp_dir::input_only;
-    const tcp_state next = tcp_next_state(c.state, tcp_flags, dir);
-    const bool changed = next != c.state;
-    c.state = next;
-    // IPVS moves a connection between ActiveConn and InActConn on state changes; which states
-    // count as active is tcp_state_active (ESTABLISHED and the handshake states).
-    const bool active = tcp_state_active(c.state);
-    if (active != ((c.flags & conn_flag::active) != 0)) {
-        dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
-        dc.active += active ? 1 : -1;
-        dc.inactive += active ? -1 : 1;
-        c.flags ^= conn_flag::active;
-    }
-    const uint64_t expire = now_ms + s.timeouts.of(c.state);
     // A shorter timeout than the one the wheel holds (e.g. FIN after ESTABLISHED) must not wait
-    // for the old, later slot. Only state changes can shorten it, so only they pay for the check.
-    if (changed && expire < c.expire_ms)
+    // for the old, later slot. Only state changes shorten it, so only they pay for the check.
+    if (changed && expire < cn.expire_ms)
         w.wheel.advance_to(idx, expire);
-    c.expire_ms = expire;
+    cn.expire_ms = expire;
 }
 
-// DR: only the MACs change; the IP packet leaves exactly as it came.
-inline bool forward_dr(worker_ctx& w, const conn& c, rte_mbuf* m) noexcept {
-    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-    if (!w.neigh->get(c.neigh, eth->dst_addr.addr_bytes)) {
-        drop_pkt(w, m, drop::neigh_unresolved);
+// conn_reuse_mode=1: a fresh SYN for a connection that has ended is a new connection.
+inline bool reuse_as_new(const conn& c, const candidate& cd) noexcept {
+    constexpr uint8_t pure_syn_mask = tcp_flag::syn | tcp_flag::ack | tcp_flag::rst | tcp_flag::fin;
+    return cd.way == path::request && cd.proto == proto_tcp &&
+           (cd.tcp_flags & pure_syn_mask) == tcp_flag::syn &&
+           (c.state == tcp_state::time_wait || c.state == tcp_state::close);
+}
+
+// Send a client-side packet (request or ICMP error about one) to the connection's real server.
+bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
+    auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
+    switch (c.mode) {
+    case fwd_mode::dr:
+        return send_to(w, cd.m, c.out_port, c.neigh);
+    case fwd_mode::tun:
+        return forward_tun(w, c, cd.m, cd.ip_len, cd.in_port);
+    case fwd_mode::nat:
+        break;
+    }
+    uint8_t* l3 = f + cd.l3_off;
+    if (cd.way == path::request) {
+        rewrite_endpoint(l3, f + cd.l4_off, cd.proto, false, c.dest_ip, c.dest_port);
+    } else { // ICMP error about VIP:vport -> client: it becomes about RIP:rport -> client
+        uint8_t* in = f + cd.inner_off;
+        rewrite_endpoint(in, in + (in[0] & 0x0f) * 4, cd.proto, true, c.dest_ip, c.dest_port,
+                         false);
+        set_ip_checksum(in, static_cast<uint8_t>((in[0] & 0x0f) * 4));
+        uint16_t sum = load16(l3 + ip_csum);
+        csum_replace4(sum, load32(l3 + ip_dst), c.dest_ip);
+        store16(l3 + ip_csum, sum);
+        store32(l3 + ip_dst, c.dest_ip);
+        store16(f + cd.l4_off + 2, 0);
+        store16(f + cd.l4_off + 2,
+                inet_checksum(f + cd.l4_off,
+                              static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
+    }
+    return send_to(w, cd.m, c.out_port, c.neigh);
+}
+
+// Send a server-side NAT packet (reply or ICMP error about a request) to the client, as if the
+// VIP had sent it; routed, so the TTL drops by one.
+bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
+    auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
+    uint8_t* l3 = f + cd.l3_off;
+    if (!decrement_ttl(l3)) {
+        drop_pkt(w, cd.m, drop::ttl_exceeded);
         return false;
     }
-    std::memcpy(eth->src_addr.addr_bytes, w.ports[c.out_port].mac.data(), 6);
-    stage(w.tx[c.out_port], m);
+    if (cd.way == path::reply) {
+        rewrite_endpoint(l3, f + cd.l4_off, cd.proto, true, c.key.dst_ip, c.key.dst_port);
+    } else { // ICMP error about client -> RIP:rport: it becomes about client -> VIP:vport
+        uint8_t* in = f + cd.inner_off;
+        rewrite_endpoint(in, in + (in[0] & 0x0f) * 4, cd.proto, false, c.key.dst_ip, c.key.dst_port,
+                         false);
+        set_ip_checksum(in, static_cast<uint8_t>((in[0] & 0x0f) * 4));
+        uint16_t sum = load16(l3 + ip_csum);
+        csum_replace4(sum, load32(l3 + ip_src), c.key.dst_ip);
+        store16(l3 + ip_csum, sum);
+        store32(l3 + ip_src, c.key.dst_ip);
+        store16(f + cd.l4_off + 2, 0);
+        store16(f + cd.l4_off + 2,
+                inet_checksum(f + cd.l4_off,
+                              static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
+    }
+    return send_routed(w, cd.m, c.key.src_ip);
+}
+
+// A packet whose lookup found nothing: a new connection, or a drop with its reason.
+uint32_t on_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const conn_key& key,
+                 uint64_t now_ms) noexcept {
+    switch (cd.way) {
+    case path::request:
+        if (cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags)) {
+            drop_pkt(w, cd.m, drop::no_conn);
+            return conn_ref::none;
+        }
+        return new_conn(w, s, cd, key, now_ms);
+    case path::reply:
+        // From one of our NAT real servers: never leak it with the server's address.
+        drop_pkt(w, cd.m, s.nat_sources.find(key.src_ip) ? drop::no_conn : drop::not_for_us);
+        return conn_ref::none;
+    case path::icmp_in:
+    case path::icmp_reply:
+        drop_pkt(w, cd.m, drop::icmp_no_conn);
+        return conn_ref::none;
+    }
+    return conn_ref::none;
+}
+
+// Classify one packet. Returns true when it needs a connection lookup (cd and key filled); the
+// other packets are staged for the control lcore or dropped here.
+bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, candidate& cd,
+              conn_key& key) noexcept {
+    const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    const bool csum_good =
+        (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    parsed_pkt pp;
+    const drop verdict = parse_frame(f, rte_pktmbuf_data_len(m), !csum_good, pp);
+    if (verdict != drop::none) {
+        drop_pkt(w, m, verdict);
+        return false;
+    }
+    // Unicast frames for another station (promiscuous ports, bridged labs) are not ours.
+    if (!(f[0] & 1) && std::memcmp(f, w.ports[in_port].mac.data(), 6) != 0) {
+        drop_pkt(w, m, drop::not_our_mac);
+        return false;
+    }
+    if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
+        to_control(w, m, in_port); // ARP, VRRP and other link-local control traffic
+        return false;
+    }
+    cd = candidate{m, nullptr,     pp.l3_off,    pp.l4_off, pp.ip_total_len,
+                   0, pp.ip_proto, pp.tcp_flags, in_port,   path::request};
+    key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, {0, 0, 0}};
+    const bool icmp_error = pp.ip_proto == proto_icmp && is_icmp_error(f[pp.l4_off]);
+    const auto info = s.addrs.find(pp.dst_ip);
+    if (!info) { // not to us: a NAT reply, or an ICMP error from a real server, or a stray
+        if (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp) {
+            cd.way = path::reply;
+            return true;
+        }
+        if (icmp_error && (cd.inner_off = embedded_key(f, pp, key, cd.proto)) != 0) {
+            cd.way = path::icmp_reply;
+            return true;
+        }
+        drop_pkt(w, m, drop::not_for_us);
+        return false;
+    }
+    const addr_kind kind = unpack_addr_info(*info).kind;
+    if (has(kind, addr_kind::vip) && icmp_error) {
+        if ((cd.inner_off = embedded_key(f, pp, key, cd.proto)) != 0) {
+            cd.way = path::icmp_in;
+            return true;
+        }
+    }
+    if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
+        to_control(w, m, in_port); // our own addresses; pings to VIPs
+        return false;
+    }
+    cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
+                 ? s.find_service(pp.dst_ip, pp.dst_port, pp.ip_proto)
+                 : nullptr;
+    if (cd.svc == nullptr) {
+        if (has(kind, addr_kind::local))
+            to_control(w, m, in_port); // a VIP that is also our address: local traffic
+        else
+            drop_pkt(w, m, drop::no_service);
+        return false;
+    }
     return true;
+}
+
+// The client end of a connection, from its lookup key: it picks the owner worker.
+inline uint32_t owner_of_key(const candidate& cd, const conn_key& k, uint32_t n) noexcept {
+    const bool client_is_src = cd.way == path::request || cd.way == path::icmp_in;
+    return client_is_src ? owner_of(k.src_ip, k.src_port, n) : owner_of(k.dst_ip, k.dst_port, n);
+}
+
+uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, int in_port,
+                   bool steered) noexcept {
+    const snapshot& s = *w.snap;
+    candidate cand[max_burst];
+    conn_key keys[max_burst];
+    const conn_key* key_ptrs[max_burst];
+    uint16_t nc = 0;
+
+    // Stage 1: classify the whole burst; steer packets other workers own; collect the rest.
+    for (uint16_t i = 0; i < n; ++i) {
+        if (i + 1 < n)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        rte_mbuf* m = pkts[i];
+        const auto port = static_cast<uint8_t>(in_port >= 0 ? in_port : m->port);
+        if (!steered) {
+            ++w.ctr.rx_pkts;
+            w.ctr.rx_bytes += m->pkt_len;
+        }
+        if (!classify(w, s, m, port, cand[nc], keys[nc]))
+            continue;
+        if (!steered && w.n_workers > 1) {
+            const uint32_t owner = owner_of_key(cand[nc], keys[nc], w.n_workers);
+            if (owner != w.id) {
+                m->port = port; // the owner needs the port index
+                w.redirect[owner].pkts[w.redirect[owner].n++] = m;
+                ++w.ctr.redirected;
+                continue;
+            }
+        }
+        key_ptrs[nc] = &keys[nc];
+        ++nc;
+    }
+
+    // Stage 2: one bulk lookup for the burst.
+    conn_ref refs[max_burst];
+    if (nc > 0)
+        w.conns.lookup_bulk(key_ptrs, nc, refs);
+
+    // Stage 3: create or refresh connections, rewrite, stage for TX.
+    uint16_t staged = 0;
+    bool inserted = false;
+    for (uint16_t j = 0; j < nc; ++j) {
+        const candidate& cd = cand[j];
+        conn_ref ref = refs[j];
+        // A connection created earlier in this very burst is not in the bulk result.
+        if (!ref.found() && inserted)
+            ref = w.conns.lookup(keys[j]);
+        // A key seen from the wrong side (a reply key for a request, ...) is not this packet's.
+        const bool want_reply = cd.way == path::reply || cd.way == path::icmp_reply;
+        if (ref.found() && ref.reply != want_reply)
+            ref = conn_ref{};
+        if (ref.found() && reuse_as_new(w.conns.at(ref.index), cd)) {
+            w.wheel.cancel(ref.index);
+            end_conn(w, ref.index);
+            ++w.ctr.conns_expired;
+            ref = conn_ref{};
+        }
+        uint32_t idx = ref.index;
+        if (!ref.found()) {
+            idx = on_miss(w, s, cd, keys[j], now_ms);
+            if (idx == conn_ref::none)
+                continue;
+            inserted = true;
+        }
+        refresh(w, s, idx, cd, now_ms);
+        const conn& cn = w.conns.at(idx);
+        traffic_counters& dc = w.dest_ctr[cn.dest_stats_id];
+        traffic_counters& sc = w.svc_ctr[cn.svc_stats_id];
+        if (want_reply) {
+            ++dc.out_pkts;
+            dc.out_bytes += cd.ip_len;
+            ++sc.out_pkts;
+            sc.out_bytes += cd.ip_len;
+            staged += to_client(w, cn, cd) ? 1 : 0;
+        } else {
+            ++dc.in_pkts;
+            dc.in_bytes += cd.ip_len;
+            ++sc.in_pkts;
+            sc.in_bytes += cd.ip_len;
+            staged += to_real_server(w, cn, cd) ? 1 : 0;
+        }
+    }
+    return staged;
 }
 
 } // namespace
 
 uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_ms) noexcept {
-    const snapshot& s = *w.snap;
-    const port_view& port = w.ports[in_port];
-    candidate cand[max_burst];
-    conn_key keys[max_burst];
-    const conn_key* key_ptrs[max_burst];
-    uint16_t nc = 0;
+    return run_burst(w, pkts, n, now_ms, in_port, false);
+}
 
-    // Stage 1: parse and classify the whole burst; collect packets that need a connection.
-    for (uint16_t i = 0; i < n; ++i) {
-        if (i + 1 < n)
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-        rte_mbuf* m = pkts[i];
-        const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-        const uint16_t len = rte_pktmbuf_data_len(m);
-        ++w.ctr.rx_pkts;
-        w.ctr.rx_bytes += m->pkt_len;
+uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms) noexcept {
+    return run_burst(w, pkts, n, now_ms, -1, true);
+}
 
-        const bool csum_good =
-            (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-        parsed_pkt pp;
-        const drop verdict = parse_frame(frame, len, !csum_good, pp);
-        if (verdict != drop::none) {
-            drop_pkt(w, m, verdict);
-            continue;
-        }
-        // Unicast frames for another station (promiscuous ports, bridged labs) are not ours.
-        if (!(frame[0] & 1) && std::memcmp(frame, port.mac.data(), 6) != 0) {
-            drop_pkt(w, m, drop::not_our_mac);
-            continue;
-        }
-        if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
-            to_control(w, m, in_port); // ARP, VRRP and other link-local control traffic
-            continue;
-        }
-        const auto info = s.addrs.find(pp.dst_ip);
-        if (!info) {
-            drop_pkt(w, m, drop::not_for_us);
-            continue;
-        }
-        const addr_kind kind = unpack_addr_info(*info).kind;
-        if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
-            to_control(w, m, in_port); // our own addresses, and ICMP to a VIP (ping)
-            continue;
-        }
-        const service* svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
-                                 ? s.find_service(pp.dst_ip, pp.dst_port, pp.ip_proto)
-                                 : nullptr;
-        if (svc == nullptr) {
-            if (has(kind, addr_kind::local))
-                to_control(w, m, in_port); // a VIP that is also our address: local traffic
-            else
-                drop_pkt(w, m, drop::no_service);
-            continue;
-        }
-        conn_key& k = keys[nc];
-        k = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, {0, 0, 0}};
-        key_ptrs[nc] = &k;
-        cand[nc++] = candidate{m, svc, pp.tcp_flags, pp.ip_total_len};
-    }
-
-    // Stage 2: one bulk lookup for the burst.
-    int32_t pos[max_burst];
-    if (nc > 0)
-        w.conns.lookup_bulk(key_ptrs, nc, pos);
-
-    // Stage 3: create or refresh connections, rewrite, stage for TX.
-    uint16_t staged = 0;
-    bool inserted = false;
-    for (uint16_t j = 0; j < nc; ++j) {
-        const candidate& c = cand[j];
-        int32_t idx = pos[j];
-        // A connection created earlier in this very burst is not in the bulk result.
-        if (idx < 0 && inserted)
-            idx = w.conns.lookup(keys[j]);
-        if (idx < 0) {
-            if (keys[j].proto == proto_tcp && !tcp_starts_conn(c.tcp_flags)) {
-                drop_pkt(w, c.m, drop::no_conn);
-                continue;
-            }
-            idx = new_conn(w, s, *c.svc, keys[j], c.m, now_ms);
-            if (idx < 0)
-                continue;
-            inserted = true;
-        }
-        refresh(w, s, static_cast<uint32_t>(idx), keys[j].proto, c.tcp_flags, now_ms);
-        const conn& cn = w.conns.at(static_cast<uint32_t>(idx));
-
-        traffic_counters& dc = w.dest_ctr[cn.dest_stats_id];
-        traffic_counters& sc = w.svc_ctr[cn.svc_stats_id];
-        ++dc.in_pkts;
-        dc.in_bytes += c.ip_len;
-        ++sc.in_pkts;
-        sc.in_bytes += c.ip_len;
-
-        // NAT and TUN arrive with their issue; the config loader refuses them until then.
-        if (forward_dr(w, cn, c.m))
-            ++staged;
-    }
-    return staged;
+uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept {
+    return w.wheel.advance(now_ms, budget, [&](uint32_t idx) -> uint64_t {
+        const conn& c = w.conns.at(idx);
+        if (c.expire_ms > now_ms)
+            return c.expire_ms; // refreshed since it was filed
+        end_conn(w, idx);
+        ++w.ctr.conns_expired;
+        return 0;
+    });
 }
 
 } // namespace ulvs::dp

@@ -18,28 +18,12 @@ const char* conn_table_name(uint32_t id) {
 } // namespace
 
 worker_ctx::worker_ctx(const worker_params& p, uint64_t now_ms)
-    : id(p.id), n_ports(static_cast<uint8_t>(p.ports.size())), neigh(p.neigh),
-      conns(conn_table_name(p.id), p.conn_capacity, p.socket),
+    : id(p.id), n_workers(p.n_workers), n_ports(static_cast<uint8_t>(p.ports.size())), pool(p.pool),
+      neigh(p.neigh), conns(conn_table_name(p.id), p.conn_capacity, p.socket),
       wheel(p.conn_capacity, wheel_slots, wheel_tick_ms, now_ms), svc_ctr(max_stats_ids),
       dest_ctr(max_stats_ids), dest_conns(max_stats_ids), cursors(max_services) {
     for (size_t i = 0; i < p.ports.size() && i < max_ports; ++i)
         ports[i] = p.ports[i];
-}
-
-uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept {
-    return w.wheel.advance(now_ms, budget, [&](uint32_t idx) -> uint64_t {
-        conn& c = w.conns.at(idx);
-        if (c.expire_ms > now_ms)
-            return c.expire_ms; // refreshed since it was filed
-        dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
-        if (c.flags & conn_flag::active)
-            --dc.active;
-        else
-            --dc.inactive;
-        w.conns.erase(idx);
-        ++w.ctr.conns_expired;
-        return 0;
-    });
 }
 
 } // namespace ulvs::dp

@@ -40,7 +40,7 @@ uint64_t clock_ms() noexcept {
     return rte_get_tsc_cycles() / cycles_per_ms;
 }
 
-void flush_stages(worker_ctx& w, rte_ring* to_ctrl) noexcept {
+void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept {
     for (uint8_t p = 0; p < w.n_ports; ++p) {
         tx_stage& s = w.tx[p];
         if (s.n == 0)
@@ -54,14 +54,20 @@ void flush_stages(worker_ctx& w, rte_ring* to_ctrl) noexcept {
         s.n = 0;
     }
     if (w.to_ctrl.n != 0) {
-        const unsigned q =
-            to_ctrl == nullptr
-                ? 0
-                : rte_ring_sp_enqueue_burst(to_ctrl, reinterpret_cast<void**>(w.to_ctrl.pkts),
-                                            w.to_ctrl.n, nullptr);
+        const unsigned q = rte_ring_sp_enqueue_burst(
+            rt.to_ctrl, reinterpret_cast<void**>(w.to_ctrl.pkts), w.to_ctrl.n, nullptr);
         w.ctr.to_control += q;
         free_rest(w, w.to_ctrl.pkts, static_cast<uint16_t>(q), w.to_ctrl.n, drop::ctrl_ring_full);
         w.to_ctrl.n = 0;
+    }
+    for (uint32_t o = 0; o < w.n_workers; ++o) {
+        redirect_stage& s = w.redirect[o];
+        if (s.n == 0)
+            continue;
+        const unsigned q = rte_ring_sp_enqueue_burst(
+            rt.redirect_out[o], reinterpret_cast<void**>(s.pkts), s.n, nullptr);
+        free_rest(w, s.pkts, static_cast<uint16_t>(q), s.n, drop::redirect_ring_full);
+        s.n = 0;
     }
 }
 
@@ -69,7 +75,6 @@ int worker_main(void* arg) {
     auto& rt = *static_cast<worker_runtime*>(arg);
     worker_ctx& w = *rt.ctx;
     rt.pub->worker_online(w.id);
-    rt.last_rx_ms.store(clock_ms(), std::memory_order_relaxed);
     rte_mbuf* pkts[max_burst];
     while (!rt.stop->load(std::memory_order_relaxed)) {
         w.snap = rt.pub->current();
@@ -80,18 +85,32 @@ int worker_main(void* arg) {
                 continue;
             rt.last_rx_ms.store(now, std::memory_order_relaxed);
             process_burst(w, p, pkts, n, now);
-            flush_stages(w, rt.to_ctrl);
+            flush_stages(w, rt);
+        }
+        // Packets other workers received for connections this one owns.
+        for (uint32_t o = 0; o < w.n_workers; ++o) {
+            if (rt.redirect_in[o] == nullptr)
+                continue;
+            const unsigned n = rte_ring_sc_dequeue_burst(
+                rt.redirect_in[o], reinterpret_cast<void**>(pkts), max_burst, nullptr);
+            if (n == 0)
+                continue;
+            rt.last_rx_ms.store(now, std::memory_order_relaxed);
+            process_redirected(w, pkts, static_cast<uint16_t>(n), now);
+            flush_stages(w, rt);
         }
         if (rt.ctrl_tx != nullptr) {
             drain_ctrl_tx(w, rt.ctrl_tx);
-            flush_stages(w, rt.to_ctrl);
+            flush_stages(w, rt);
         }
         expire_conns(w, now, expire_budget);
+        if (rt.conn_dump != nullptr)
+            conn_dump_step(w.conns, *rt.conn_dump, now);
         rt.pub->worker_quiescent(w.id);
     }
     if (rt.ctrl_tx != nullptr) { // the control lcore's last words (it stopped before us)
         drain_ctrl_tx(w, rt.ctrl_tx);
-        flush_stages(w, rt.to_ctrl);
+        flush_stages(w, rt);
     }
     rt.pub->worker_offline(w.id);
     return 0;

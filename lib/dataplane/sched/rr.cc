@@ -2,7 +2,8 @@
 
 namespace ulvs::dp {
 
-int32_t rr_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor& cur) noexcept {
+int32_t rr_pick(sched_args& a, const dest* dests, uint32_t n, const service& svc,
+                sched_cursor& cur) noexcept {
     if (cur.gen != svc.gen) {
         // The dest list changed: positions mean nothing any more, start from the head as IPVS
         // does for a new service.
@@ -20,8 +21,8 @@ int32_t rr_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor&
     uint32_t i = last;
     for (uint32_t k = 0; k < n; ++k) {
         i = i + 1 == n ? 0 : i + 1;
-        // IPVS also skips OVERLOADED dests (upper threshold): not modelled yet.
-        if (dests[i].weight > 0) {
+        // IPVS' test order: the OVERLOAD flag, then the weight.
+        if (!a.load.overloaded(dests[i]) && dests[i].weight > 0) {
             cur.index = static_cast<int32_t>(i);
             return cur.index;
         }

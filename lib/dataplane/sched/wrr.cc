@@ -4,7 +4,8 @@
 
 namespace ulvs::dp {
 
-int32_t wrr_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor& cur) noexcept {
+int32_t wrr_pick(sched_args& a, const dest* dests, uint32_t n, const service& svc,
+                 sched_cursor& cur) noexcept {
     if (cur.gen != svc.gen) {
         cur.gen = svc.gen;
         cur.index = -1;
@@ -25,12 +26,11 @@ int32_t wrr_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor
     int32_t stop = -2; // none yet; -1 would be the head
     bool last_pass = false, restarted = false;
     // Each round scans the dests after i for weight >= cw, then lowers cw by di. Stop conditions
-    // as IPVS: every dest was checked at cw <= di (the last pass) without a hit. With weights
-    // only (no OVERLOADED flag yet) a dest of weight max_weight always qualifies, so the error
-    // exits only guard against svc.wrr disagreeing with the weights.
+    // as IPVS: every dest was checked at cw <= di (the last pass) without a hit, which happens
+    // when every dest of weight > 0 is OVERLOADED (or svc.wrr disagrees with the weights).
     for (;;) {
         for (++i; i < n_i; ++i) {
-            if (static_cast<int64_t>(dests[i].weight) >= cur.cw) {
+            if (!a.load.overloaded(dests[i]) && static_cast<int64_t>(dests[i].weight) >= cur.cw) {
                 cur.index = i;
                 return i;
             }

@@ -83,7 +83,11 @@ TEST(ConfigLoad, ExampleValues) {
     EXPECT_EQ(web.real_servers[1].forwarding, fwd_mode::dr);
     const virtual_server_cfg& dns = c.virtual_servers[1];
     EXPECT_EQ(dns.protocol, l4_proto::udp);
-    EXPECT_EQ(dns.scheduler, "rr");
+    EXPECT_EQ(dns.scheduler, "mh");
+    EXPECT_EQ(dns.scheduler_flags, std::vector<std::string>{"mh-fallback"});
+    EXPECT_EQ(dns.mh_table_size, 65537u);
+    EXPECT_TRUE(web.scheduler_flags.empty());
+    EXPECT_EQ(web.real_servers[0].thresholds, (ulvs::config::thresholds_cfg{0, 0}));
     EXPECT_EQ(dns.real_servers[1].weight, 0u);
     EXPECT_EQ(c.management.socket, "/run/ulvs/ulvsd.sock");
     EXPECT_EQ(c.management.metrics, "127.0.0.1:9145");

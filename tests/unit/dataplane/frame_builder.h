@@ -3,6 +3,7 @@
 // with the code under test.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>

@@ -32,6 +32,11 @@ exception_verdict handle_exception(const dp::snapshot& snap, const std::vector<p
                                    neigh_manager& neigh, rte_mbuf* m, uint8_t in_port,
                                    uint64_t now_ms);
 
+// A worker's request to resolve a next hop (dp::mbuf_port_resolve_request in mbuf->port, the
+// address in mbuf->hash.usr): start tracking it. Returns true when `m` was such a request; the
+// caller frees it.
+bool handle_resolve_request(neigh_manager& neigh, const rte_mbuf* m);
+
 // Build an ARP request for `target` out of port `port` (source address: the port's address on
 // the target's subnet, else its first address). nullptr when the pool is empty.
 rte_mbuf* make_arp_request(rte_mempool* pool, const port_addrs& port, ip_addr target);

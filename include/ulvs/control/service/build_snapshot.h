@@ -10,6 +10,7 @@
 #include "ulvs/config/config.h"
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
+#include "ulvs/dataplane/sched/load.h"
 
 #include <expected>
 #include <map>
@@ -29,6 +30,12 @@ public:
     // Service generations: a fresh one per built service restarts the workers' scheduler cursors.
     uint32_t next_gen() { return ++m_gen; }
 
+    // The run's shared connection counts (dp::load_board), put into every snapshot built with
+    // these ids, so that snapshots from reloads and live changes see it too. Null in single-rig
+    // tests: workers then schedule on their own counts.
+    void attach_loads(dp::load_board* board) { m_loads = board; }
+    dp::load_board* loads() const { return m_loads; }
+
 private:
     template <class M, class K> std::optional<uint32_t> get(M& m, const K& k) {
         if (auto it = m.find(k); it != m.end())
@@ -43,6 +50,7 @@ private:
     std::map<dest_key, uint32_t> m_dests;
     uint32_t m_next = 0;
     uint32_t m_gen = 0;
+    dp::load_board* m_loads = nullptr;
 };
 
 // Build a snapshot from `cfg`. Allocates neighbour slots for every next hop (the manager then

@@ -34,6 +34,9 @@ public:
     // `entry` (filed) must come due no later than `deadline_ms`: re-file it if its slot is later.
     void advance_to(uint32_t entry, uint64_t deadline_ms) noexcept;
 
+    // Take `entry` (filed) out of the wheel, e.g. when its connection ends before its deadline.
+    void cancel(uint32_t entry) noexcept { unlink(entry); }
+
     // Visit due slots up to `now_ms`, calling `on_due(entry)` for each filed entry, at most
     // `budget` entries per call (the rest stay for the next call, so a burst of expiries cannot
     // stall the worker). on_due returns 0 when the entry is finished, or the entry's next deadline

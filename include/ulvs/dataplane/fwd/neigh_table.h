@@ -17,8 +17,41 @@ class neigh_table {
 public:
     static constexpr uint64_t valid_bit = uint64_t{1} << 48;
 
+    static constexpr uint32_t no_slot = UINT32_MAX;
+
     explicit neigh_table(uint32_t capacity)
-        : m_slots(std::make_unique<std::atomic<uint64_t>[]>(capacity)), m_capacity(capacity) {}
+        : m_slots(std::make_unique<std::atomic<uint64_t>[]>(capacity)), m_capacity(capacity) {
+        m_index_size = 16;
+        while (m_index_size < capacity * 2) // at most half full: short probes
+            m_index_size *= 2;
+        m_keys = std::make_unique<std::atomic<uint32_t>[]>(m_index_size);
+        m_vals = std::make_unique<uint32_t[]>(m_index_size);
+    }
+
+    // Host index: next-hop IPv4 (network order, never 0) -> slot, for the hosts the data path
+    // meets by routing. Single writer (control lcore), lock-free readers: the value is written
+    // before the key is published with release, readers acquire the key. Never shrinks.
+    uint32_t find(uint32_t ip) const noexcept {
+        for (uint32_t i = mix(ip);; i = (i + 1) & (m_index_size - 1)) {
+            const uint32_t k = m_keys[i].load(std::memory_order_acquire);
+            if (k == ip)
+                return m_vals[i];
+            if (k == 0)
+                return no_slot;
+        }
+    }
+    void index(uint32_t ip, uint32_t slot) noexcept {
+        for (uint32_t i = mix(ip);; i = (i + 1) & (m_index_size - 1)) {
+            const uint32_t k = m_keys[i].load(std::memory_order_relaxed);
+            if (k == ip)
+                return;
+            if (k == 0) {
+                m_vals[i] = slot;
+                m_keys[i].store(ip, std::memory_order_release);
+                return;
+            }
+        }
+    }
 
     uint32_t capacity() const noexcept { return m_capacity; }
 
@@ -45,8 +78,13 @@ public:
     }
 
 private:
+    uint32_t mix(uint32_t ip) const noexcept { return (ip * 0x9e3779b1u) & (m_index_size - 1); }
+
     std::unique_ptr<std::atomic<uint64_t>[]> m_slots;
     uint32_t m_capacity;
+    std::unique_ptr<std::atomic<uint32_t>[]> m_keys; // host index
+    std::unique_ptr<uint32_t[]> m_vals;
+    uint32_t m_index_size;
 };
 
 } // namespace ulvs::dp

@@ -9,7 +9,10 @@
 #include "ulvs/dataplane/sched/sched.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+struct rte_lpm;
 
 namespace ulvs::dp {
 
@@ -26,6 +29,11 @@ struct dest {
     uint32_t neigh;    // neighbour-table slot of the next hop
     uint32_t weight;   // 0 = quiesced: no new connections
     uint32_t stats_id; // stable across snapshots: index of its counters in every worker
+    uint32_t tun_src;  // TUN outer source: our address on the egress port (network order)
+    // IPVS thresholds (ipvsadm -x/-y): OVERLOADED at active + inactive >= upper (0 = none),
+    // until below lower (0 = 3/4 of upper). See sched/load.h.
+    uint32_t upper = 0;
+    uint32_t lower = 0;
 };
 
 struct service {
@@ -38,7 +46,20 @@ struct service {
     uint32_t stats_id = 0;
     uint32_t gen = 0; // changes when dests or weights change: workers reset their cursors
     wrr_params wrr;
+    uint8_t sched_flags = 0; // sched_flag::* (ipvsadm -b)
+    // sh/dh/mh table: slot -> index into this service's dests (no_slot = none). Owned by the
+    // snapshot's sched_tables; slot_count is 256 for sh/dh, the prime M for mh, 0 = no table.
+    const uint16_t* slots = nullptr;
+    uint32_t slot_count = 0;
 };
+
+// A scheduler table built by lib/control/sched and shared by every snapshot whose service has
+// the same dests and weights (so it is rebuilt only when they change).
+struct sched_table {
+    std::vector<uint16_t> slots;
+};
+
+class load_board; // sched/load.h
 
 // What an IPv4 destination address is to us: bit flags, since an appliance address may also be
 // a VIP (traffic to it that matches no service then goes to the control lcore, e.g. ssh).
@@ -63,12 +84,40 @@ inline addr_info unpack_addr_info(uint32_t v) noexcept {
     return {static_cast<addr_kind>(v & 0xff), static_cast<uint8_t>(v >> 8)};
 }
 
+// Where a routed packet goes: out `port`, to `gateway` (network order) whose MAC is in neighbour
+// slot `neigh`, or straight to the destination when gateway == 0 (a connected subnet).
+struct next_hop {
+    uint8_t port;
+    uint32_t gateway;
+    uint32_t neigh;
+};
+
+struct rte_lpm_deleter {
+    void operator()(rte_lpm* l) const noexcept;
+};
+
 struct snapshot {
     flat_map addrs;    // dst ip (network order) -> pack_addr_info
     flat_map services; // service_key -> index into `services_v`
     std::vector<service> services_v;
     std::vector<dest> dests;
     state_timeouts timeouts = state_timeouts::ipvs_defaults();
+
+    // Routing: connected subnets and static routes, longest prefix first. The LPM's next-hop
+    // value indexes `hops`.
+    std::unique_ptr<rte_lpm, rte_lpm_deleter> lpm;
+    std::vector<next_hop> hops;
+    uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
+    std::vector<uint32_t> port_addr; // per port: its first address (network order), 0 if none
+    flat_map nat_sources;            // RIP (network order) of NAT real servers -> 1
+
+    // The next hop towards `dst` (network order), or nullptr when there is no route.
+    const next_hop* route(uint32_t dst) const noexcept;
+
+    // Tables the services' `slots` point into, and the connection counts of the other workers
+    // (set by the daemon; nullptr: a worker sees only its own counts). See sched/load.h.
+    std::vector<std::shared_ptr<const sched_table>> sched_tables;
+    load_board* loads = nullptr;
 
     const service* find_service(uint32_t vip, uint16_t port, uint8_t proto) const noexcept {
         auto i = services.find(service_key(vip, port, proto));

@@ -19,11 +19,28 @@
 #include <vector>
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace ulvs::dp {
 
 constexpr uint16_t max_burst = 32;
 constexpr uint8_t max_ports = 16;
+constexpr uint32_t max_workers = 32;
+// A TX stage holds one burst's output for a port; a TUN packet fragmented in up to 4 pieces
+// (jumbo inner over a 1500-byte MTU) per input still fits.
+constexpr uint16_t tx_stage_size = 4 * max_burst;
+
+// mbuf->port of a packet handed to the control lcore holds its port index; with this bit set it is
+// a request to resolve the next hop in mbuf->hash.usr (network order) on port (port & 0xff), and
+// the packet itself is only the carrier of that request.
+constexpr uint16_t mbuf_port_resolve_request = 0x8000;
+
+// The worker that owns a connection (ARCHITECTURE "A packet's way", step 3): a function of the
+// client's address and port only, so requests and replies of one connection meet in one table.
+inline uint32_t owner_of(uint32_t client_ip, uint16_t client_port, uint32_t n_workers) noexcept {
+    const uint32_t h = (client_ip ^ (uint32_t{client_port} * 0x9e3779b1u)) * 0x85ebca6bu;
+    return (h >> 16) % n_workers;
+}
 
 // What a worker knows of a port: fixed from start to stop.
 struct port_view {
@@ -35,6 +52,11 @@ struct port_view {
 
 struct tx_stage {
     uint16_t n = 0;
+    rte_mbuf* pkts[tx_stage_size];
+};
+
+struct redirect_stage {
+    uint16_t n = 0;
     rte_mbuf* pkts[max_burst];
 };
 
@@ -44,13 +66,17 @@ struct worker_params {
     int socket = 0;
     std::vector<port_view> ports;
     const neigh_table* neigh = nullptr;
+    uint32_t n_workers = 1;
+    rte_mempool* pool = nullptr; // for packets the worker creates (ICMP errors, fragments)
 };
 
 struct alignas(64) worker_ctx {
     explicit worker_ctx(const worker_params& p, uint64_t now_ms);
 
     uint32_t id;
+    uint32_t n_workers;
     uint8_t n_ports;
+    rte_mempool* pool;
     const snapshot* snap = nullptr; // fetched once per loop iteration
     const neigh_table* neigh;
     std::array<port_view, max_ports> ports{};
@@ -60,6 +86,7 @@ struct alignas(64) worker_ctx {
 
     std::array<tx_stage, max_ports> tx{};
     tx_stage to_ctrl{};
+    std::array<redirect_stage, max_workers> redirect{}; // to the owner worker, by worker id
 
     worker_counters ctr;
     std::vector<traffic_counters> svc_ctr;    // by service stats_id
@@ -69,10 +96,15 @@ struct alignas(64) worker_ctx {
 };
 
 // Classify, look up or create connections, rewrite and stage a burst received on port index
-// `in_port`. `now_ms` is the worker's clock (injected by tests). Returns the number of packets
-// staged for transmission. Worker lcore only.
+// `in_port`. Packets of connections another worker owns are staged in `redirect`. `now_ms` is the
+// worker's clock (injected by tests). Returns the number of packets staged for transmission.
+// Worker lcore only.
 uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_ms) noexcept;
+
+// The same for packets another worker redirected here: each mbuf's `port` holds its port index,
+// and ownership is not checked again.
+uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms) noexcept;
 
 // Expire idle connections whose time has come, at most `budget` wheel visits. Worker lcore only.
 uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept;

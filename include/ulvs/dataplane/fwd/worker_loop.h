@@ -3,9 +3,11 @@
 // quiescent report. Never blocks, never allocates, never logs.
 #pragma once
 
+#include "ulvs/dataplane/fwd/conn_dump.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker.h"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -24,14 +26,20 @@ struct alignas(64) worker_runtime {
                                  // control's packets (mbuf->port = port index) sent from here
     const std::atomic<bool>* stop = nullptr;
     uint16_t rx_queue = 0;
+    // SP/SC rings between workers, by the other worker's id (null for itself): packets of
+    // connections another worker owns go out through redirect_out[owner]; redirect_in[w] brings
+    // those worker w found for us.
+    std::array<rte_ring*, max_workers> redirect_out{};
+    std::array<rte_ring*, max_workers> redirect_in{};
+    conn_dump_channel* conn_dump = nullptr; // ulvsadm -c: listings served a bounded step a loop
     alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
 };
 
 // rte_eal_remote_launch entry point; `arg` is a worker_runtime*.
 int worker_main(void* arg);
 
-// Transmit everything staged in `w` (TX stages to ports, to_ctrl to the ring); what a queue or the
-// ring refuses is freed and counted. Also used by tests' harnesses with a null ring.
-void flush_stages(worker_ctx& w, rte_ring* to_ctrl) noexcept;
+// Transmit everything staged in `w`: TX stages to the ports, to_ctrl to the control ring,
+// redirect stages to the owners' rings. What a queue or ring refuses is freed and counted.
+void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept;
 
 } // namespace ulvs::dp

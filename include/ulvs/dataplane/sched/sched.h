@@ -1,10 +1,16 @@
 // The data path's side of the schedulers: picks that read tables the control plane built (see
 // lib/control/sched) and cursors kept per worker. One file per scheduler, one small interface:
 //
-//   int32_t <name>_pick(const dest* dests, uint32_t n, const service& svc, sched_cursor& cur)
+//   int32_t <name>_pick(sched_args& a, const dest* dests, uint32_t n, const service& svc,
+//                       sched_cursor& cur) noexcept
 //
 // returns an index in [0, n) or -1 when no real server is available (IPVS "no destination").
-// A dest with weight 0 never gets a new connection.
+// `a` carries what IPVS reads from the packet (addresses and ports for the hashing schedulers)
+// and the worker's view of every real server's load (load.h) for lc/wlc/sed/nq and thresholds.
+// A dest with weight 0 never gets a new connection, and an OVERLOADED one (upper threshold) is
+// skipped exactly where IPVS skips it. sched_pick() (dispatch.h) switches over service::sched.
+//
+// Thread safety: picks run on a worker lcore; they never allocate, lock or wait.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +18,13 @@
 namespace ulvs::dp {
 
 enum class sched_kind : uint8_t { rr, wrr, lc, wlc, sh, dh, sed, nq, mh };
+
+// ipvsadm -b flags, as IPVS' IP_VS_SVC_F_SCHED1/2 bits: sh-fallback and mh-fallback share bit 1,
+// sh-port and mh-port bit 2 (the config only accepts each with its own scheduler).
+namespace sched_flag {
+constexpr uint8_t fallback = 0x01; // sh-fallback / mh-fallback: rehash past unavailable servers
+constexpr uint8_t port = 0x02;     // sh-port / mh-port: hash the source port too
+} // namespace sched_flag
 
 // Parameters the control plane precomputes for wrr (IPVS ip_vs_wrr.c mark): the largest weight
 // and the gcd of all non-zero weights.
@@ -26,5 +39,26 @@ struct sched_cursor {
     int32_t index = -1; // last picked dest (rr, wrr); -1 = before the first
     int32_t cw = 0;     // wrr current weight
 };
+
+// What IPVS' schedulers read from the packet of a new connection (network byte order): sh hashes
+// the source address (and port with sh-port), dh the destination, mh as sh.
+struct sched_input {
+    uint32_t src_ip = 0;
+    uint32_t dst_ip = 0;
+    uint16_t src_port = 0;
+    uint16_t dst_port = 0;
+};
+
+// Bucket count of IPVS' sh and dh tables (IP_VS_SH_TAB_BITS / IP_VS_DH_TAB_BITS = 8).
+constexpr uint32_t hash_tab_bits = 8;
+constexpr uint32_t hash_tab_size = 1u << hash_tab_bits;
+
+// An empty slot of an sh/dh/mh table (IPVS' NULL bucket: no server).
+constexpr uint16_t no_slot = UINT16_MAX;
+// Dests per service a table can name (slots are uint16_t, no_slot excluded).
+constexpr uint32_t max_table_dests = no_slot;
+
+// Maglev table size when the config names none (SPEC: prime, default 65537).
+constexpr uint32_t mh_default_table_size = 65537;
 
 } // namespace ulvs::dp

@@ -1,0 +1,120 @@
+// to_yaml: flow-style lists of mappings, every string double-quoted (YAML double quotes accept
+// JSON's escapes, so no value can change meaning or break the document).
+#include "ulvs/config/emit.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace ulvs::config {
+
+namespace {
+
+std::string quote(std::string_view s) {
+    std::string out = "\"";
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+template <class T, class F> std::string flow_list(const std::vector<T>& v, F item) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i)
+        s += (i ? ", " : "") + item(v[i]);
+    return s + "]";
+}
+
+void emit_ports(std::ostringstream& o, const config& c) {
+    o << "ports:\n";
+    for (const port_cfg& p : c.ports)
+        o << "  - {name: " << quote(p.name) << ", device: " << quote(p.device) << ", addresses: "
+          << flow_list(p.addresses, [](const ip_prefix& a) { return a.to_string(); })
+          << ", mtu: " << p.mtu << "}\n";
+}
+
+void emit_services(std::ostringstream& o, const config& c) {
+    if (c.virtual_servers.empty()) {
+        o << "virtual_servers: []\n";
+        return;
+    }
+    o << "virtual_servers:\n";
+    for (const virtual_server_cfg& vs : c.virtual_servers) {
+        o << "  - name: " << quote(vs.name) << "\n"
+          << "    address: " << vs.address.to_string() << "\n"
+          << "    port: " << vs.port << "\n"
+          << "    protocol: " << to_string(vs.protocol) << "\n"
+          << "    scheduler: " << quote(vs.scheduler) << "\n";
+        if (!vs.scheduler_flags.empty())
+            o << "    scheduler_flags: " << flow_list(vs.scheduler_flags, [](const std::string& f) {
+                return quote(f);
+            }) << "\n";
+        if (vs.scheduler == "mh") // the validator refuses the key for other schedulers
+            o << "    mh_table_size: " << vs.mh_table_size << "\n";
+        o << "    forwarding: " << to_string(vs.forwarding) << "\n";
+        if (vs.real_servers.empty()) {
+            o << "    real_servers: []\n";
+            continue;
+        }
+        o << "    real_servers:\n";
+        for (const real_server_cfg& rs : vs.real_servers) {
+            o << "      - {address: " << rs.address.to_string() << ", port: " << rs.port
+              << ", weight: " << rs.weight;
+            if (rs.forwarding)
+                o << ", forwarding: " << to_string(*rs.forwarding);
+            if (rs.thresholds.upper != 0 || rs.thresholds.lower != 0)
+                o << ", thresholds: {upper: " << rs.thresholds.upper
+                  << ", lower: " << rs.thresholds.lower << "}";
+            o << "}\n";
+        }
+    }
+}
+
+} // namespace
+
+std::string duration_text(duration d) {
+    const auto ms = d.count();
+    if (ms % 1000 == 0)
+        return std::to_string(ms / 1000) + "s";
+    return std::to_string(ms) + "ms";
+}
+
+std::string to_yaml(const config& c) {
+    std::ostringstream o;
+    o << "# written by ulvsd (save-yaml)\n";
+    o << "dpdk:\n  eal_args: "
+      << flow_list(c.dpdk.eal_args, [](const std::string& a) { return quote(a); }) << "\n"
+      << "  mbufs: " << c.dpdk.mbufs << "\n";
+    o << "lcores: {control: " << c.lcores.control
+      << ", workers: " << flow_list(c.lcores.workers, [](unsigned w) { return std::to_string(w); })
+      << "}\n";
+    emit_ports(o, c);
+    o << "routes: " << flow_list(c.routes, [](const route_cfg& r) {
+        return "{prefix: " + r.prefix.to_string() + ", via: " + r.via.to_string() + "}";
+    }) << "\n";
+    o << "neighbors: " << flow_list(c.neighbors, [](const neighbor_cfg& n) {
+        return "{address: " + n.address.to_string() + ", mac: " + quote(n.mac.to_string()) +
+               ", port: " + quote(n.port) + "}";
+    }) << "\n";
+    o << "timeouts: {tcp: " << duration_text(c.timeouts.tcp)
+      << ", tcp_fin: " << duration_text(c.timeouts.tcp_fin)
+      << ", udp: " << duration_text(c.timeouts.udp) << "}\n";
+    o << "connections: {max: " << c.connections.max << "}\n";
+    emit_services(o, c);
+    o << "management: {socket: " << quote(c.management.socket)
+      << ", metrics: " << quote(c.management.metrics) << "}\n";
+    o << "logging: {level: " << quote(c.logging.level) << ", file: " << quote(c.logging.file)
+      << "}\n";
+    return o.str();
+}
+
+} // namespace ulvs::config

@@ -1,0 +1,67 @@
+// Internal to lib/dataplane/fwd: the last steps of the burst path — staging, dropping, handing to
+// the control lcore, MAC resolution and routing — shared by the forwarding modes.
+#pragma once
+
+#include "ulvs/dataplane/fwd/worker.h"
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+namespace ulvs::dp::detail {
+
+inline void drop_pkt(worker_ctx& w, rte_mbuf* m, drop why) noexcept {
+    w.ctr.count_drop(why);
+    rte_pktmbuf_free(m);
+}
+
+inline void stage(worker_ctx& w, tx_stage& s, rte_mbuf* m) noexcept {
+    if (s.n == tx_stage_size) {
+        drop_pkt(w, m, drop::tx_full);
+        return;
+    }
+    s.pkts[s.n++] = m;
+}
+
+// The control lcore answers on the port a packet came in on: it reads the index from mbuf->port.
+inline void to_control(worker_ctx& w, rte_mbuf* m, uint8_t in_port) noexcept {
+    m->port = in_port;
+    stage(w, w.to_ctrl, m);
+}
+
+// Write the Ethernet header for port `out` towards neighbour `slot` and stage the frame.
+inline bool send_to(worker_ctx& w, rte_mbuf* m, uint8_t out, uint32_t slot) noexcept {
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    if (slot == neigh_table::no_slot || !w.neigh->get(slot, eth->dst_addr.addr_bytes)) {
+        drop_pkt(w, m, drop::neigh_unresolved);
+        return false;
+    }
+    std::memcpy(eth->src_addr.addr_bytes, w.ports[out].mac.data(), 6);
+    stage(w, w.tx[out], m);
+    return true;
+}
+
+// Route `m` (an IPv4 frame) to `dst` (network order): longest-prefix match, then the gateway's
+// MAC, or for a connected destination its own. A connected host we have no slot for yet is
+// handed to the control lcore to be resolved; that packet is dropped (TCP retransmits).
+inline bool send_routed(worker_ctx& w, rte_mbuf* m, uint32_t dst) noexcept {
+    const next_hop* hop = w.snap->route(dst);
+    if (hop == nullptr) {
+        drop_pkt(w, m, drop::no_route);
+        return false;
+    }
+    if (hop->gateway != 0)
+        return send_to(w, m, hop->port, hop->neigh);
+    const uint32_t slot = w.neigh->find(dst);
+    if (slot == neigh_table::no_slot) {
+        w.ctr.count_drop(drop::neigh_unresolved);
+        m->port = mbuf_port_resolve_request | hop->port;
+        m->hash.usr = dst;
+        stage(w, w.to_ctrl, m);
+        return false;
+    }
+    return send_to(w, m, hop->port, slot);
+}
+
+} // namespace ulvs::dp::detail

@@ -1,0 +1,301 @@
+#include "ulvs/mgmt/config_edit.h"
+
+#include "ulvs/config/emit.h"
+#include "ulvs/config/load.h"
+
+#include <algorithm>
+
+namespace ulvs::mgmt {
+
+namespace {
+
+using config::real_server_cfg;
+using config::virtual_server_cfg;
+
+std::unexpected<error> fail(errc c, std::string msg) {
+    return std::unexpected(error{c, std::move(msg), {}});
+}
+
+struct svc_key {
+    l4_proto proto;
+    ip_addr vip;
+    uint16_t port;
+};
+
+template <class T> std::expected<T, error> field(const json& j, const char* key, T max) {
+    auto it = j.find(key);
+    // Signed or unsigned JSON integers alike (a parsed "80" is unsigned, a built one may not be).
+    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() < 0 ||
+        it->get<uint64_t>() > uint64_t(max))
+        return fail(errc::bad_request, std::string("\"") + key + "\" must be an integer 0.." +
+                                           std::to_string(uint64_t(max)));
+    return static_cast<T>(it->get<uint64_t>());
+}
+
+std::expected<std::string, error> text(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string())
+        return fail(errc::bad_request, std::string("\"") + key + "\" must be a string");
+    return it->get<std::string>();
+}
+
+std::expected<ip_addr, error> address(const json& j, const char* key) {
+    auto s = text(j, key);
+    if (!s)
+        return std::unexpected(s.error());
+    auto a = ip_addr::parse(*s);
+    if (!a)
+        return fail(errc::bad_request, "\"" + *s + "\" is not an IPv4 address");
+    return *a;
+}
+
+std::expected<svc_key, error> service_key_of(const json& op) {
+    auto it = op.find("service");
+    if (it == op.end() || !it->is_object())
+        return fail(errc::bad_request, "\"service\" must be an object {proto, vip, port}");
+    auto proto = text(*it, "proto");
+    auto vip = address(*it, "vip");
+    auto port = field<uint16_t>(*it, "port", 65535);
+    if (!proto || !vip || !port)
+        return std::unexpected(!proto ? proto.error() : !vip ? vip.error() : port.error());
+    if (*proto != "tcp" && *proto != "udp")
+        return fail(errc::bad_request, "\"proto\" must be tcp or udp");
+    return svc_key{*proto == "tcp" ? l4_proto::tcp : l4_proto::udp, *vip, *port};
+}
+
+std::vector<virtual_server_cfg>::iterator find_service(config::config& c, const svc_key& k) {
+    return std::find_if(c.virtual_servers.begin(), c.virtual_servers.end(), [&](auto& vs) {
+        return vs.protocol == k.proto && vs.address == k.vip && vs.port == k.port;
+    });
+}
+
+std::expected<fwd_mode, error> fwd_of(const json& op) {
+    auto s = text(op, "fwd");
+    if (!s)
+        return std::unexpected(s.error());
+    if (*s == "dr")
+        return fwd_mode::dr;
+    if (*s == "nat")
+        return fwd_mode::nat;
+    if (*s == "tun")
+        return fwd_mode::tun;
+    return fail(errc::bad_request, "\"fwd\" must be nat, dr or tun");
+}
+
+// The service options the config has no field for yet: refuse rather than lose them.
+std::expected<void, error> check_unsupported_service_opts(const json& op) {
+    if (op.contains("persistent") && !op["persistent"].is_null())
+        return fail(errc::not_implemented, "persistent services (-p) are not supported yet");
+    if (auto m = op.find("netmask"); m != op.end() && m->is_string() && *m != "255.255.255.255")
+        return fail(errc::not_implemented, "persistence netmask (-M) is not supported yet");
+    return {};
+}
+
+std::expected<void, error> service_op(config::config& c, const json& op, std::string_view cmd) {
+    auto k = service_key_of(op);
+    if (!k)
+        return std::unexpected(k.error());
+    auto it = find_service(c, *k);
+    if (cmd == "del_service") {
+        if (it == c.virtual_servers.end())
+            return fail(errc::not_found, "No such service");
+        c.virtual_servers.erase(it);
+        return {};
+    }
+    auto sched = text(op, "scheduler");
+    if (!sched)
+        return std::unexpected(sched.error());
+    if (auto u = check_unsupported_service_opts(op); !u)
+        return u;
+    std::vector<std::string> flags;
+    if (auto f = op.find("flags"); f != op.end() && !f->is_null()) {
+        if (!f->is_array())
+            return fail(errc::bad_request, "\"flags\" must be an array of strings");
+        for (const json& x : *f) {
+            if (!x.is_string())
+                return fail(errc::bad_request, "\"flags\" must be an array of strings");
+            flags.push_back(x.get<std::string>());
+        }
+    }
+    if (cmd == "edit_service") {
+        if (it == c.virtual_servers.end())
+            return fail(errc::not_found, "No such service");
+        it->scheduler = *sched;
+        it->scheduler_flags = std::move(flags); // as ipvsadm -E: what is not given is reset
+        return {};
+    }
+    if (it != c.virtual_servers.end())
+        return fail(errc::exists, "Service already exists");
+    virtual_server_cfg vs;
+    const std::string base =
+        std::string(to_string(k->proto)) + "-" + k->vip.to_string() + "-" + std::to_string(k->port);
+    vs.name = base;
+    for (int n = 2; std::any_of(c.virtual_servers.begin(), c.virtual_servers.end(),
+                                [&](auto& v) { return v.name == vs.name; });
+         ++n)
+        vs.name = base + "-" + std::to_string(n);
+    vs.address = k->vip;
+    vs.port = k->port;
+    vs.protocol = k->proto;
+    vs.scheduler = *sched;
+    vs.scheduler_flags = std::move(flags);
+    vs.forwarding = fwd_mode::dr;
+    c.virtual_servers.push_back(std::move(vs));
+    return {};
+}
+
+std::expected<void, error> dest_op(config::config& c, const json& op, std::string_view cmd) {
+    auto k = service_key_of(op);
+    if (!k)
+        return std::unexpected(k.error());
+    auto d = op.find("dest");
+    if (d == op.end() || !d->is_object())
+        return fail(errc::bad_request, "\"dest\" must be an object {addr, port}");
+    auto addr = address(*d, "addr");
+    auto port = field<uint16_t>(*d, "port", 65535);
+    if (!addr || !port)
+        return std::unexpected(!addr ? addr.error() : port.error());
+    auto svc = find_service(c, *k);
+    if (svc == c.virtual_servers.end())
+        return fail(errc::not_found, "Service not defined");
+    auto& rss = svc->real_servers;
+    auto rs = std::find_if(rss.begin(), rss.end(), [&](const real_server_cfg& r) {
+        return r.address == *addr && r.port == *port;
+    });
+    if (cmd == "del_dest") {
+        if (rs == rss.end())
+            return fail(errc::not_found, "No such destination");
+        rss.erase(rs);
+        return {};
+    }
+    auto fwd = fwd_of(op);
+    auto weight = field<uint32_t>(op, "weight", 65535);
+    auto upper = field<uint32_t>(op, "upper", INT32_MAX);
+    auto lower = field<uint32_t>(op, "lower", INT32_MAX);
+    if (!fwd || !weight || !upper || !lower)
+        return std::unexpected(!fwd      ? fwd.error()
+                               : !weight ? weight.error()
+                               : !upper  ? upper.error()
+                                         : lower.error());
+    if (cmd == "add_dest") {
+        if (rs != rss.end())
+            return fail(errc::exists, "Destination already exists");
+        rs = rss.insert(rss.end(), real_server_cfg{});
+        rs->address = *addr;
+        rs->port = *port;
+    } else if (rs == rss.end()) {
+        return fail(errc::not_found, "No such destination");
+    }
+    rs->weight = *weight;
+    rs->thresholds = {*upper, *lower};
+    rs->forwarding = *fwd == svc->forwarding ? std::nullopt : std::optional<fwd_mode>(*fwd);
+    return {};
+}
+
+std::expected<void, error> set_timeouts(config::config& c, const json& op) {
+    // As ipvsadm --set: 0 leaves a value unchanged.
+    auto one = [&](const char* key, config::duration& d) -> std::expected<void, error> {
+        auto v = field<uint32_t>(op, key, INT32_MAX);
+        if (!v)
+            return std::unexpected(v.error());
+        if (*v != 0)
+            d = std::chrono::seconds(*v);
+        return {};
+    };
+    if (auto r = one("tcp", c.timeouts.tcp); !r)
+        return r;
+    if (auto r = one("tcpfin", c.timeouts.tcp_fin); !r)
+        return r;
+    return one("udp", c.timeouts.udp);
+}
+
+} // namespace
+
+bool is_config_change(std::string_view cmd) {
+    return cmd == "add_service" || cmd == "edit_service" || cmd == "del_service" ||
+           cmd == "add_dest" || cmd == "edit_dest" || cmd == "del_dest" || cmd == "clear" ||
+           cmd == "set_timeouts" || cmd == "batch";
+}
+
+std::expected<void, error> apply_op(config::config& c, const json& op) {
+    if (!op.is_object() || !op.contains("cmd") || !op["cmd"].is_string())
+        return fail(errc::bad_request, "an op must be an object with a string \"cmd\"");
+    const std::string cmd = op["cmd"].get<std::string>();
+    if (cmd == "add_service" || cmd == "edit_service" || cmd == "del_service")
+        return service_op(c, op, cmd);
+    if (cmd == "add_dest" || cmd == "edit_dest" || cmd == "del_dest")
+        return dest_op(c, op, cmd);
+    if (cmd == "clear") {
+        c.virtual_servers.clear();
+        return {};
+    }
+    if (cmd == "set_timeouts")
+        return set_timeouts(c, op);
+    if (cmd == "zero")
+        return {};
+    if (cmd == "batch") {
+        auto ops = op.find("ops");
+        if (ops == op.end() || !ops->is_array())
+            return fail(errc::bad_request, "\"ops\" must be an array");
+        size_t i = 0;
+        for (const json& o : *ops) {
+            ++i;
+            if (o.is_object() && o.value("cmd", "") == "batch")
+                return fail(errc::bad_request, "a batch cannot contain a batch");
+            if (auto r = apply_op(c, o); !r) {
+                error e = r.error();
+                e.message = "rule " + std::to_string(i) + ": " + e.message;
+                return std::unexpected(e);
+            }
+        }
+        return {};
+    }
+    return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
+}
+
+std::expected<config::config, error> revalidate(const config::config& c) {
+    auto loaded = config::load_string(config::to_yaml(c), c.path);
+    if (!loaded) {
+        error e{errc::invalid, {}, {}};
+        for (const config::diagnostic& d : loaded.error())
+            e.details.push_back(d.message);
+        e.message = e.details.empty() ? "invalid configuration" : e.details.front();
+        return std::unexpected(std::move(e));
+    }
+    loaded->path = c.path;
+    return std::move(*loaded);
+}
+
+} // namespace ulvs::mgmt
+
+namespace ulvs::mgmt {
+
+std::vector<std::string> restart_only_changes(const config::config& a, const config::config& b) {
+    std::vector<std::string> out;
+    if (a.dpdk.eal_args != b.dpdk.eal_args || a.dpdk.mbufs != b.dpdk.mbufs)
+        out.push_back("dpdk");
+    if (a.lcores.control != b.lcores.control || a.lcores.workers != b.lcores.workers)
+        out.push_back("lcores");
+    bool ports_same = a.ports.size() == b.ports.size();
+    for (size_t i = 0; ports_same && i < a.ports.size(); ++i) {
+        const config::port_cfg &x = a.ports[i], &y = b.ports[i];
+        ports_same = x.name == y.name && x.device == y.device && x.addresses == y.addresses &&
+                     x.mtu == y.mtu;
+    }
+    if (!ports_same)
+        out.push_back("ports");
+    if (a.connections.max != b.connections.max)
+        out.push_back("connections");
+    if (a.management.socket != b.management.socket || a.management.metrics != b.management.metrics)
+        out.push_back("management");
+    // The neighbour table has no "forget a static entry"; adding or changing one is live.
+    for (const config::neighbor_cfg& n : a.neighbors)
+        if (std::none_of(b.neighbors.begin(), b.neighbors.end(),
+                         [&](const config::neighbor_cfg& m) { return m.address == n.address; })) {
+            out.push_back("neighbors (a static neighbor was removed)");
+            break;
+        }
+    return out;
+}
+
+} // namespace ulvs::mgmt

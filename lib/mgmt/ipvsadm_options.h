@@ -1,0 +1,73 @@
+// ipvsadm's option syntax: the option table and the scanner (bundled short options, values in
+// the same or the next word, -p's optional value). Private to lib/mgmt: ipvsadm_args.cc turns
+// what it finds into requests.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ulvs::mgmt::detail {
+
+enum class opt {
+    add_service,
+    edit_service,
+    del_service,
+    clear,
+    restore,
+    save,
+    add_server,
+    edit_server,
+    del_server,
+    list,
+    zero,
+    set,
+    help,
+    version, // commands
+    tcp,
+    udp,
+    fwmark,
+    scheduler,
+    persistent,
+    netmask,
+    real,
+    gatewaying,
+    ipip,
+    masquerading,
+    weight,
+    upper,
+    lower,
+    connection,
+    timeout,
+    stats,
+    rate,
+    exact,
+    thresholds,
+    persistent_conn,
+    numeric,
+    sched_flags,
+    nosort,
+    sort,
+    ops,
+    ipv6,
+};
+
+bool is_command(opt o);
+
+struct parsed {
+    std::optional<opt> command;
+    std::map<opt, std::string> values; // option -> its value ("" when it has none)
+    std::vector<std::string> positional;
+};
+
+std::optional<unsigned long> number(std::string_view s, unsigned long max);
+
+// Words after the program name -> the command, the options with their values, the rest.
+std::expected<parsed, std::string> scan(std::span<const std::string> args);
+
+} // namespace ulvs::mgmt::detail

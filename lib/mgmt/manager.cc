@@ -1,0 +1,239 @@
+// manager: commands, changes, reload. Counters, listings and metrics: manager_stats.cc.
+#include "ulvs/mgmt/manager.h"
+
+#include "ulvs/config/emit.h"
+#include "ulvs/config/load.h"
+#include "ulvs/mgmt/config_edit.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace ulvs::mgmt {
+
+namespace {
+
+constexpr uint64_t publish_retry_ms = 10;
+
+json fail(errc c, std::string msg, std::vector<std::string> details = {}) {
+    return make_error({c, std::move(msg), std::move(details)});
+}
+
+void apply_static_neighbors(const config::config& c, ctl::neigh_manager& neigh) {
+    for (const config::neighbor_cfg& n : c.neighbors)
+        for (size_t p = 0; p < c.ports.size(); ++p)
+            if (c.ports[p].name == n.port)
+                neigh.set_static(n.address, static_cast<uint8_t>(p), n.mac);
+}
+
+} // namespace
+
+manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
+    : m_cfg(std::move(running)), m_deps(std::move(deps)), m_started_ms(now_ms),
+      m_next_est(now_ms + estimator::interval_ms) {
+    track_new_servers();
+}
+
+handler_result manager::handle(const json& req, uint64_t now) {
+    const std::string cmd = req["cmd"].get<std::string>();
+    if (is_config_change(cmd))
+        return change(req, now);
+    if (cmd == "list")
+        return list(req);
+    if (cmd == "zero")
+        return zero(req);
+    if (cmd == "reload")
+        return reload(now);
+    if (cmd == "save_yaml")
+        return make_ok({{"yaml", config::to_yaml(m_cfg)}});
+    if (cmd == "status")
+        return status(now);
+    if (cmd == "health")
+        return health();
+    if (cmd == "vrrp")
+        return make_ok({{"instances", json::array()},
+                        {"text", "no VRRP instances (VRRP is not in this version)\n"}});
+    if (cmd == "ping")
+        return make_ok({{"version", ULVS_VERSION}});
+    if (cmd == "connections")
+        return connections(now);
+    return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
+}
+
+json manager::change(const json& op, uint64_t now) {
+    config::config next = m_cfg;
+    if (auto r = apply_op(next, op); !r)
+        return make_error(r.error());
+    auto valid = revalidate(next);
+    if (!valid)
+        return make_error(valid.error());
+    json reply = commit(std::move(*valid), now);
+    // -Z inside a -R batch: after the services it names exist.
+    if (reply.value("ok", false) && op.value("cmd", "") == "batch")
+        for (const json& o : op["ops"])
+            if (o.value("cmd", "") == "zero")
+                zero(o);
+    return reply;
+}
+
+json manager::commit(config::config next, uint64_t now) {
+    // Build once before committing: the only failures left are fixed limits (services, counter
+    // ids, neighbour slots), and they must refuse the change, not break the running one.
+    auto snap = ctl::build_snapshot(next, *m_deps.neigh, *m_deps.ids);
+    if (!snap)
+        return fail(errc::invalid, snap.error());
+    m_cfg = std::move(next);
+    ++m_changes;
+    track_new_servers();
+    m_dirty = true;
+    m_dirty_since = now;
+    m_next_try = 0;
+    try_publish(now);
+    return make_ok({{"published", !m_dirty}});
+}
+
+void manager::try_publish(uint64_t now) {
+    if (!m_dirty || now < m_next_try)
+        return;
+    m_next_try = now + publish_retry_ms;
+    auto snap = ctl::build_snapshot(m_cfg, *m_deps.neigh, *m_deps.ids);
+    if (!snap) {
+        spdlog::error("management: cannot build the snapshot of a committed change: {}",
+                      snap.error());
+        m_dirty = false;
+        return;
+    }
+    bool resolved = true;
+    for (const dp::dest& d : (*snap)->dests)
+        resolved = resolved && m_deps.neigh_table->valid(d.neigh);
+    if (!resolved && now - m_dirty_since < publish_wait_ms)
+        return; // the control loop is ARPing for them; try again shortly
+    if (!resolved)
+        spdlog::warn("management: publishing with unresolved next hops after {} ms",
+                     publish_wait_ms);
+    // Blocks until every worker passed a quiescent state: microseconds (publisher.h).
+    m_deps.pub->publish(std::move(*snap));
+    m_dirty = false;
+}
+
+json manager::reload(uint64_t now) {
+    ++m_reloads;
+    auto loaded = config::load_file(m_cfg.path);
+    if (!loaded) {
+        std::vector<std::string> details;
+        for (const config::diagnostic& d : loaded.error()) {
+            details.push_back(d.to_string());
+            spdlog::error("reload refused: {}", d.to_string());
+        }
+        return fail(errc::invalid,
+                    "invalid configuration " + m_cfg.path +
+                        ": not reloaded, the running "
+                        "configuration is unchanged",
+                    details);
+    }
+    loaded->path = m_cfg.path;
+    auto restart = restart_only_changes(m_cfg, *loaded);
+    if (!restart.empty()) {
+        std::string what;
+        for (const std::string& s : restart)
+            what += (what.empty() ? "" : ", ") + s;
+        spdlog::error("reload refused: {} changed: needs a restart", what);
+        return fail(errc::needs_restart,
+                    "changes to " + what +
+                        " need a restart: not reloaded, the running "
+                        "configuration is unchanged",
+                    restart);
+    }
+    apply_static_neighbors(*loaded, *m_deps.neigh);
+    const std::string level = loaded->logging.level;
+    json r = commit(std::move(*loaded), now);
+    if (r.value("ok", false)) {
+        spdlog::set_level(spdlog::level::from_str(level));
+        spdlog::info("reloaded {}: {} virtual servers", m_cfg.path, m_cfg.virtual_servers.size());
+    }
+    return r;
+}
+
+unsigned manager::poll(uint64_t now) {
+    unsigned work = 0;
+    if (m_dirty) {
+        try_publish(now);
+        ++work;
+    }
+    if (now >= m_next_est) {
+        // As the kernel's timer: one sample per tick, a late tick is still one interval.
+        m_next_est = std::max(m_next_est + estimator::interval_ms, now);
+        for (const auto& vs : m_cfg.virtual_servers) {
+            const uint32_t sid = service_id(vs);
+            m_svc_est[sid].sample(totals(true, sid));
+            for (const auto& rs : vs.real_servers) {
+                const uint32_t did = dest_id(sid, rs);
+                m_dest_est[did].sample(totals(false, did));
+            }
+        }
+        ++work;
+    }
+    return work;
+}
+
+json manager::status(uint64_t now) {
+    const uint64_t up_s = (now - m_started_ms) / 1000;
+    size_t n_rs = 0;
+    for (const auto& vs : m_cfg.virtual_servers)
+        n_rs += vs.real_servers.size();
+    dp::worker_counters t;
+    uint64_t conns = 0;
+    for (const dp::worker_ctx* w : m_deps.workers) {
+        t.rx_pkts += w->ctr.rx_pkts;
+        t.tx_pkts += w->ctr.tx_pkts;
+        for (size_t i = 0; i < t.drops.size(); ++i)
+            t.drops[i] += w->ctr.drops[i];
+        conns += w->conns.size();
+    }
+    uint64_t drops = 0;
+    for (uint64_t d : t.drops)
+        drops += d;
+    json j = {{"version", ULVS_VERSION},
+              {"config", m_cfg.path},
+              {"uptime_s", up_s},
+              {"workers", m_deps.workers.size()},
+              {"virtual_servers", m_cfg.virtual_servers.size()},
+              {"real_servers", n_rs},
+              {"connections", conns},
+              {"rx_pkts", t.rx_pkts},
+              {"tx_pkts", t.tx_pkts},
+              {"drops", drops},
+              {"changes", m_changes},
+              {"reloads", m_reloads},
+              {"pending_publication", m_dirty}};
+    std::string text = "ulvsd " + std::string(ULVS_VERSION) + ", up " + std::to_string(up_s) +
+                       " s, config " + m_cfg.path + "\n";
+    text += "workers " + std::to_string(m_deps.workers.size()) + ", virtual servers " +
+            std::to_string(m_cfg.virtual_servers.size()) + ", real servers " +
+            std::to_string(n_rs) + ", connections " + std::to_string(conns) + "\n";
+    text += "rx_pkts " + std::to_string(t.rx_pkts) + ", tx_pkts " + std::to_string(t.tx_pkts) +
+            ", drops " + std::to_string(drops) + "\n";
+    text += "changes " + std::to_string(m_changes) + ", reloads " + std::to_string(m_reloads) +
+            (m_dirty ? ", a change waits for next-hop resolution" : "") + "\n";
+    j["text"] = text;
+    return make_ok(j);
+}
+
+json manager::health() {
+    // No health checkers in this version: every configured real server is up.
+    json servers = json::array();
+    std::string text;
+    for (const auto& vs : m_cfg.virtual_servers)
+        for (const auto& rs : vs.real_servers) {
+            servers.push_back({{"virtual_server", vs.name},
+                               {"address", rs.address.to_string()},
+                               {"port", rs.port},
+                               {"state", "up"},
+                               {"checks", json::array()}});
+            text += vs.name + " " + rs.address.to_string() + ":" + std::to_string(rs.port) +
+                    " up (no health check configured)\n";
+        }
+    return make_ok({{"servers", servers}, {"text", text}});
+}
+
+} // namespace ulvs::mgmt

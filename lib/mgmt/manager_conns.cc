@@ -1,0 +1,79 @@
+// manager: `ulvsadm -c`, the connection listing. Each worker copies its own connections on
+// request (dataplane/fwd/conn_dump.h); this side posts the requests and polls for completion
+// from the server's deferred reply, so neither the control loop nor a worker ever waits.
+#include "ulvs/mgmt/manager.h"
+
+#include <arpa/inet.h>
+
+namespace ulvs::mgmt {
+
+namespace {
+
+std::string endpoint(uint32_t ip_be, uint16_t port_be) {
+    char buf[INET_ADDRSTRLEN] = "";
+    in_addr a{ip_be};
+    inet_ntop(AF_INET, &a, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(ntohs(port_be));
+}
+
+} // namespace
+
+handler_result manager::connections(uint64_t start) {
+    if (m_deps.conn_dumps.empty())
+        return make_error({errc::not_implemented, "connection listing (-c) is not available"});
+    if (m_dump_busy)
+        return make_error({errc::internal, "another connection listing is running: retry"});
+    m_dump_busy = true;
+    const auto n = static_cast<uint32_t>(m_deps.conn_dumps.size());
+    m_dump_bufs.assign(n, std::vector<dp::conn_dump_entry>(max_listed_conns / n));
+    std::vector<uint32_t> want(n);
+    for (uint32_t i = 0; i < n; ++i) {
+        dp::conn_dump_channel& ch = *m_deps.conn_dumps[i];
+        ch.buf = m_dump_bufs[i].data();
+        ch.cap = static_cast<uint32_t>(m_dump_bufs[i].size());
+        want[i] = ch.request.load(std::memory_order_relaxed) + 1;
+        ch.request.store(want[i], std::memory_order_release);
+    }
+    return deferred_reply([this, want, start](uint64_t now) -> std::optional<json> {
+        bool all = true;
+        for (size_t i = 0; i < want.size(); ++i)
+            all = all && m_deps.conn_dumps[i]->done.load(std::memory_order_acquire) == want[i];
+        if (all) {
+            bool truncated = false;
+            for (size_t i = 0; i < want.size(); ++i)
+                truncated = truncated || m_deps.conn_dumps[i]->count >= m_deps.conn_dumps[i]->cap;
+            m_dump_busy = false;
+            return conns_reply(truncated);
+        }
+        if (now - start < conn_dump_wait_ms)
+            return std::nullopt;
+        // The buffers stay allocated (a late worker may still write into them) until the next
+        // listing, which re-posts every channel with new buffers only after this one is over.
+        m_dump_busy = false;
+        for (dp::conn_dump_channel* ch : m_deps.conn_dumps)
+            ch->cap = 0; // a late worker then finishes at once and writes nothing
+        return make_error({errc::internal, "the workers did not answer the connection listing "
+                                           "(worker loop without the conn_dump hook?)"});
+    });
+}
+
+json manager::conns_reply(bool truncated) {
+    json conns = json::array();
+    for (size_t w = 0; w < m_deps.conn_dumps.size(); ++w) {
+        const uint32_t count = m_deps.conn_dumps[w]->count;
+        for (uint32_t i = 0; i < count && i < m_dump_bufs[w].size(); ++i) {
+            const dp::conn_dump_entry& e = m_dump_bufs[w][i];
+            const bool tcp = e.key.proto == static_cast<uint8_t>(l4_proto::tcp);
+            conns.push_back({{"proto", tcp ? "tcp" : "udp"},
+                             {"expire", (e.expire_in_ms + 999) / 1000},
+                             {"state", tcp ? std::string(dp::tcp_state_name(e.state)) : "UDP"},
+                             {"client", endpoint(e.key.src_ip, e.key.src_port)},
+                             {"vip", endpoint(e.key.dst_ip, e.key.dst_port)},
+                             {"dest", endpoint(e.dest_ip, e.dest_port)},
+                             {"worker", w}});
+        }
+    }
+    return make_ok({{"conns", conns}, {"truncated", truncated}});
+}
+
+} // namespace ulvs::mgmt

@@ -1,0 +1,196 @@
+// manager::metrics: the Prometheus text exposition format (version 0.0.4) for /metrics.
+// Names follow Prometheus conventions: counters end in _total, labels name the object
+// (virtual_server, vip, port, proto; real server address and port; worker; drop reason).
+#include "ulvs/mgmt/manager.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+
+namespace ulvs::mgmt {
+
+namespace {
+
+struct writer {
+    std::string out;
+
+    void help(const char* name, const char* type, const char* text) {
+        out += "# HELP ";
+        out += name;
+        out += ' ';
+        out += text;
+        out += "\n# TYPE ";
+        out += name;
+        out += ' ';
+        out += type;
+        out += '\n';
+    }
+    void sample(const char* name, const std::string& labels, int64_t v) {
+        out += name;
+        if (!labels.empty())
+            out += "{" + labels + "}";
+        out += ' ';
+        out += std::to_string(v);
+        out += '\n';
+    }
+};
+
+// Label values are quoted; names here are validated config names, but escape anyway.
+std::string esc(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '\\' || c == '"')
+            o += '\\';
+        if (c == '\n') {
+            o += "\\n";
+            continue;
+        }
+        o += c;
+    }
+    return o;
+}
+
+} // namespace
+
+std::string manager::metrics(uint64_t) {
+    writer w;
+    struct vs_row {
+        std::string labels;
+        dp::traffic_counters t;
+        int64_t active = 0, inactive = 0;
+    };
+    struct rs_row {
+        std::string labels;
+        dp::traffic_counters t;
+        dp::dest_conn_counts c;
+        uint32_t weight;
+    };
+    std::vector<vs_row> vss;
+    std::vector<rs_row> rss;
+    for (const auto& vs : m_cfg.virtual_servers) {
+        const uint32_t sid = service_id(vs);
+        vs_row v;
+        v.labels = "virtual_server=\"" + esc(vs.name) + "\",vip=\"" + vs.address.to_string() +
+                   "\",port=\"" + std::to_string(vs.port) + "\",proto=\"" +
+                   std::string(to_string(vs.protocol)) + "\"";
+        v.t = traffic(true, sid);
+        for (const auto& rs : vs.real_servers) {
+            const uint32_t did = dest_id(sid, rs);
+            rs_row r{v.labels + ",address=\"" + rs.address.to_string() + "\",rport=\"" +
+                         std::to_string(rs.port) + "\"",
+                     traffic(false, did), conns(did), rs.weight};
+            v.active += r.c.active;
+            v.inactive += r.c.inactive;
+            rss.push_back(std::move(r));
+        }
+        vss.push_back(std::move(v));
+    }
+    auto i64 = [](uint64_t v) { return static_cast<int64_t>(v); };
+
+    w.help("ulvs_virtual_server_connections_total", "counter",
+           "Connections scheduled by the virtual server (ipvsadm Conns).");
+    for (const auto& v : vss)
+        w.sample("ulvs_virtual_server_connections_total", v.labels, i64(v.t.conns));
+    w.help("ulvs_virtual_server_active_connections", "gauge",
+           "Established connections of the virtual server's real servers.");
+    for (const auto& v : vss)
+        w.sample("ulvs_virtual_server_active_connections", v.labels, v.active);
+    w.help("ulvs_virtual_server_inactive_connections", "gauge",
+           "Other (non-established) connections of the virtual server's real servers.");
+    for (const auto& v : vss)
+        w.sample("ulvs_virtual_server_inactive_connections", v.labels, v.inactive);
+    w.help("ulvs_virtual_server_packets_total", "counter", "Packets, by direction.");
+    for (const auto& v : vss) {
+        w.sample("ulvs_virtual_server_packets_total", v.labels + ",direction=\"in\"",
+                 i64(v.t.in_pkts));
+        w.sample("ulvs_virtual_server_packets_total", v.labels + ",direction=\"out\"",
+                 i64(v.t.out_pkts));
+    }
+    w.help("ulvs_virtual_server_bytes_total", "counter", "Bytes, by direction.");
+    for (const auto& v : vss) {
+        w.sample("ulvs_virtual_server_bytes_total", v.labels + ",direction=\"in\"",
+                 i64(v.t.in_bytes));
+        w.sample("ulvs_virtual_server_bytes_total", v.labels + ",direction=\"out\"",
+                 i64(v.t.out_bytes));
+    }
+
+    w.help("ulvs_real_server_connections_total", "counter",
+           "Connections scheduled to the real server.");
+    for (const auto& r : rss)
+        w.sample("ulvs_real_server_connections_total", r.labels, i64(r.t.conns));
+    w.help("ulvs_real_server_active_connections", "gauge", "ipvsadm ActiveConn.");
+    for (const auto& r : rss)
+        w.sample("ulvs_real_server_active_connections", r.labels, r.c.active);
+    w.help("ulvs_real_server_inactive_connections", "gauge", "ipvsadm InActConn.");
+    for (const auto& r : rss)
+        w.sample("ulvs_real_server_inactive_connections", r.labels, r.c.inactive);
+    w.help("ulvs_real_server_packets_total", "counter", "Packets, by direction.");
+    for (const auto& r : rss) {
+        w.sample("ulvs_real_server_packets_total", r.labels + ",direction=\"in\"",
+                 i64(r.t.in_pkts));
+        w.sample("ulvs_real_server_packets_total", r.labels + ",direction=\"out\"",
+                 i64(r.t.out_pkts));
+    }
+    w.help("ulvs_real_server_bytes_total", "counter", "Bytes, by direction.");
+    for (const auto& r : rss) {
+        w.sample("ulvs_real_server_bytes_total", r.labels + ",direction=\"in\"", i64(r.t.in_bytes));
+        w.sample("ulvs_real_server_bytes_total", r.labels + ",direction=\"out\"",
+                 i64(r.t.out_bytes));
+    }
+    w.help("ulvs_real_server_weight", "gauge", "Configured weight (0 = quiesced).");
+    for (const auto& r : rss)
+        w.sample("ulvs_real_server_weight", r.labels, r.weight);
+    w.help("ulvs_real_server_up", "gauge",
+           "Health state: 1 up, 0 down (no health checks in this version: always 1).");
+    for (const auto& r : rss)
+        w.sample("ulvs_real_server_up", r.labels, 1);
+
+    struct per_worker {
+        const char* name;
+        const char* help;
+        uint64_t dp::worker_counters::*field;
+    };
+    static constexpr per_worker fields[] = {
+        {"ulvs_worker_rx_packets_total", "Packets received.", &dp::worker_counters::rx_pkts},
+        {"ulvs_worker_rx_bytes_total", "Bytes received.", &dp::worker_counters::rx_bytes},
+        {"ulvs_worker_tx_packets_total", "Packets transmitted.", &dp::worker_counters::tx_pkts},
+        {"ulvs_worker_tx_bytes_total", "Bytes transmitted.", &dp::worker_counters::tx_bytes},
+        {"ulvs_worker_to_control_packets_total", "Packets handed to the control lcore.",
+         &dp::worker_counters::to_control},
+        {"ulvs_worker_redirected_packets_total", "Packets handed to their owner worker.",
+         &dp::worker_counters::redirected},
+        {"ulvs_worker_connections_created_total", "Connections created.",
+         &dp::worker_counters::conns_created},
+        {"ulvs_worker_connections_expired_total", "Connections expired.",
+         &dp::worker_counters::conns_expired},
+    };
+    for (const per_worker& f : fields) {
+        w.help(f.name, "counter", f.help);
+        for (const dp::worker_ctx* wc : m_deps.workers)
+            w.sample(f.name, "worker=\"" + std::to_string(wc->id) + "\"", i64(wc->ctr.*f.field));
+    }
+    w.help("ulvs_worker_drops_total", "counter", "Packets dropped, by reason.");
+    for (const dp::worker_ctx* wc : m_deps.workers)
+        for (size_t i = 0; i < wc->ctr.drops.size(); ++i)
+            w.sample("ulvs_worker_drops_total",
+                     "worker=\"" + std::to_string(wc->id) + "\",reason=\"" +
+                         std::string(dp::drop_name(static_cast<dp::drop>(i))) + "\"",
+                     i64(wc->ctr.drops[i]));
+    w.help("ulvs_worker_connection_table_entries", "gauge", "Connection table occupancy.");
+    for (const dp::worker_ctx* wc : m_deps.workers)
+        w.sample("ulvs_worker_connection_table_entries",
+                 "worker=\"" + std::to_string(wc->id) + "\"", wc->conns.size());
+    w.help("ulvs_worker_connection_table_capacity", "gauge", "Connection table size.");
+    for (const dp::worker_ctx* wc : m_deps.workers)
+        w.sample("ulvs_worker_connection_table_capacity",
+                 "worker=\"" + std::to_string(wc->id) + "\"", wc->conns.capacity());
+    w.help("ulvs_vrrp_state", "gauge",
+           "VRRP instance state (1 for the current state label); none in this version.");
+    w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
+    w.sample("ulvs_config_changes_total", "", i64(m_changes));
+    w.help("ulvs_config_reloads_total", "counter", "Reloads attempted.");
+    w.sample("ulvs_config_reloads_total", "", i64(m_reloads));
+    return std::move(w.out);
+}
+
+} // namespace ulvs::mgmt

@@ -1,0 +1,191 @@
+// CLI changes on the config model, the YAML emitter's round trip, and reload's restart check.
+#include "ulvs/config/emit.h"
+#include "ulvs/config/load.h"
+#include "ulvs/mgmt/config_edit.h"
+#include "ulvs/mgmt/ipvsadm_args.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ulvs::mgmt {
+namespace {
+
+constexpr std::string_view base_yaml = R"(
+ports:
+  - {name: wan, device: dev0, addresses: [203.0.113.10/24]}
+  - {name: lan, device: dev1, addresses: [198.51.100.1/24]}
+neighbors: [{address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}]
+virtual_servers:
+  - name: web
+    address: 203.0.113.100
+    port: 80
+    protocol: tcp
+    scheduler: wrr
+    real_servers: [{address: 198.51.100.11, port: 80, weight: 3}]
+management: {socket: "/tmp/x.sock", metrics: ""}
+)";
+
+config::config base() {
+    auto c = config::load_string(base_yaml, "base.yaml");
+    EXPECT_TRUE(c);
+    return *c;
+}
+
+json op(std::string_view line) {
+    auto a = parse_cli(split_words(line));
+    EXPECT_TRUE(a) << line;
+    return a ? a->request : json();
+}
+
+// Everything a config holds, compared through the emitter (config has no operator==).
+std::string text(const config::config& c) {
+    return config::to_yaml(c);
+}
+
+TEST(to_yaml, round_trips_the_shipped_configs) {
+    for (const char* name : {"example.yaml", "lab.yaml"}) {
+        auto c = config::load_file(std::string(ULVS_CONFIG_DIR) + "/" + name);
+        ASSERT_TRUE(c) << name << ": " << c.error().front().to_string();
+        const std::string once = config::to_yaml(*c);
+        auto again = config::load_string(once, "again.yaml");
+        ASSERT_TRUE(again) << name << ": " << again.error().front().to_string() << "\n" << once;
+        EXPECT_EQ(config::to_yaml(*again), once) << name;
+    }
+}
+
+TEST(to_yaml, quotes_strings_safely) {
+    auto c = base();
+    c.virtual_servers[0].name = "we\"b: #1 \\ {x}";
+    auto again = config::load_string(config::to_yaml(c), "q.yaml");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->virtual_servers[0].name, c.virtual_servers[0].name);
+}
+
+TEST(apply_op, add_edit_delete_services_and_servers) {
+    auto c = base();
+    ASSERT_TRUE(apply_op(c, op("-A -t 203.0.113.100:443 -s rr")));
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:443 -r 198.51.100.12 -w 2")));
+    ASSERT_EQ(c.virtual_servers.size(), 2u);
+    EXPECT_EQ(c.virtual_servers[1].name, "tcp-203.0.113.100-443");
+    EXPECT_EQ(c.virtual_servers[1].real_servers[0].port, 443);
+    EXPECT_EQ(c.virtual_servers[1].real_servers[0].weight, 2u);
+    ASSERT_TRUE(apply_op(c, op("-e -t 203.0.113.100:80 -r 198.51.100.11:80 -w 0")));
+    EXPECT_EQ(c.virtual_servers[0].real_servers[0].weight, 0u);
+    ASSERT_TRUE(apply_op(c, op("-E -t 203.0.113.100:80 -s rr")));
+    EXPECT_EQ(c.virtual_servers[0].scheduler, "rr");
+    ASSERT_TRUE(apply_op(c, op("-d -t 203.0.113.100:80 -r 198.51.100.11:80")));
+    EXPECT_TRUE(c.virtual_servers[0].real_servers.empty());
+    ASSERT_TRUE(apply_op(c, op("-D -t 203.0.113.100:80")));
+    EXPECT_EQ(c.virtual_servers.size(), 1u);
+    ASSERT_TRUE(apply_op(c, op("--set 100 0 30")));
+    EXPECT_EQ(c.timeouts.tcp, std::chrono::seconds(100));
+    EXPECT_EQ(c.timeouts.tcp_fin, std::chrono::seconds(120)); // 0: unchanged
+    auto valid = revalidate(c);
+    ASSERT_TRUE(valid) << valid.error().message;
+    EXPECT_EQ(text(*valid), text(c));
+    ASSERT_TRUE(apply_op(c, op("-C")));
+    EXPECT_TRUE(c.virtual_servers.empty());
+}
+
+TEST(apply_op, typed_errors_in_ipvsadm_words) {
+    auto c = base();
+    auto code = [&](std::string_view line) {
+        auto r = apply_op(c, op(line));
+        return r ? std::string("ok")
+                 : std::string(to_string(r.error().code)) + ": " + r.error().message;
+    };
+    EXPECT_EQ(code("-A -t 203.0.113.100:80 -s rr"), "exists: Service already exists");
+    EXPECT_EQ(code("-E -t 203.0.113.100:81 -s rr"), "not_found: No such service");
+    EXPECT_EQ(code("-D -t 203.0.113.100:81"), "not_found: No such service");
+    EXPECT_EQ(code("-a -t 203.0.113.100:81 -r 198.51.100.11"), "not_found: Service not defined");
+    EXPECT_EQ(code("-a -t 203.0.113.100:80 -r 198.51.100.11"),
+              "exists: Destination already exists");
+    EXPECT_EQ(code("-e -t 203.0.113.100:80 -r 198.51.100.12"), "not_found: No such destination");
+    EXPECT_EQ(code("-d -t 203.0.113.100:80 -r 198.51.100.12"), "not_found: No such destination");
+    EXPECT_EQ(code("-A -t 203.0.113.100:81 -s rr -p 30").substr(0, 15), "not_implemented");
+    EXPECT_EQ(apply_op(c, json{{"cmd", "add_service"}, {"service", "x"}}).error().code,
+              errc::bad_request);
+    EXPECT_EQ(apply_op(c, json{{"cmd", "nope"}}).error().code, errc::unknown_command);
+    EXPECT_EQ(text(c), text(base())); // failed ops changed nothing
+}
+
+TEST(apply_op, scheduler_flags_and_thresholds_reach_the_file) {
+    auto c = base();
+    ASSERT_TRUE(apply_op(c, op("-A -t 203.0.113.100:443 -s sh -b sh-port,sh-fallback")));
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:443 -r 198.51.100.11 -x 100 -y 50")));
+    auto v = revalidate(c);
+    ASSERT_TRUE(v) << v.error().message;
+    const auto& vs = v->virtual_servers[1];
+    EXPECT_EQ(vs.scheduler_flags, (std::vector<std::string>{"sh-port", "sh-fallback"}));
+    EXPECT_EQ(vs.real_servers[0].thresholds.upper, 100u);
+    EXPECT_EQ(vs.real_servers[0].thresholds.lower, 50u);
+    // As ipvsadm -E/-e: options left out are reset.
+    ASSERT_TRUE(apply_op(c, op("-E -t 203.0.113.100:443 -s rr")));
+    ASSERT_TRUE(apply_op(c, op("-e -t 203.0.113.100:443 -r 198.51.100.11 -w 2")));
+    EXPECT_TRUE(c.virtual_servers[1].scheduler_flags.empty());
+    EXPECT_EQ(c.virtual_servers[1].real_servers[0].thresholds.upper, 0u);
+    // A flag of another scheduler: the validator's message.
+    ASSERT_TRUE(apply_op(c, op("-E -t 203.0.113.100:443 -s rr -b sh-port")));
+    auto bad = revalidate(c);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("sh-port"), std::string::npos);
+}
+
+TEST(to_yaml, knows_every_field) {
+    // CLI changes round-trip the running config through to_yaml: a field it does not write is
+    // silently lost on the next `ulvsadm -a`. When a config struct grows, teach
+    // lib/config/emit.cc the new field (and this test the new size).
+    EXPECT_EQ(sizeof(config::virtual_server_cfg), 144u) << "new virtual server field?";
+    EXPECT_EQ(sizeof(config::real_server_cfg), 36u) << "new real server field?";
+    EXPECT_EQ(sizeof(config::config), 384u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
+    EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
+}
+
+TEST(revalidate, refuses_what_a_file_would_refuse) {
+    auto c = base();
+    // A DR real server off every connected subnet: the validator's cross check.
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:80 -r 192.0.2.1")));
+    auto r = revalidate(c);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::invalid);
+    EXPECT_FALSE(r.error().details.empty());
+    auto s = base();
+    ASSERT_TRUE(apply_op(s, op("-E -t 203.0.113.100:80 -s nosuch")));
+    EXPECT_FALSE(revalidate(s));
+}
+
+TEST(batch, all_or_nothing) {
+    auto c = base();
+    json batch = {
+        {"cmd", "batch"},
+        {"ops",
+         {op("-A -t 203.0.113.100:443 -s rr"), op("-a -t 203.0.113.100:443 -r 198.51.100.12"),
+          op("-a -t 203.0.113.100:443 -r 198.51.100.12")}}};
+    auto r = apply_op(c, batch);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "rule 3: Destination already exists");
+}
+
+TEST(restart_only_changes, names_the_sections) {
+    auto a = base();
+    auto b = base();
+    EXPECT_TRUE(restart_only_changes(a, b).empty());
+    b.virtual_servers.clear();
+    b.timeouts.tcp = std::chrono::seconds(5);
+    EXPECT_TRUE(restart_only_changes(a, b).empty()); // live
+    b.ports[0].mtu = 9000;
+    b.lcores.workers = {1, 2};
+    b.connections.max = 10;
+    b.neighbors.clear();
+    auto r = restart_only_changes(a, b);
+    ASSERT_EQ(r.size(), 4u);
+    EXPECT_EQ(r[0], "lcores");
+    EXPECT_EQ(r[1], "ports");
+    EXPECT_EQ(r[2], "connections");
+}
+
+} // namespace
+} // namespace ulvs::mgmt
