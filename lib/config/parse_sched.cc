@@ -2,6 +2,8 @@
 // (a ulvs addition: IPVS fixes it at kernel build time) and IPVS' per-server thresholds.
 #include "parse_sched.h"
 
+#include "ulvs/common/prime.h"
+
 #include <algorithm>
 #include <array>
 
@@ -17,15 +19,6 @@ constexpr uint64_t mh_min = 251, mh_max = 1u << 20;
 
 template <class A> bool in(const A& names, std::string_view s) {
     return std::find(names.begin(), names.end(), s) != names.end();
-}
-
-bool is_prime(uint64_t v) {
-    if (v < 2)
-        return false;
-    for (uint64_t d = 2; d * d <= v; ++d)
-        if (v % d == 0)
-            return false;
-    return true;
 }
 
 void parse_flags(reader& r, const field& f, virtual_server_cfg& out) {

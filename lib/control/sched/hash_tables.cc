@@ -1,5 +1,7 @@
 // The sh, dh and Maglev tables, built as IPVS builds them (ip_vs_sh.c, ip_vs_dh.c, ip_vs_mh.c).
 #include "ulvs/control/sched/tables.h"
+
+#include "ulvs/common/prime.h"
 #include "ulvs/dataplane/sched/hash.h"
 
 #include <bit>
@@ -29,15 +31,6 @@ std::vector<uint16_t> dh_table(uint32_t n_dests) {
     for (uint32_t i = 0; n_dests > 0 && i < dp::hash_tab_size; ++i)
         t[i] = static_cast<uint16_t>(i % n_dests);
     return t;
-}
-
-bool is_prime(uint32_t v) {
-    if (v < 2)
-        return false;
-    for (uint64_t d = 2; d * d <= v; ++d)
-        if (v % d == 0)
-            return false;
-    return true;
 }
 
 std::vector<uint16_t> mh_table(std::span<const mh_dest> dests, uint32_t m) {

@@ -1,4 +1,6 @@
 #include "ulvs/control/sched/tables.h"
+
+#include "ulvs/common/prime.h"
 #include "ulvs/dataplane/sched/hashing.h"
 
 namespace ulvs::ctl {

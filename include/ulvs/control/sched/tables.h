@@ -50,8 +50,6 @@ struct mh_dest {
 // every slot filled, unless no dest has a last_weight (then the result is empty: no server).
 std::vector<uint16_t> mh_table(std::span<const mh_dest> dests, uint32_t m);
 
-bool is_prime(uint32_t v);
-
 // Tables shared between snapshots while their input does not change (the Maglev table costs
 // milliseconds), plus what IPVS remembers about dests between updates (last_weight). One per
 // ulvsd run; default_table_cache() is the process's.
