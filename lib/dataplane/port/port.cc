@@ -61,6 +61,13 @@ std::expected<port_info, std::string> port_open(const port_request& req) {
     info.n_tx_queues = static_cast<uint16_t>(req.n_workers + (info.ctrl_tx_queue ? 1 : 0));
 
     rte_eth_conf conf{};
+    // RSS (RTE_ETH_MQ_RX_RSS with rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP, as
+    // far as the device offers them) spreads flows over the workers' queues. It does not yet pick
+    // the queue of the connection's owner (owner_of() in worker.h hashes client address and port
+    // in software): packets that land elsewhere take the redirect ring to their owner, which is
+    // correct and counted (`redirected`), just not free. Matching it needs the port's Toeplitz key
+    // and RETA in owner_of (rte_softrss) with L3/L4_SRC_ONLY on the client side and DST_ONLY on the
+    // server side: a performance step, left to the benchmark issue.
     const uint64_t rss_want = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
     if (req.n_workers > 1 && (dev.flow_type_rss_offloads & rss_want) != 0) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
