@@ -50,6 +50,22 @@ std::string esc(const std::string& s) {
     return o;
 }
 
+// Packets and bytes by direction, for virtual and real servers alike: rows with `labels` and
+// traffic counters `t`.
+template <class Rows>
+void traffic_by_direction(writer& w, const std::string& prefix, const Rows& rows) {
+    for (const bool bytes : {false, true}) {
+        const std::string name = prefix + (bytes ? "_bytes_total" : "_packets_total");
+        w.help(name.c_str(), "counter", bytes ? "Bytes, by direction." : "Packets, by direction.");
+        for (const auto& r : rows) {
+            w.sample(name.c_str(), r.labels + ",direction=\"in\"",
+                     static_cast<int64_t>(bytes ? r.t.in_bytes : r.t.in_pkts));
+            w.sample(name.c_str(), r.labels + ",direction=\"out\"",
+                     static_cast<int64_t>(bytes ? r.t.out_bytes : r.t.out_pkts));
+        }
+    }
+}
+
 } // namespace
 
 std::string manager::metrics(uint64_t) {
@@ -99,20 +115,7 @@ std::string manager::metrics(uint64_t) {
            "Other (non-established) connections of the virtual server's real servers.");
     for (const auto& v : vss)
         w.sample("ulvs_virtual_server_inactive_connections", v.labels, v.inactive);
-    w.help("ulvs_virtual_server_packets_total", "counter", "Packets, by direction.");
-    for (const auto& v : vss) {
-        w.sample("ulvs_virtual_server_packets_total", v.labels + ",direction=\"in\"",
-                 i64(v.t.in_pkts));
-        w.sample("ulvs_virtual_server_packets_total", v.labels + ",direction=\"out\"",
-                 i64(v.t.out_pkts));
-    }
-    w.help("ulvs_virtual_server_bytes_total", "counter", "Bytes, by direction.");
-    for (const auto& v : vss) {
-        w.sample("ulvs_virtual_server_bytes_total", v.labels + ",direction=\"in\"",
-                 i64(v.t.in_bytes));
-        w.sample("ulvs_virtual_server_bytes_total", v.labels + ",direction=\"out\"",
-                 i64(v.t.out_bytes));
-    }
+    traffic_by_direction(w, "ulvs_virtual_server", vss);
 
     w.help("ulvs_real_server_connections_total", "counter",
            "Connections scheduled to the real server.");
@@ -124,19 +127,7 @@ std::string manager::metrics(uint64_t) {
     w.help("ulvs_real_server_inactive_connections", "gauge", "ipvsadm InActConn.");
     for (const auto& r : rss)
         w.sample("ulvs_real_server_inactive_connections", r.labels, r.c.inactive);
-    w.help("ulvs_real_server_packets_total", "counter", "Packets, by direction.");
-    for (const auto& r : rss) {
-        w.sample("ulvs_real_server_packets_total", r.labels + ",direction=\"in\"",
-                 i64(r.t.in_pkts));
-        w.sample("ulvs_real_server_packets_total", r.labels + ",direction=\"out\"",
-                 i64(r.t.out_pkts));
-    }
-    w.help("ulvs_real_server_bytes_total", "counter", "Bytes, by direction.");
-    for (const auto& r : rss) {
-        w.sample("ulvs_real_server_bytes_total", r.labels + ",direction=\"in\"", i64(r.t.in_bytes));
-        w.sample("ulvs_real_server_bytes_total", r.labels + ",direction=\"out\"",
-                 i64(r.t.out_bytes));
-    }
+    traffic_by_direction(w, "ulvs_real_server", rss);
     w.help("ulvs_real_server_weight", "gauge", "Configured weight (0 = quiesced).");
     for (const auto& r : rss)
         w.sample("ulvs_real_server_weight", r.labels, r.weight);
