@@ -1,8 +1,10 @@
 #include "daemon.h"
 
 #include "eal_args.h"
+#include "health_runtime.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/service/build_snapshot.h"
+#include "ulvs/control/vrrp/engine.h"
 #include "ulvs/dataplane/port/port.h"
 #include "ulvs/mgmt/manager.h"
 #include "ulvs/mgmt/server.h"
@@ -10,6 +12,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -18,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -80,6 +84,47 @@ rte_ring* make_ring(runtime& rt, const std::string& name) {
     return r;
 }
 
+// The engine's I/O: frames copied into mbufs sent from the control lcore, link state without
+// waiting, unicast peers' MACs from the neighbour manager (which starts resolving them).
+ctl::vrrp::engine_io vrrp_io(ctl::control_env& env, const std::vector<uint16_t>& dpdk_ports,
+                             ctl::neigh_manager& neigh, rte_mempool*& pool) {
+    ctl::vrrp::engine_io io;
+    for (const ctl::port_addrs& pa : env.addrs)
+        io.port_macs.push_back(pa.mac);
+    io.send = [&env, &pool](uint8_t port, std::span<const uint8_t> f) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool);
+        if (m == nullptr)
+            return; // the next advertisement goes out a second later
+        if (char* d = rte_pktmbuf_append(m, static_cast<uint16_t>(f.size()))) {
+            std::memcpy(d, f.data(), f.size());
+            ctl::control_transmit(env, port, m);
+        } else {
+            rte_pktmbuf_free(m);
+        }
+    };
+    io.link_up = [&dpdk_ports](uint8_t port) {
+        rte_eth_link link{};
+        return rte_eth_link_get_nowait(dpdk_ports[port], &link) == 0 &&
+               link.link_status == RTE_ETH_LINK_UP;
+    };
+    io.peer_mac = [&neigh](uint8_t port, ip_addr peer) {
+        neigh.slot_for(peer, port);
+        return neigh.mac_of(peer);
+    };
+    return io;
+}
+
+mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
+    mgmt::json list = mgmt::json::array();
+    for (const auto& s : e.statuses())
+        list.push_back({{"name", s.name},
+                        {"state", ctl::vrrp::state_name(s.st)},
+                        {"priority", s.priority},
+                        {"master", s.master_ip ? ip_addr::from_v4(s.master_ip).to_string() : ""},
+                        {"rx_errors", s.rx_errors}});
+    return {{"instances", list}, {"text", e.status_text()}};
+}
+
 int run(const options& opts, const config::config& cfg) {
     runtime rt;
     const auto n_workers = static_cast<uint16_t>(cfg.lcores.workers.size());
@@ -131,6 +176,11 @@ int run(const options& opts, const config::config& cfg) {
     dp::load_board loads(n_workers);
     ctl::stats_ids ids;
     ids.attach_loads(&loads);
+    // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
+    // instance becomes MASTER (control/vrrp/overlay.h).
+    ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
+    if (!vrrp.empty())
+        ids.attach_vrrp(&vrrp);
     auto snap = ctl::build_snapshot(cfg, neigh, ids);
     if (!snap) {
         spdlog::error("{}", snap.error());
@@ -194,7 +244,10 @@ int run(const options& opts, const config::config& cfg) {
         rt.worker_rts[i]->conn_dump = &conn_dumps[i];
         dump_ptrs.push_back(&conn_dumps[i]);
     }
-    mgmt::manager mgr(cfg, {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs},
+    health_runtime health; // health checks + kernel exception path (health_runtime.h)
+    mgmt::manager mgr(cfg,
+                      {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
+                       [&vrrp] { return vrrp_json(vrrp); }, &health.checker},
                       dp::clock_ms());
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
@@ -237,10 +290,23 @@ int run(const options& opts, const config::config& cfg) {
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
     env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
-    env.on_poll = [&mgr, &mgmt_srv](uint64_t now) {
-        return (*mgmt_srv)->poll(now) + mgr.poll(now);
+    env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
+        unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
+        if (!vrrp.empty()) {
+            work += vrrp.poll(now, *rt.pub->current());
+            if (vrrp.take_ownership_change())
+                mgr.republish(now);
+        }
+        return work;
     };
+    env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
+        return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
+                             now);
+    };
+    vrrp.start(dp::clock_ms());
     const ctl::stop_reason why = ctl::run_control_loop(env);
+    // Masters send priority 0 while the workers (worker 0 may carry our TX) still run.
+    vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
     stop_workers.store(true, std::memory_order_relaxed);
     rte_eal_mp_wait_lcore();

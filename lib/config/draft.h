@@ -4,6 +4,7 @@
 // Private to lib/config.
 #pragma once
 
+#include "vrrp_note.h"
 #include "yaml_reader.h"
 
 #include "ulvs/config/config.h"
@@ -38,8 +39,10 @@ struct real_server_note {
 };
 
 struct virtual_server_note {
-    bool key_ok = true; // address, port and protocol were read
-    bool fwd_ok = true; // the service's forwarding mode was read and is supported
+    bool key_ok = true;         // address, port and protocol were read
+    bool fwd_ok = true;         // the service's forwarding mode was read and is supported
+    bool match_ok = false;      // a `match:` was read whole (match services only)
+    bool persistence_ok = true; // `persistence:` absent or read whole
     source_loc name_at;
     std::vector<real_server_note> real_servers;
 };
@@ -52,12 +55,17 @@ struct draft {
     std::vector<route_note> routes;
     std::vector<neighbor_note> neighbors;
     std::vector<virtual_server_note> virtual_servers;
+    std::vector<vrrp_note> vrrp;
 };
 
 // parse_top.cc: the whole document; reads each section into d.cfg.
 void parse_document(reader& r, const YAML::Node& root, draft& d);
 // parse_services.cc: `virtual_servers`.
 void parse_virtual_servers(reader& r, const field& f, draft& d);
+// parse_vrrp.cc: `vrrp_instances`, and their checks against ports and virtual servers (run by
+// validate()).
+void parse_vrrp_instances(reader& r, const field& f, draft& d);
+void check_vrrp_instances(reader& r, const draft& d, bool names_known, bool subnets_known);
 // validate.cc: checks across items (names, subnets, duplicates).
 void validate(reader& r, draft& d);
 

@@ -2,6 +2,8 @@
 // JSON's escapes, so no value can change meaning or break the document).
 #include "ulvs/config/emit.h"
 
+#include "emit_health.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -42,6 +44,27 @@ void emit_ports(std::ostringstream& o, const config& c) {
           << ", mtu: " << p.mtu << "}\n";
 }
 
+// address/port/protocol, or match; then persistence.
+void emit_service_key(std::ostringstream& o, const virtual_server_cfg& vs) {
+    if (vs.match) {
+        const match_cfg& m = *vs.match;
+        o << "    match: {destinations: "
+          << flow_list(m.destinations, [](const ip_addr& a) { return a.to_string(); })
+          << ", ports: " << flow_list(m.ports, [](uint16_t p) { return std::to_string(p); })
+          << ", sources: " << flow_list(m.sources, [](const ip_prefix& p) { return p.to_string(); })
+          << ", protocol: " << to_string(m.protocol) << "}\n";
+    } else {
+        o << "    address: " << vs.address.to_string() << "\n"
+          << "    port: " << vs.port << "\n"
+          << "    protocol: " << to_string(vs.protocol) << "\n";
+    }
+    if (vs.persistence)
+        o << "    persistence: {timeout: " << duration_text(vs.persistence->timeout)
+          << ", granularity: " << vs.persistence->granularity.to_string()
+          << ", expire_quiescent_template: "
+          << (vs.persistence->expire_quiescent_template ? "true" : "false") << "}\n";
+}
+
 void emit_services(std::ostringstream& o, const config& c) {
     if (c.virtual_servers.empty()) {
         o << "virtual_servers: []\n";
@@ -49,11 +72,9 @@ void emit_services(std::ostringstream& o, const config& c) {
     }
     o << "virtual_servers:\n";
     for (const virtual_server_cfg& vs : c.virtual_servers) {
-        o << "  - name: " << quote(vs.name) << "\n"
-          << "    address: " << vs.address.to_string() << "\n"
-          << "    port: " << vs.port << "\n"
-          << "    protocol: " << to_string(vs.protocol) << "\n"
-          << "    scheduler: " << quote(vs.scheduler) << "\n";
+        o << "  - name: " << quote(vs.name) << "\n";
+        emit_service_key(o, vs);
+        o << "    scheduler: " << quote(vs.scheduler) << "\n";
         if (!vs.scheduler_flags.empty())
             o << "    scheduler_flags: " << flow_list(vs.scheduler_flags, [](const std::string& f) {
                 return quote(f);
@@ -61,6 +82,7 @@ void emit_services(std::ostringstream& o, const config& c) {
         if (vs.scheduler == "mh") // the validator refuses the key for other schedulers
             o << "    mh_table_size: " << vs.mh_table_size << "\n";
         o << "    forwarding: " << to_string(vs.forwarding) << "\n";
+        o << detail::vs_health_yaml(vs.health, quote); // emit_health.cc
         if (vs.real_servers.empty()) {
             o << "    real_servers: []\n";
             continue;
@@ -74,11 +96,51 @@ void emit_services(std::ostringstream& o, const config& c) {
             if (rs.thresholds.upper != 0 || rs.thresholds.lower != 0)
                 o << ", thresholds: {upper: " << rs.thresholds.upper
                   << ", lower: " << rs.thresholds.lower << "}";
+            o << detail::rs_health_yaml(rs.health, quote);
             o << "}\n";
         }
     }
 }
 
+// keepalived-style names; the durations through duration_text (declared in emit.h).
+void emit_vrrp(std::ostringstream& o, const config& c) {
+    if (c.vrrp_instances.empty())
+        return;
+    auto names = [](const std::vector<std::string>& v) {
+        return flow_list(v, [](const std::string& s) { return quote(s); });
+    };
+    o << "vrrp_instances:\n";
+    for (const vrrp_instance_cfg& v : c.vrrp_instances) {
+        o << "  - name: " << quote(v.name) << "\n"
+          << "    port: " << quote(v.port) << "\n"
+          << "    vrid: " << unsigned(v.vrid) << "\n"
+          << "    state: " << (v.initial_master ? "master" : "backup") << "\n"
+          << "    priority: " << unsigned(v.priority) << "\n"
+          << "    advert_int: " << duration_text(v.advert_int) << "\n"
+          << "    version: " << unsigned(v.version) << "\n"
+          << "    preempt: " << (v.preempt ? "true" : "false") << "\n"
+          << "    preempt_delay: " << duration_text(v.preempt_delay) << "\n";
+        if (!v.auth_pass.empty())
+            o << "    authentication: {type: pass, password: " << quote(v.auth_pass) << "}\n";
+        o << "    unicast_peers: "
+          << flow_list(v.unicast_peers, [](const ip_addr& a) { return a.to_string(); }) << "\n"
+          << "    virtual_addresses: "
+          << flow_list(v.virtual_addresses, [](const ip_prefix& a) { return a.to_string(); })
+          << "\n"
+          << "    track: {ports: " << names(v.track.ports)
+          << ", virtual_servers: " << names(v.track.virtual_servers) << ", scripts: "
+          << flow_list(v.track.scripts,
+                       [](const vrrp_track_script_cfg& t) {
+                           return "{path: " + quote(t.path) +
+                                  ", interval: " + duration_text(t.interval) +
+                                  ", weight: " + std::to_string(t.weight) + "}";
+                       })
+          << "}\n"
+          << "    notify: {master: " << quote(v.notify.master)
+          << ", backup: " << quote(v.notify.backup) << ", fault: " << quote(v.notify.fault)
+          << "}\n";
+    }
+}
 } // namespace
 
 std::string duration_text(duration d) {
@@ -109,6 +171,7 @@ std::string to_yaml(const config& c) {
       << ", tcp_fin: " << duration_text(c.timeouts.tcp_fin)
       << ", udp: " << duration_text(c.timeouts.udp) << "}\n";
     o << "connections: {max: " << c.connections.max << "}\n";
+    emit_vrrp(o, c);
     emit_services(o, c);
     o << "management: {socket: " << quote(c.management.socket)
       << ", metrics: " << quote(c.management.metrics) << "}\n";

@@ -1,5 +1,7 @@
 // `virtual_servers` and their real servers.
 #include "draft.h"
+#include "parse_health.h"
+#include "parse_persist_match.h"
 #include "parse_sched.h"
 
 #include <algorithm>
@@ -23,23 +25,13 @@ std::optional<fwd_mode> read_forwarding(reader& r, const field& f) {
     return std::nullopt;
 }
 
-std::optional<l4_proto> read_protocol(reader& r, const field& f) {
-    auto s = read_string(r, f);
-    if (!s)
-        return std::nullopt;
-    if (*s == "tcp")
-        return l4_proto::tcp;
-    if (*s == "udp")
-        return l4_proto::udp;
-    r.error(f.at, f.path + " must be tcp or udp, got " + describe(f.value));
-    return std::nullopt;
-}
-
 void parse_real_server(reader& r, const field& f, real_server_cfg& out, real_server_note& note) {
-    mapping m(r, f, {"address", "port", "weight", "forwarding", "thresholds"},
-              {"inhibit_on_failure", "health_check", "notify"});
+    mapping m(r, f,
+              {"address", "port", "weight", "forwarding", "thresholds", "inhibit_on_failure",
+               "health_check", "notify"});
     out.loc = f.at;
     note.address_at = f.at;
+    parse_rs_health(r, m, out.health); // parse_health.cc
     if (auto w = m.get("weight"))
         if (auto v = read_uint(r, *w, 0, 65535))
             out.weight = uint32_t(*v);
@@ -62,12 +54,12 @@ void parse_real_server(reader& r, const field& f, real_server_cfg& out, real_ser
 
 void parse_virtual_server(reader& r, const field& f, virtual_server_cfg& out,
                           virtual_server_note& note) {
-    mapping m(
-        r, f,
-        {"name", "address", "port", "protocol", "scheduler", "scheduler_flags", "mh_table_size",
-         "forwarding", "real_servers"},
-        {"persistence", "quorum", "hysteresis", "alpha", "sorry_server", "health_check", "match"});
+    mapping m(r, f,
+              {"name", "address", "port", "protocol", "scheduler", "scheduler_flags",
+               "mh_table_size", "forwarding", "real_servers", "quorum", "hysteresis", "alpha",
+               "sorry_server", "health_check", "persistence", "match"});
     out.loc = f.at;
+    parse_vs_health(r, m, out.health); // parse_health.cc
     note.name_at = f.at;
     if (!m.valid()) {
         note.key_ok = note.fwd_ok = false;
@@ -82,20 +74,30 @@ void parse_virtual_server(reader& r, const field& f, virtual_server_cfg& out,
         }
     }
 
-    // `match:` replaces address/port/protocol; it was already reported as not supported, so
-    // asking for the keys it stands for would only repeat that one mistake.
-    bool has_match = f.value["match"].IsDefined();
+    // `match:` replaces address/port/protocol: a service is one or the other.
     size_t before = r.error_count();
-    if (auto a = has_match ? m.get("address") : m.require("address"))
-        if (auto v = read_addr(r, *a))
-            out.address = *v;
-    if (auto p = has_match ? m.get("port") : m.require("port"))
-        if (auto v = read_uint(r, *p, 1, 65535))
-            out.port = uint16_t(*v);
-    if (auto p = has_match ? m.get("protocol") : m.require("protocol"))
-        if (auto v = read_protocol(r, *p))
-            out.protocol = *v;
-    note.key_ok = !has_match && r.error_count() == before;
+    if (auto mt = m.get("match")) {
+        for (const char* k : {"address", "port", "protocol"})
+            if (auto extra = m.get(k))
+                r.error(extra->key_at, "virtual server with match: cannot also have " +
+                                           std::string(k) + " (match has destinations, ports " +
+                                           "and protocol)");
+        note.match_ok = parse_match(r, *mt, out);
+        note.key_ok = false; // no address:port key to compare with other services
+    } else {
+        if (auto a = m.require("address"))
+            if (auto v = read_addr(r, *a))
+                out.address = *v;
+        if (auto p = m.require("port"))
+            if (auto v = read_uint(r, *p, 1, 65535))
+                out.port = uint16_t(*v);
+        if (auto p = m.require("protocol"))
+            if (auto v = read_protocol(r, *p))
+                out.protocol = *v;
+        note.key_ok = r.error_count() == before;
+    }
+    if (auto p = m.get("persistence"))
+        note.persistence_ok = parse_persistence(r, *p, out);
 
     if (auto fw = m.get("forwarding")) {
         auto v = read_forwarding(r, *fw);

@@ -274,9 +274,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_timeouts(r, *f, c.timeouts);
     if (auto f = m.get("connections"))
         parse_connections(r, *f, c.connections);
-    // An empty list is accepted so a file can keep the key ready for the VRRP version.
-    if (auto f = m.get("vrrp_instances"); f && !(f->value.IsSequence() && f->value.size() == 0))
-        r.error(f->key_at, "key \"vrrp_instances\" at top level is not supported yet");
+    if (auto f = m.get("vrrp_instances"))
+        parse_vrrp_instances(r, *f, d);
     if (auto f = m.get("virtual_servers"))
         parse_virtual_servers(r, *f, d);
     if (auto f = m.get("management"))

@@ -1,6 +1,8 @@
 // Checks across items, run after every section was read. Items that already had an error are
 // skipped (see draft.h), and subnet checks need every port to have been read.
 #include "draft.h"
+#include "parse_health.h"
+#include "parse_persist_match.h"
 
 #include <algorithm>
 #include <tuple>
@@ -190,6 +192,9 @@ void validate(reader& r, draft& d) {
     check_routes(r, d, subnets_known);
     check_neighbors(r, d, names_known, subnets_known);
     check_virtual_servers(r, d, subnets_known);
+    check_persist_match(r, d);
+    check_sorry_servers(r, d, subnets_known); // parse_health.cc
+    check_vrrp_instances(r, d, names_known, subnets_known);
 }
 
 } // namespace ulvs::config::detail

@@ -184,6 +184,30 @@ std::optional<mac_addr> read_mac(reader& r, const field& f) {
     return std::nullopt;
 }
 
+std::optional<l4_proto> read_protocol(reader& r, const field& f) {
+    auto s = read_string(r, f);
+    if (!s)
+        return std::nullopt;
+    if (*s == "tcp")
+        return l4_proto::tcp;
+    if (*s == "udp")
+        return l4_proto::udp;
+    r.error(f.at, f.path + " must be tcp or udp, got " + describe(f.value));
+    return std::nullopt;
+}
+
+std::optional<bool> read_bool(reader& r, const field& f) {
+    auto s = scalar(r, f, "true or false");
+    if (!s)
+        return std::nullopt;
+    if (*s == "true")
+        return true;
+    if (*s == "false")
+        return false;
+    r.error(f.at, f.path + " must be true or false, got " + describe(f.value));
+    return std::nullopt;
+}
+
 std::optional<std::vector<field>> read_list(reader& r, const field& f) {
     if (!f.value.IsSequence()) {
         r.error(f.at, f.path + " must be a list, got " + describe(f.value));

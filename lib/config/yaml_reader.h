@@ -76,6 +76,10 @@ std::optional<duration> read_duration(reader& r, const field& f);
 std::optional<ip_addr> read_addr(reader& r, const field& f);
 std::optional<ip_prefix> read_prefix(reader& r, const field& f);
 std::optional<mac_addr> read_mac(reader& r, const field& f);
+// "tcp" or "udp".
+std::optional<l4_proto> read_protocol(reader& r, const field& f);
+// YAML 1.2 core booleans only (true/false): "yes"/"on" are strings, as in the schema users expect.
+std::optional<bool> read_bool(reader& r, const field& f);
 
 // The items of a list as fields named "path[i]"; reports (and returns nothing) unless a list.
 std::optional<std::vector<field>> read_list(reader& r, const field& f);

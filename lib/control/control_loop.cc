@@ -46,13 +46,20 @@ unsigned drain_exceptions(control_env& env, uint64_t now) {
                 rte_pktmbuf_free(m);
                 continue;
             }
+            if (env.on_packet && env.on_packet(m, static_cast<uint8_t>(m->port), now)) {
+                rte_pktmbuf_free(m);
+                continue;
+            }
             // The worker that received it left the port index in the mbuf (dp::flush_stages).
             const uint8_t in_port = static_cast<uint8_t>(m->port);
             if (handle_exception(*snap, env.addrs, *env.neigh, m, in_port, now) ==
-                exception_verdict::reply)
+                exception_verdict::reply) {
                 transmit(env, in_port, m);
-            else
-                rte_pktmbuf_free(m);
+                continue;
+            }
+            if (env.taps != nullptr) // the kernel exception path (exception/kernel_tap.h)
+                env.taps->to_kernel(*snap, m, in_port);
+            rte_pktmbuf_free(m);
         }
     }
     return total;
@@ -75,6 +82,10 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 }
 
 } // namespace
+
+void control_transmit(control_env& env, uint8_t port, rte_mbuf* m) {
+    transmit(env, port, m);
+}
 
 stop_reason run_control_loop(control_env& env) {
     uint64_t next_neigh = 0;

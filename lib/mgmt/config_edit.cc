@@ -65,7 +65,8 @@ std::expected<svc_key, error> service_key_of(const json& op) {
 
 std::vector<virtual_server_cfg>::iterator find_service(config::config& c, const svc_key& k) {
     return std::find_if(c.virtual_servers.begin(), c.virtual_servers.end(), [&](auto& vs) {
-        return vs.protocol == k.proto && vs.address == k.vip && vs.port == k.port;
+        // match services have no VIP:port: ipvsadm reaches only address:port services
+        return !vs.match && vs.protocol == k.proto && vs.address == k.vip && vs.port == k.port;
     });
 }
 
@@ -82,13 +83,30 @@ std::expected<fwd_mode, error> fwd_of(const json& op) {
     return fail(errc::bad_request, "\"fwd\" must be nat, dr or tun");
 }
 
-// The service options the config has no field for yet: refuse rather than lose them.
-std::expected<void, error> check_unsupported_service_opts(const json& op) {
-    if (op.contains("persistent") && !op["persistent"].is_null())
-        return fail(errc::not_implemented, "persistent services (-p) are not supported yet");
-    if (auto m = op.find("netmask"); m != op.end() && m->is_string() && *m != "255.255.255.255")
-        return fail(errc::not_implemented, "persistence netmask (-M) is not supported yet");
-    return {};
+// ipvsadm -p [TIMEOUT] -M NETMASK: persistence, or none when -p is absent (as -E resets what it
+// is not given). expire_quiescent_template has no ipvsadm option: an edit keeps the file's value.
+std::expected<std::optional<config::persistence_cfg>, error>
+persistence_of(const json& op, const std::optional<config::persistence_cfg>& old) {
+    const auto p = op.find("persistent");
+    const auto m = op.find("netmask");
+    const bool has_mask = m != op.end() && !m->is_null();
+    if (p == op.end() || p->is_null()) {
+        if (has_mask && *m != "255.255.255.255")
+            return fail(errc::bad_request, "a persistence netmask (-M) needs -p");
+        return std::optional<config::persistence_cfg>{};
+    }
+    if (!p->is_number_unsigned() || p->get<uint64_t>() == 0 || p->get<uint64_t>() > 2592000)
+        return fail(errc::bad_request, "\"persistent\" must be a timeout of 1..2592000 seconds");
+    config::persistence_cfg pc = old.value_or(config::persistence_cfg{});
+    pc.timeout = std::chrono::seconds(p->get<uint64_t>());
+    pc.granularity = ip_addr::from_v4(0xffffffffu);
+    if (has_mask) {
+        auto a = m->is_string() ? ip_addr::parse(m->get<std::string>()) : std::nullopt;
+        if (!a)
+            return fail(errc::bad_request, "\"netmask\" must be a netmask a.b.c.d");
+        pc.granularity = *a; // the validator checks that it is contiguous
+    }
+    return pc;
 }
 
 std::expected<void, error> service_op(config::config& c, const json& op, std::string_view cmd) {
@@ -105,8 +123,11 @@ std::expected<void, error> service_op(config::config& c, const json& op, std::st
     auto sched = text(op, "scheduler");
     if (!sched)
         return std::unexpected(sched.error());
-    if (auto u = check_unsupported_service_opts(op); !u)
-        return u;
+    auto persist = persistence_of(op, it != c.virtual_servers.end()
+                                          ? it->persistence
+                                          : std::optional<config::persistence_cfg>{});
+    if (!persist)
+        return std::unexpected(persist.error());
     std::vector<std::string> flags;
     if (auto f = op.find("flags"); f != op.end() && !f->is_null()) {
         if (!f->is_array())
@@ -122,6 +143,7 @@ std::expected<void, error> service_op(config::config& c, const json& op, std::st
             return fail(errc::not_found, "No such service");
         it->scheduler = *sched;
         it->scheduler_flags = std::move(flags); // as ipvsadm -E: what is not given is reset
+        it->persistence = *persist;
         return {};
     }
     if (it != c.virtual_servers.end())
@@ -140,6 +162,7 @@ std::expected<void, error> service_op(config::config& c, const json& op, std::st
     vs.scheduler = *sched;
     vs.scheduler_flags = std::move(flags);
     vs.forwarding = fwd_mode::dr;
+    vs.persistence = *persist;
     c.virtual_servers.push_back(std::move(vs));
     return {};
 }
@@ -286,6 +309,9 @@ std::vector<std::string> restart_only_changes(const config::config& a, const con
         out.push_back("ports");
     if (a.connections.max != b.connections.max)
         out.push_back("connections");
+    // The VRRP engine runs the instances ulvsd started with (control/vrrp/engine.h).
+    if (a.vrrp_instances != b.vrrp_instances)
+        out.push_back("vrrp_instances");
     if (a.management.socket != b.management.socket || a.management.metrics != b.management.metrics)
         out.push_back("management");
     // The neighbour table has no "forget a static entry"; adding or changing one is live.

@@ -246,8 +246,18 @@ std::string render_list(const json& reply, const list_format& f) {
         const std::string proto = str(svc, "proto");
         const std::string vname =
             addr_port(str(svc, "vip"), static_cast<uint16_t>(u64(svc, "port")), proto, f.numeric);
+        const bool match = svc.value("match", false);
         std::string name;
-        if (f.view == list_view::rule) {
+        if (match) {
+            // A `match:` service is what a fwmark service is to ipvsadm ("FWM  <mark>"); it has
+            // no mark, so its name stands there. -S leaves it out: -R could not recreate it
+            // (match services live in the YAML file; save-yaml has them).
+            if (f.view == list_view::rule)
+                continue;
+            name = "FWM  " + str(svc, "name");
+            if (name.size() > 33)
+                name.resize(33);
+        } else if (f.view == list_view::rule) {
             name = (proto == "udp" ? "-u " : "-t ") + vname;
         } else {
             name = (proto == "udp" ? "UDP  " : "TCP  ") + vname;

@@ -32,6 +32,12 @@ manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
     : m_cfg(std::move(running)), m_deps(std::move(deps)), m_started_ms(now_ms),
       m_next_est(now_ms + estimator::interval_ms) {
     track_new_servers();
+    if (m_deps.health)
+        m_deps.health->sync(m_cfg, now_ms);
+}
+
+config::config manager::effective() const {
+    return m_deps.health ? m_deps.health->effective(m_cfg) : m_cfg;
 }
 
 handler_result manager::handle(const json& req, uint64_t now) {
@@ -51,8 +57,9 @@ handler_result manager::handle(const json& req, uint64_t now) {
     if (cmd == "health")
         return health();
     if (cmd == "vrrp")
-        return make_ok({{"instances", json::array()},
-                        {"text", "no VRRP instances (VRRP is not in this version)\n"}});
+        return make_ok(m_deps.vrrp_status
+                           ? m_deps.vrrp_status()
+                           : json{{"instances", json::array()}, {"text", "no VRRP instances\n"}});
     if (cmd == "ping")
         return make_ok({{"version", ULVS_VERSION}});
     if (cmd == "connections")
@@ -85,6 +92,8 @@ json manager::commit(config::config next, uint64_t now) {
     m_cfg = std::move(next);
     ++m_changes;
     track_new_servers();
+    if (m_deps.health) // unchanged servers keep their health state
+        m_deps.health->sync(m_cfg, now);
     m_dirty = true;
     m_dirty_since = now;
     m_next_try = 0;
@@ -92,11 +101,18 @@ json manager::commit(config::config next, uint64_t now) {
     return make_ok({{"published", !m_dirty}});
 }
 
+void manager::republish(uint64_t now) {
+    m_dirty = true;
+    m_dirty_since = now;
+    m_next_try = 0;
+    try_publish(now);
+}
+
 void manager::try_publish(uint64_t now) {
     if (!m_dirty || now < m_next_try)
         return;
     m_next_try = now + publish_retry_ms;
-    auto snap = ctl::build_snapshot(m_cfg, *m_deps.neigh, *m_deps.ids);
+    auto snap = ctl::build_snapshot(effective(), *m_deps.neigh, *m_deps.ids);
     if (!snap) {
         spdlog::error("management: cannot build the snapshot of a committed change: {}",
                       snap.error());
@@ -220,20 +236,57 @@ json manager::status(uint64_t now) {
 }
 
 json manager::health() {
-    // No health checkers in this version: every configured real server is up.
     json servers = json::array();
     std::string text;
-    for (const auto& vs : m_cfg.virtual_servers)
-        for (const auto& rs : vs.real_servers) {
-            servers.push_back({{"virtual_server", vs.name},
-                               {"address", rs.address.to_string()},
-                               {"port", rs.port},
-                               {"state", "up"},
-                               {"checks", json::array()}});
-            text += vs.name + " " + rs.address.to_string() + ":" + std::to_string(rs.port) +
-                    " up (no health check configured)\n";
+    if (m_deps.health)
+        for (const auto& r : m_deps.health->report(m_cfg)) {
+            const std::string where = r.address.to_string() + ":" + std::to_string(r.port);
+            json checks = json::array();
+            if (r.checked)
+                checks.push_back({{"check", r.check},
+                                  {"up", r.up},
+                                  {"failures", r.failures},
+                                  {"last_error", r.last_error}});
+            json j = {{"virtual_server", r.virtual_server},
+                      {"address", r.address.to_string()},
+                      {"port", r.port},
+                      {"state", r.up ? "up" : "down"},
+                      {"checks", checks}};
+            if (r.weight)
+                j["dynamic_weight"] = *r.weight;
+            servers.push_back(j);
+            text += r.virtual_server + " " + where + " " + (r.up ? "up" : "down");
+            if (!r.checked)
+                text += " (no health check configured)";
+            else
+                text += " (" + r.check + (r.up ? "" : ", " + r.last_error) +
+                        (r.failures ? ", " + std::to_string(r.failures) + " failures" : "") + ")";
+            text += "\n";
         }
-    return make_ok({{"servers", servers}, {"text", text}});
+    json vss = json::array();
+    for (const auto& vs : m_cfg.virtual_servers) {
+        const bool q = !m_deps.health || m_deps.health->quorum_up(vs.name);
+        vss.push_back({{"name", vs.name}, {"quorum_up", q}});
+        if (!q)
+            text += vs.name + ": quorum lost" +
+                    (vs.health.sorry_server ? ", traffic goes to the sorry server" : "") + "\n";
+    }
+    json reply = {{"servers", servers}, {"virtual_servers", vss}};
+    if (m_deps.health) {
+        // How late probes started (start - due) since the previous `health` request.
+        const auto late = m_deps.health->take_lateness();
+        reply["probe_lateness"] = {{"probes", late.probes},
+                                   {"p50_us", late.p50_us},
+                                   {"p90_us", late.p90_us},
+                                   {"p99_us", late.p99_us},
+                                   {"max_us", late.max_us}};
+        text += "probes started since the last request: " + std::to_string(late.probes) +
+                ", late by p50 " + std::to_string(late.p50_us) + " us, p90 " +
+                std::to_string(late.p90_us) + " us, p99 " + std::to_string(late.p99_us) +
+                " us, max " + std::to_string(late.max_us) + " us\n";
+    }
+    reply["text"] = text;
+    return make_ok(reply);
 }
 
 } // namespace ulvs::mgmt

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 
+#include <map>
+
 namespace ulvs::mgmt {
 
 namespace {
@@ -58,18 +60,35 @@ handler_result manager::connections(uint64_t start) {
 }
 
 json manager::conns_reply(bool truncated) {
+    // A match service's templates hold its counter id where the VIP would be (conn_table.h
+    // key_kind): show its first destination instead, port 0 as IPVS shows fwmark templates.
+    std::map<uint32_t, uint32_t> match_vip; // stats id -> first destination (network order)
+    for (const auto& vs : m_cfg.virtual_servers)
+        if (vs.match && !vs.match->destinations.empty())
+            match_vip[service_id(vs)] = htonl(vs.match->destinations.front().v4);
     json conns = json::array();
     for (size_t w = 0; w < m_deps.conn_dumps.size(); ++w) {
         const uint32_t count = m_deps.conn_dumps[w]->count;
         for (uint32_t i = 0; i < count && i < m_dump_bufs[w].size(); ++i) {
             const dp::conn_dump_entry& e = m_dump_bufs[w][i];
             const bool tcp = e.key.proto == static_cast<uint8_t>(l4_proto::tcp);
+            // Persistence templates show as IPVS shows them: state NONE, client port 0.
+            const bool tmpl = (e.flags & dp::conn_flag::persist_template) != 0;
+            uint32_t vip = e.key.dst_ip;
+            if (e.key.kind == dp::key_kind::match_template) {
+                auto it = match_vip.find(e.key.dst_ip);
+                vip = it == match_vip.end() ? 0 : it->second;
+            }
+            const std::string state = tmpl  ? "NONE"
+                                      : tcp ? std::string(dp::tcp_state_name(e.state))
+                                            : "UDP";
             conns.push_back({{"proto", tcp ? "tcp" : "udp"},
                              {"expire", (e.expire_in_ms + 999) / 1000},
-                             {"state", tcp ? std::string(dp::tcp_state_name(e.state)) : "UDP"},
+                             {"state", state},
                              {"client", endpoint(e.key.src_ip, e.key.src_port)},
-                             {"vip", endpoint(e.key.dst_ip, e.key.dst_port)},
+                             {"vip", endpoint(vip, e.key.dst_port)},
                              {"dest", endpoint(e.dest_ip, e.dest_port)},
+                             {"template", tmpl},
                              {"worker", w}});
         }
     }

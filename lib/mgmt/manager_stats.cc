@@ -39,7 +39,7 @@ json rate_json(const est_rates& r) {
 }
 
 bool matches(const json& key, const config::virtual_server_cfg& vs) {
-    return key.is_object() && key.value("proto", "") == to_string(vs.protocol) &&
+    return key.is_object() && !vs.match && key.value("proto", "") == to_string(vs.protocol) &&
            key.value("vip", "") == vs.address.to_string() &&
            key.value("port", -1) == static_cast<int>(vs.port);
 }
@@ -52,9 +52,7 @@ uint64_t seconds(config::duration d) {
 
 uint32_t manager::service_id(const config::virtual_server_cfg& vs) {
     // Committed services were built, so their ids exist; this is a lookup.
-    return m_deps.ids
-        ->service({htonl(vs.address.v4), htons(vs.port), static_cast<uint8_t>(vs.protocol)})
-        .value_or(0);
+    return m_deps.ids->service(vs).value_or(0);
 }
 
 uint32_t manager::dest_id(uint32_t svc_id, const config::real_server_cfg& rs) {
@@ -81,11 +79,13 @@ dp::dest_conn_counts manager::conns(uint32_t id) const {
     for (const dp::worker_ctx* w : m_deps.workers) {
         c.active += w->dest_conns[id].active;
         c.inactive += w->dest_conns[id].inactive;
+        c.persistent += w->dest_conns[id].persistent;
     }
     // Per-worker parts may be momentarily negative (dest_conn_counts); the sum is not, once read
     // consistently: clamp what a torn-in-time read shows.
     c.active = std::max<int64_t>(c.active, 0);
     c.inactive = std::max<int64_t>(c.inactive, 0);
+    c.persistent = std::max<int64_t>(c.persistent, 0);
     return c;
 }
 
@@ -142,7 +142,9 @@ json manager::zero(const json& req) {
 json manager::list(const json& req) {
     const json key = req.value("service", json());
     json services = json::array();
-    for (const auto& vs : m_cfg.virtual_servers) {
+    // As the workers see it: down servers removed or at weight 0, the sorry server (checker.h).
+    const config::config eff = effective();
+    for (const auto& vs : eff.virtual_servers) {
         if (!key.is_null() && !matches(key, vs))
             continue;
         const uint32_t sid = service_id(vs);
@@ -158,18 +160,25 @@ json manager::list(const json& req) {
                              {"lower", rs.thresholds.lower},
                              {"active", c.active},
                              {"inactive", c.inactive},
-                             {"persist", 0},
+                             {"persist", c.persistent},
                              {"stats", stats_json(traffic(false, did))},
                              {"rate", rate_json(m_dest_est[did].rates())}});
+        }
+        json persistent = nullptr; // ipvsadm: seconds when persistent
+        std::string netmask = "255.255.255.255";
+        if (vs.persistence) {
+            persistent = seconds(vs.persistence->timeout);
+            netmask = vs.persistence->granularity.to_string();
         }
         services.push_back({{"name", vs.name},
                             {"proto", to_string(vs.protocol)},
                             {"vip", vs.address.to_string()},
                             {"port", vs.port},
+                            {"match", vs.match.has_value()},
                             {"scheduler", vs.scheduler},
                             {"flags", vs.scheduler_flags},
-                            {"persistent", nullptr},
-                            {"netmask", "255.255.255.255"},
+                            {"persistent", persistent},
+                            {"netmask", netmask},
                             {"forwarding", to_string(vs.forwarding)},
                             {"stats", stats_json(traffic(true, sid))},
                             {"rate", rate_json(m_svc_est[sid].rates())},

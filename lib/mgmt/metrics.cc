@@ -80,6 +80,7 @@ std::string manager::metrics(uint64_t) {
         dp::traffic_counters t;
         dp::dest_conn_counts c;
         uint32_t weight;
+        bool up = true;
     };
     std::vector<vs_row> vss;
     std::vector<rs_row> rss;
@@ -95,6 +96,8 @@ std::string manager::metrics(uint64_t) {
             rs_row r{v.labels + ",address=\"" + rs.address.to_string() + "\",rport=\"" +
                          std::to_string(rs.port) + "\"",
                      traffic(false, did), conns(did), rs.weight};
+            if (m_deps.health)
+                r.up = m_deps.health->server_up(vs.name, rs.address, rs.port);
             v.active += r.c.active;
             v.inactive += r.c.inactive;
             rss.push_back(std::move(r));
@@ -132,9 +135,9 @@ std::string manager::metrics(uint64_t) {
     for (const auto& r : rss)
         w.sample("ulvs_real_server_weight", r.labels, r.weight);
     w.help("ulvs_real_server_up", "gauge",
-           "Health state: 1 up, 0 down (no health checks in this version: always 1).");
+           "Health state: 1 up, 0 down (servers without a health check are up).");
     for (const auto& r : rss)
-        w.sample("ulvs_real_server_up", r.labels, 1);
+        w.sample("ulvs_real_server_up", r.labels, r.up ? 1 : 0);
 
     struct per_worker {
         const char* name;
@@ -175,8 +178,19 @@ std::string manager::metrics(uint64_t) {
     for (const dp::worker_ctx* wc : m_deps.workers)
         w.sample("ulvs_worker_connection_table_capacity",
                  "worker=\"" + std::to_string(wc->id) + "\"", wc->conns.capacity());
-    w.help("ulvs_vrrp_state", "gauge",
-           "VRRP instance state (1 for the current state label); none in this version.");
+    // One family after the other: the text format wants each metric's samples together.
+    const json vrrp = m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array();
+    auto label = [](const json& i) {
+        return "instance=\"" + esc(i["name"].get<std::string>()) + "\"";
+    };
+    w.help("ulvs_vrrp_state", "gauge", "VRRP instance state (1 for the current state label).");
+    for (const json& i : vrrp)
+        for (const char* st : {"INIT", "BACKUP", "MASTER", "FAULT"})
+            w.sample("ulvs_vrrp_state", label(i) + ",state=\"" + st + "\"",
+                     i["state"].get<std::string>() == st ? 1 : 0);
+    w.help("ulvs_vrrp_priority", "gauge", "VRRP instance effective priority.");
+    for (const json& i : vrrp)
+        w.sample("ulvs_vrrp_priority", label(i), i["priority"].get<int64_t>());
     w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
     w.sample("ulvs_config_changes_total", "", i64(m_changes));
     w.help("ulvs_config_reloads_total", "counter", "Reloads attempted.");

@@ -19,7 +19,8 @@ conn_key key_of(uint32_t i) {
                     htons(uint16_t(i)),
                     htons(80),
                     6,
-                    {0, 0, 0}};
+                    0,
+                    {0, 0}};
 }
 
 class conn_dump_test : public ::testing::Test {

@@ -13,7 +13,7 @@ ipvsadm -a -u $VIP:53 -r 198.51.100.12 -g -w 2
 ipvsadm -A -t $VIP:443 -s rr
 ipvsadm -a -t $VIP:443 -r 198.51.100.13:443
 ipvsadm -e -t $VIP:80 -r 198.51.100.12:80 -g -w 0
-ipvsadm -E -t $VIP:443 -s wrr
+ipvsadm -E -t $VIP:443 -s wrr -p 120 -M 255.255.255.0
 ipvsadm -d -u $VIP:53 -r 198.51.100.11:53
 echo "== -Ln"
 ipvsadm -Ln

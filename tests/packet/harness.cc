@@ -33,11 +33,12 @@ frame from_mbuf(rte_mbuf* m) {
 
 } // namespace
 
-bool init_eal(const char* prog) {
+bool init_eal(const char* prog, unsigned mem_mb) {
     const std::string prefix =
         std::string("--file-prefix=ulvs-") + prog + "-" + std::to_string(getpid());
+    const std::string mem = std::to_string(mem_mb);
     const char* argv[] = {
-        prog, "--no-huge",         "-m",          "256", "--no-pci", "--no-telemetry", "-l",
+        prog, "--no-huge",         "-m",          mem.c_str(), "--no-pci", "--no-telemetry", "-l",
         "0",  "--log-level=error", prefix.c_str()};
     if (rte_eal_init(static_cast<int>(std::size(argv)), const_cast<char**>(argv)) < 0)
         return false;
@@ -74,6 +75,20 @@ rig::rig(const config::config& cfg, uint64_t now_ms, uint32_t n_workers) : m_cfg
         m_workers.push_back(std::make_unique<dp::worker_ctx>(wp, now_ms));
         m_workers.back()->snap = m_snap.get();
     }
+}
+
+bool rig::reconfigure(const config::config& cfg) {
+    auto snap = ctl::build_snapshot(cfg, m_neigh, m_ids);
+    if (!snap) {
+        m_error = snap.error();
+        return false;
+    }
+    m_cfg = cfg;
+    m_old_snaps.push_back(std::move(m_snap));
+    m_snap = std::move(*snap);
+    for (auto& w : m_workers)
+        w->snap = m_snap.get();
+    return true;
 }
 
 bool rig::ok() const {

@@ -14,8 +14,9 @@
 
 namespace ulvs::test {
 
-// EAL without hugepages or devices, and an mbuf pool. False on failure.
-bool init_eal(const char* prog);
+// EAL without hugepages or devices, with `mem_mb` of memory (the benchmarks' 10M-connection tables
+// need gigabytes), and an mbuf pool. False on failure.
+bool init_eal(const char* prog, unsigned mem_mb = 256);
 
 // The MAC net_pcap gives the n-th pcap vdev: e2e runs and burst runs must agree.
 std::array<uint8_t, 6> pcap_port_mac(size_t i);
@@ -29,6 +30,12 @@ public:
     dp::worker_ctx& worker(uint32_t i = 0) { return *m_workers[i]; }
     const dp::snapshot& snap() const { return *m_snap; }
     ctl::neigh_manager& neigh() { return m_neigh; }
+    // The counter ids every snapshot is built with (a test attaches a VRRP engine to them).
+    ctl::stats_ids& ids() { return m_ids; }
+
+    // Rebuild the snapshot from `cfg` (same counter ids, as a reload does) and hand it to every
+    // worker; the previous snapshots stay alive for the rig's lifetime.
+    bool reconfigure(const config::config& cfg);
 
     // One burst (at most dp::max_burst frames) received by worker 0 on port index `port` at
     // `now_ms`; returns what leaves each port (index), worker output first, then control replies.
@@ -49,6 +56,7 @@ private:
     ctl::neigh_manager m_neigh{m_table};
     ctl::stats_ids m_ids;
     std::unique_ptr<dp::snapshot> m_snap;
+    std::vector<std::unique_ptr<dp::snapshot>> m_old_snaps;
     std::vector<ctl::port_addrs> m_addrs;
     std::vector<std::unique_ptr<dp::worker_ctx>> m_workers;
     std::string m_error;

@@ -75,8 +75,8 @@ BCAST_MAC = "ff:ff:ff:ff:ff:ff"
 DROP_REASONS = [
     "eth_truncated", "not_our_mac", "unknown_ethertype", "ip_truncated", "ip_bad_version",
     "ip_bad_ihl", "ip_bad_len", "ip_bad_checksum", "ip_fragment", "l4_truncated", "tcp_bad_doff",
-    "udp_bad_len", "not_for_us", "no_service", "no_conn", "no_dest", "conn_table_full",
-    "neigh_unresolved", "ctrl_ring_full", "tx_full", "ttl_exceeded", "no_route", "too_big",
+    "udp_bad_len", "not_for_us", "no_service", "vip_not_owned", "no_conn", "no_dest",
+    "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full",
 ]
 
@@ -972,9 +972,75 @@ def reuse_cases() -> list[Case]:
         [WEB], "wan", [f for f, _ in seq], {"lan": [dr_out(f, r) for f, r in seq]})]
 
 
+# --- persistence and match services (issue 5) ---------------------------------------------------
+# Persistence: IPVS templates keyed by the client address masked by the granularity (here /25, so
+# the lab's ranges give distinct client networks: 203.0.113.128/25 and 198.51.100.128/25); rr moves
+# on once per template. Match services (fwmark-style) take precedence over address:port services.
+OTHER_NET_CLIENT = "198.51.100.200"  # another /25 than CLIENT's, reaching us via the router
+
+
+def syn_from(src: str, sport: int, dport: int = 80, dst: str = VIP, ip_id: int = 1) -> bytes:
+    return from_router(IP(src=src, dst=dst, ttl=63, id=ip_id, flags="DF")
+                       / TCP(sport=sport, dport=dport, flags="S", seq=1000, window=64240))
+
+
+def persist_match_cases() -> list[Case]:
+    cases = []
+    web = dict(vs("web_p", 80), persistence={"timeout": "60s", "granularity": "255.255.255.128"})
+    seq = [(syn_from(CLIENT, 41500, ip_id=1), "rs1"),
+           (syn_from("203.0.113.131", 41501, ip_id=2), "rs1"),  # same /25: same server
+           (syn_from(OTHER_NET_CLIENT, 41502, ip_id=3), "rs2"),  # new network: rr's next
+           (syn_from(CLIENT, 41503, ip_id=4), "rs1"),
+           (syn_from("198.51.100.201", 41504, ip_id=5), "rs2")]
+    cases.append(Case(
+        "dr_persistent", "DR rr persistent 60 s, granularity /25: connections of one client "
+        "network go to its first server whatever the client address and port",
+        [web], "wan", [f for f, _ in seq], {"lan": [dr_out(f, r) for f, r in seq]}))
+
+    # A match service for CLIENT's /25 on VIP:80 beside the address:port service VIP:80: the
+    # match wins for its sources (IPVS looks fwmark services up first), the rest fall through.
+    match = {"name": "marked", "match": {"destinations": [VIP], "ports": [80, 443],
+                                          "sources": ["203.0.113.128/25"], "protocol": "tcp"},
+             "scheduler": "rr", "forwarding": "dr",
+             "real_servers": [{"address": RS["rs3"][0], "port": 0, "weight": 1}]}
+    plain = vs("web_plain", 80, servers=["rs1"])
+    seq = [(syn_from(CLIENT, 41600, ip_id=1), "rs3"),
+           (syn_from(OTHER_NET_CLIENT, 41601, ip_id=2), "rs1"),
+           (syn_from(CLIENT, 41602, dport=443, ip_id=3), "rs3")]
+    no_svc = [syn_from(CLIENT, 41603, dport=81, ip_id=4),  # port not in the match
+              syn_from(OTHER_NET_CLIENT, 41604, dport=443, ip_id=5)]  # source not in it
+    cases.append(Case(
+        "match_precedence", "a match service (sources 203.0.113.128/25, ports 80 443) and the "
+        "address service VIP:80: matching packets go to the match's rs3, others to rs1; a port "
+        "or source outside the match with no address service: no_service",
+        [match, plain], "wan", [f for f, _ in seq] + no_svc,
+        {"lan": [dr_out(f, r) for f, r in seq]}, drops={"no_service": 2}))
+
+    # NAT match service, real server port 0: each connection keeps its destination port, and
+    # replies come back from VIP:that port. Persistent with port 0 templates: one server for both.
+    nat_match = {"name": "nat_marked",
+                 "match": {"destinations": [VIP_NAT], "ports": [80, 443], "protocol": "tcp"},
+                 "scheduler": "rr", "forwarding": "nat",
+                 "persistence": {"timeout": "300s"},
+                 "real_servers": [{"address": RS[n][0], "port": 0, "weight": 1}
+                                  for n in ("rs1", "rs2")]}
+    reqs = [tcp(41700, "S", dst=VIP_NAT, dport=80, ip_id=1),
+            tcp(41701, "S", dst=VIP_NAT, dport=443, ip_id=2)]
+    reps = [rs_tcp("rs1", 41700, "SA", rport=80, ip_id=0x130),
+            rs_tcp("rs1", 41701, "SA", rport=443, ip_id=0x131)]
+    cases.append(Case(
+        "nat_match_port0_persistent", "NAT match service over ports 80 and 443, real servers "
+        "with port 0, persistent: both connections of the client go to rs1 on their own port; "
+        "replies leave from VIP_NAT:80 and :443",
+        [nat_match], "", {"wan": reqs, "lan": reps},
+        {"lan": [nat_in(f, "rs1", None) for f in reqs],
+         "wan": [nat_out(reps[0], VIP_NAT, 80), nat_out(reps[1], VIP_NAT, 443)]}))
+    return cases
+
+
 def all_cases() -> list[Case]:
     cases = (arp_cases() + ping_cases() + dr_cases() + drop_cases() + nat_cases() + tun_cases()
-             + icmp_cases() + reuse_cases())
+             + icmp_cases() + reuse_cases() + persist_match_cases())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for c in cases:

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "ulvs/common/inet.h"
+#include "ulvs/config/health_cfg.h"
+#include "ulvs/config/vrrp_cfg.h"
 
 #include <chrono>
 #include <cstdint>
@@ -78,19 +80,47 @@ struct real_server_cfg {
     uint32_t weight = 1;                // 0..65535; 0 = quiesced
     std::optional<fwd_mode> forwarding; // overrides the service's
     thresholds_cfg thresholds;
+    rs_health_cfg health; // health_cfg.h
     source_loc loc;
+};
+
+// IPVS persistence (ipvsadm -p/-M): connections of one client network to this service go to the
+// real server its template names, until the template expires (`timeout` after the last new
+// connection, and never while connections it created live on).
+struct persistence_cfg {
+    duration timeout = std::chrono::seconds(300);        // IPVS_SVC_PERSISTENT_TIMEOUT
+    ip_addr granularity = ip_addr::from_v4(0xffffffffu); // a contiguous netmask; /32 by default
+    // IPVS' net.ipv4.vs.expire_quiescent_template (default 0): when set, a template whose real
+    // server has weight 0 is dropped and the client scheduled afresh; else it keeps its server.
+    bool expire_quiescent_template = false;
+    bool operator==(const persistence_cfg&) const = default;
+};
+
+// A `match:` service, the fwmark-style service of iptables-marked LVS setups: every packet of
+// `protocol` to one of `destinations`, to one of `ports` (empty: any port), from one of `sources`
+// (empty: any source). Match services take precedence over address:port services, as fwmark
+// services do in IPVS; among match services the first in the file wins.
+struct match_cfg {
+    std::vector<ip_addr> destinations;
+    std::vector<uint16_t> ports;
+    std::vector<ip_prefix> sources;
+    l4_proto protocol = l4_proto::tcp;
+    bool operator==(const match_cfg&) const = default;
 };
 
 struct virtual_server_cfg {
     std::string name;
-    ip_addr address;
+    ip_addr address; // address services only (not `match`)
     uint16_t port = 0;
-    l4_proto protocol = l4_proto::tcp;
+    l4_proto protocol = l4_proto::tcp; // match services: match->protocol
+    std::optional<match_cfg> match;
+    std::optional<persistence_cfg> persistence;
     std::string scheduler = "wlc";            // ipvsadm's default
     std::vector<std::string> scheduler_flags; // ipvsadm -b: sh-port sh-fallback mh-port mh-fallback
     uint32_t mh_table_size = 65537;           // Maglev table size (prime), scheduler mh only
     fwd_mode forwarding = fwd_mode::dr;
     std::vector<real_server_cfg> real_servers;
+    vs_health_cfg health; // health_cfg.h
     source_loc loc;
 
     fwd_mode mode_of(const real_server_cfg& rs) const { return rs.forwarding.value_or(forwarding); }
@@ -115,6 +145,7 @@ struct config {
     std::vector<neighbor_cfg> neighbors;
     timeouts_cfg timeouts;
     connections_cfg connections;
+    std::vector<vrrp_instance_cfg> vrrp_instances;
     std::vector<virtual_server_cfg> virtual_servers;
     management_cfg management;
     logging_cfg logging;

@@ -3,6 +3,7 @@
 // it naps 100 us, which bounds ARP/ping latency while leaving the core mostly idle.
 #pragma once
 
+#include "ulvs/control/exception/kernel_tap.h"
 #include "ulvs/control/exception/responder.h"
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/dataplane/fwd/publisher.h"
@@ -46,7 +47,17 @@ struct control_env {
     // Management plane (lib/mgmt: socket, metrics, timers), polled once per pass; it must not
     // block and returns how much it did (0 lets the loop nap).
     std::function<unsigned(uint64_t now_ms)> on_poll;
+    // VRRP (control/vrrp/engine.h) sees every exception packet first: true = it was VRRP and is
+    // consumed (the loop frees the mbuf).
+    std::function<bool(const rte_mbuf* m, uint8_t in_port, uint64_t now_ms)> on_packet;
+    // What the responder leaves is offered to the kernel (TAPs); their frames come back through
+    // on_poll (daemon.cc). Null: consumed.
+    kernel_taps* taps = nullptr;
 };
+
+// Send `m` on port index `port` from the control lcore (its own TX queue, or through worker 0);
+// frees it when the queue is full. Control lcore only.
+void control_transmit(control_env& env, uint8_t port, rte_mbuf* m);
 
 enum class stop_reason { signal, idle };
 

@@ -25,6 +25,7 @@ namespace ulvs::dp {
     _(udp_bad_len, "UDP length field inconsistent")                                                \
     _(not_for_us, "IPv4 to an address that is neither ours nor a VIP")                             \
     _(no_service, "to a VIP on a port/protocol with no virtual server")                            \
+    _(vip_not_owned, "to a VRRP virtual address this appliance is not MASTER for")                 \
     _(no_conn, "not a connection start and no connection matches")                                 \
     _(no_dest, "scheduler found no available real server")                                         \
     _(conn_table_full, "connection table full: new connection refused")                            \
@@ -57,6 +58,8 @@ struct worker_counters {
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
+    uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
+    uint64_t templates_expired = 0;
     uint64_t redirected = 0; // handed to the owner worker over its ring
     uint64_t fragments = 0;  // TUN fragments sent (non-DF packets over the MTU)
     uint64_t icmp_sent = 0;  // ICMP errors generated (fragmentation needed)
@@ -78,6 +81,7 @@ struct traffic_counters {
 struct dest_conn_counts {
     int64_t active = 0; // signed: a worker may see more removals than additions of its own part
     int64_t inactive = 0;
+    int64_t persistent = 0; // persistence templates naming it (ipvsadm "PersistConn")
 };
 
 } // namespace ulvs::dp

@@ -9,8 +9,8 @@
 //
 // Identity, as IPVS: a virtual server is (protocol, VIP, port), a real server within it is
 // (address, port). Services created from the CLI are named "<proto>-<vip>-<port>".
-// Options the config cannot hold yet (persistence -p, -M) are refused with not_implemented
-// rather than silently dropped.
+// Persistence (-p/-M) maps to the service's `persistence:`. `match:` services have no VIP:port
+// and are managed in the YAML file only (ipvsadm's -f has no equivalent here).
 #pragma once
 
 #include "ulvs/config/config.h"

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "ulvs/config/config.h"
+#include "ulvs/control/health/checker.h"
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/dataplane/fwd/conn_dump.h"
@@ -29,6 +30,7 @@
 #include "ulvs/mgmt/protocol.h"
 #include "ulvs/mgmt/server.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -44,6 +46,11 @@ struct manager_deps {
     std::vector<const dp::worker_ctx*> workers;
     // One per worker, served by the worker loop (conn_dump.h); empty: -c is not available.
     std::vector<dp::conn_dump_channel*> conn_dumps;
+    // `ulvsadm vrrp`: the reply's fields (text, instances); null: no VRRP in this daemon.
+    std::function<json()> vrrp_status;
+    // Health checks (control/health/checker.h): synced with every committed config, overlaid on
+    // it for snapshots and listings; null: every real server counts as up.
+    ctl::health::checker* health = nullptr;
 };
 
 class manager {
@@ -63,6 +70,9 @@ public:
     json reload(uint64_t now_ms);
     // Timers: rate estimation every 2 s, pending publication. Returns work done.
     unsigned poll(uint64_t now_ms);
+    // Rebuild and publish the running config's snapshot (VRRP ownership changed: the overlay of
+    // build_snapshot.h differs). Same path and neighbour wait as a committed change.
+    void republish(uint64_t now_ms);
     // Prometheus text exposition for /metrics.
     std::string metrics(uint64_t now_ms);
 
@@ -76,6 +86,8 @@ private:
     json zero(const json& request);
     json status(uint64_t now);
     json health();
+    // The running config as the workers see it: with the health overlay (checker.h).
+    config::config effective() const;
     handler_result connections(uint64_t now);
     json conns_reply(bool truncated);
 

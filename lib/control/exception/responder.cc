@@ -19,9 +19,16 @@ namespace {
 constexpr uint8_t icmp_echo_request = 8, icmp_echo_reply = 0;
 constexpr uint8_t reply_ttl = 64; // as Linux answers pings
 
+// Ours to answer for: our addresses and the VIPs we hold (a VRRP backup leaves its virtual
+// addresses to the master).
+bool is_ours(const dp::snapshot& snap, uint32_t ip_be) {
+    auto info = snap.addrs.find(ip_be);
+    return info && !dp::has(dp::unpack_addr_info(*info).kind, dp::addr_kind::unowned);
+}
+
 bool is_ours_on(const dp::snapshot& snap, uint32_t ip_be, uint8_t port) {
     auto info = snap.addrs.find(ip_be);
-    return info && dp::unpack_addr_info(*info).port == port;
+    return is_ours(snap, ip_be) && dp::unpack_addr_info(*info).port == port;
 }
 
 exception_verdict handle_arp(const dp::snapshot& snap, const std::vector<port_addrs>& ports,
@@ -95,7 +102,7 @@ exception_verdict handle_exception(const dp::snapshot& snap, const std::vector<p
         return exception_verdict::consumed;
     if (pp.kind == dp::frame_kind::arp)
         return handle_arp(snap, ports, neigh, m, in_port, now_ms);
-    if (pp.ip_proto == IPPROTO_ICMP && snap.addrs.find(pp.dst_ip))
+    if (pp.ip_proto == IPPROTO_ICMP && is_ours(snap, pp.dst_ip))
         return handle_icmp(ports, pp, m, in_port);
     return exception_verdict::consumed;
 }

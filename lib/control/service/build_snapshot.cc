@@ -2,6 +2,7 @@
 
 #include "ulvs/control/sched/tables.h"
 #include "ulvs/control/service/routing.h"
+#include "ulvs/control/vrrp/overlay.h"
 
 #include <arpa/inet.h>
 
@@ -37,6 +38,20 @@ uint32_t tunnel_source(const config::config& cfg, uint8_t port, ip_addr rs) {
     return addrs.empty() ? 0 : htonl(addrs.front().addr.v4);
 }
 
+// The data path's form of a match: network-order addresses and ports, sorted sources.
+dp::match_rule match_rule_of(const config::match_cfg& m, size_t svc_index) {
+    dp::match_rule r;
+    r.svc = static_cast<uint32_t>(svc_index);
+    r.proto = static_cast<uint8_t>(m.protocol);
+    for (ip_addr a : m.destinations)
+        r.dsts.push_back(be32(a));
+    for (uint16_t p : m.ports)
+        r.ports.push_back(be16(p));
+    for (const ip_prefix& p : m.sources)
+        r.sources.push_back(uint64_t{p.addr.v4} << 32 | p.mask_v4());
+    return r;
+}
+
 } // namespace
 
 std::expected<std::unique_ptr<dp::snapshot>, std::string>
@@ -65,22 +80,36 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
         return std::unexpected(r.error());
 
     for (const config::virtual_server_cfg& vs : cfg.virtual_servers) {
-        auto port_of_vip = cfg.port_for(vs.address);
         // A VIP outside every connected subnet is reached through a router's route: no ARP.
-        add_addr(vs.address, dp::addr_kind::vip,
-                 port_of_vip ? static_cast<uint8_t>(*port_of_vip) : uint8_t{0xff});
-
+        auto add_vip = [&](ip_addr a, dp::addr_kind kind) {
+            auto port_of_vip = cfg.port_for(a);
+            add_addr(a, kind, port_of_vip ? static_cast<uint8_t>(*port_of_vip) : uint8_t{0xff});
+        };
         dp::service svc{};
-        svc.vip = be32(vs.address);
-        svc.port = be16(vs.port);
+        if (vs.match) {
+            svc.is_match = true;
+            s->matches.push_back(match_rule_of(*vs.match, s->services_v.size()));
+            for (ip_addr a : vs.match->destinations)
+                add_vip(a, static_cast<dp::addr_kind>(static_cast<uint8_t>(dp::addr_kind::vip) |
+                                                      static_cast<uint8_t>(dp::addr_kind::match)));
+        } else {
+            add_vip(vs.address, dp::addr_kind::vip);
+            svc.vip = be32(vs.address);
+            svc.port = be16(vs.port);
+        }
         svc.proto = vs.protocol;
+        if (vs.persistence) {
+            svc.persist_ms = static_cast<uint32_t>(vs.persistence->timeout.count());
+            svc.persist_mask = be32(vs.persistence->granularity);
+            svc.expire_quiescent = vs.persistence->expire_quiescent_template;
+        }
         auto kind = sched_from_name(vs.scheduler);
         if (!kind)
             return std::unexpected("virtual server " + vs.name + ": unknown scheduler");
         svc.sched = *kind;
         for (const std::string& f : vs.scheduler_flags)
             svc.sched_flags |= sched_flag_from_name(f).value_or(0);
-        auto sid = ids.service({svc.vip, svc.port, static_cast<uint8_t>(svc.proto)});
+        auto sid = ids.service(vs);
         if (!sid)
             return std::unexpected("out of counter ids");
         svc.stats_id = *sid;
@@ -102,6 +131,8 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
             d.tun_src = tunnel_source(cfg, hop->port, rs.address);
             if (d.mode == fwd_mode::nat)
                 s->nat_sources.insert(d.ip, 1);
+            if (d.mode == fwd_mode::nat && vs.persistence)
+                s->persist_rs.insert(d.ip, svc.persist_mask);
             auto did = ids.dest({svc.stats_id, d.ip, d.port});
             if (!did)
                 return std::unexpected("out of counter ids");
@@ -115,10 +146,13 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
         // Any change of the dest list or weights must restart the workers' cursors; a fresh
         // generation per snapshot is simplest and correct (cursors only affect fairness, briefly).
         svc.gen = ids.next_gen();
-        s->services.insert(dp::service_key(svc.vip, svc.port, static_cast<uint8_t>(svc.proto)),
-                           static_cast<uint32_t>(s->services_v.size()));
+        if (!svc.is_match)
+            s->services.insert(dp::service_key(svc.vip, svc.port, static_cast<uint8_t>(svc.proto)),
+                               static_cast<uint32_t>(s->services_v.size()));
         s->services_v.push_back(svc);
     }
+    if (ids.vrrp() != nullptr)
+        vrrp::overlay_ownership(*ids.vrrp(), *s);
     return s;
 }
 

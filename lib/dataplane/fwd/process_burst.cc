@@ -74,7 +74,8 @@ uint16_t embedded_key(const uint8_t* f, const parsed_pkt& pp, conn_key& key,
                    load16(l4 + l4_dport),
                    load16(l4 + l4_sport),
                    proto,
-                   {0, 0, 0}};
+                   0,
+                   {0, 0}};
     return in;
 }
 
@@ -95,11 +96,96 @@ int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
 void end_conn(worker_ctx& w, uint32_t idx) noexcept {
     const conn& c = w.conns.at(idx);
     dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
-    if (c.flags & conn_flag::active)
+    if (c.flags & conn_flag::persist_template)
+        --dc.persistent;
+    else if (c.flags & conn_flag::active)
         --dc.active;
     else
         --dc.inactive;
+    if (c.tmpl != no_template) // a template outlives the connections it created
+        --w.conns.at(c.tmpl).n_control;
     w.conns.erase(idx);
+}
+
+// The service's dest whose counters are `stats_id` (a template names its real server so, since
+// dest indexes change with every snapshot), or nullptr when it is no longer in the service.
+const dest* dest_by_stats_id(const snapshot& s, const service& svc, uint32_t stats_id) noexcept {
+    const dest* d = s.dests.data() + svc.dest_first;
+    for (uint32_t i = 0; i < svc.dest_count; ++i)
+        if (d[i].stats_id == stats_id)
+            return &d[i];
+    return nullptr;
+}
+
+// IPVS' template key (ip_vs_sched_persist): the client address masked by the granularity, port
+// 0, and the VIP:vport, or for a match service its id and port 0 (as fwmark templates).
+conn_key template_key(const service& svc, const conn_key& k) noexcept {
+    if (svc.is_match)
+        return conn_key{k.src_ip & svc.persist_mask, svc.stats_id, 0, 0, k.proto,
+                        key_kind::match_template,    {0, 0}};
+    return conn_key{k.src_ip & svc.persist_mask, k.dst_ip, 0, k.dst_port, k.proto,
+                    key_kind::addr_template,     {0, 0}};
+}
+
+// The persistence template for a new connection of `key`, found or created, with its real
+// server: IPVS' ip_vs_sched_persist. Returns the template index, or none after dropping the
+// packet (no server, or a full table).
+uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, const conn_key& key,
+                          uint64_t now_ms, const dest*& d) noexcept {
+    const service& svc = *c.svc;
+    const conn_key tk = template_key(svc, key);
+    const conn_ref ref = w.conns.lookup(tk);
+    if (ref.found()) {
+        conn& t = w.conns.at(ref.index);
+        d = dest_by_stats_id(s, svc, t.dest_stats_id);
+        // ip_vs_check_template: a server that left the service, or (with
+        // expire_quiescent_template) one quiesced with weight 0, no longer holds the client.
+        if (d != nullptr && !(svc.expire_quiescent && d->weight == 0)) {
+            t.expire_ms = now_ms + t.persist_ms; // each new connection restarts the timer
+            return ref.index;
+        }
+    }
+    const int32_t pick = pick_dest(w, s, svc, key);
+    if (pick < 0) {
+        drop_pkt(w, c.m, drop::no_dest);
+        return conn_ref::none;
+    }
+    d = &s.dests[svc.dest_first + static_cast<uint32_t>(pick)];
+    if (ref.found()) {
+        // IPVS expires the stale template and makes a new one; re-pointing it in place is the
+        // same to every observer, and the connections it controls keep their link.
+        conn& t = w.conns.at(ref.index);
+        --w.dest_conns[t.dest_stats_id].persistent;
+        ++w.dest_conns[d->stats_id].persistent;
+        t.dest_ip = d->ip;
+        t.dest_port = d->port;
+        t.dest_stats_id = d->stats_id;
+        t.mode = d->mode;
+        t.persist_ms = svc.persist_ms;
+        t.expire_ms = now_ms + svc.persist_ms;
+        return ref.index;
+    }
+    conn init{};
+    init.key = tk;
+    init.dest_ip = d->ip;
+    init.dest_port = d->port; // as configured: 0 keeps each connection's own port
+    init.mode = d->mode;
+    init.dest_stats_id = d->stats_id;
+    init.svc_stats_id = svc.stats_id;
+    init.state = tcp_state::none;
+    init.flags = conn_flag::persist_template;
+    init.tmpl = no_template;
+    init.persist_ms = svc.persist_ms;
+    init.expire_ms = now_ms + svc.persist_ms;
+    const uint32_t idx = w.conns.insert(tk, init, false);
+    if (idx == conn_ref::none) {
+        drop_pkt(w, c.m, drop::conn_table_full);
+        return idx;
+    }
+    ++w.dest_conns[d->stats_id].persistent;
+    ++w.ctr.templates_created;
+    w.wheel.schedule(idx, init.expire_ms);
+    return idx;
 }
 
 // A new connection for a request: schedule, insert, initialise. Returns the entry or none
@@ -107,13 +193,23 @@ void end_conn(worker_ctx& w, uint32_t idx) noexcept {
 uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const conn_key& key,
                   uint64_t now_ms) noexcept {
     const service& svc = *c.svc;
-    const int32_t pick = pick_dest(w, s, svc, key);
-    if (pick < 0) {
-        drop_pkt(w, c.m, drop::no_dest);
-        return conn_ref::none;
+    const dest* dp = nullptr;
+    uint32_t tmpl = no_template;
+    if (svc.persist_ms != 0) {
+        tmpl = persist_template(w, s, c, key, now_ms, dp);
+        if (tmpl == conn_ref::none)
+            return conn_ref::none;
+    } else {
+        const int32_t pick = pick_dest(w, s, svc, key);
+        if (pick < 0) {
+            drop_pkt(w, c.m, drop::no_dest);
+            return conn_ref::none;
+        }
+        dp = &s.dests[svc.dest_first + static_cast<uint32_t>(pick)];
     }
-    const dest& d = s.dests[svc.dest_first + static_cast<uint32_t>(pick)];
+    const dest& d = *dp;
     conn init{};
+    init.tmpl = tmpl;
     init.dest_ip = d.ip;
     init.dest_port = d.port == 0 ? key.dst_port : d.port;
     init.mode = d.mode;
@@ -135,6 +231,8 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
     ++w.dest_ctr[d.stats_id].conns;
     ++w.svc_ctr[svc.stats_id].conns;
     ++w.ctr.conns_created;
+    if (tmpl != no_template)
+        ++w.conns.at(tmpl).n_control;
     w.wheel.schedule(idx, init.expire_ms);
     return idx;
 }
@@ -286,7 +384,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
     }
     cd = candidate{m, nullptr,     pp.l3_off,    pp.l4_off, pp.ip_total_len,
                    0, pp.ip_proto, pp.tcp_flags, in_port,   path::request};
-    key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, {0, 0, 0}};
+    key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, 0, {0, 0}};
     const bool icmp_error = pp.ip_proto == proto_icmp && is_icmp_error(f[pp.l4_off]);
     const auto info = s.addrs.find(pp.dst_ip);
     if (!info) { // not to us: a NAT reply, or an ICMP error from a real server, or a stray
@@ -302,9 +400,17 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
         return false;
     }
     const addr_kind kind = unpack_addr_info(*info).kind;
+    // A VRRP virtual address while we are not MASTER: the master forwards it (these come from
+    // neighbours whose ARP cache still names us).
+    if (has(kind, addr_kind::unowned)) {
+        drop_pkt(w, m, drop::vip_not_owned);
+        return false;
+    }
     if (has(kind, addr_kind::vip) && icmp_error) {
         if ((cd.inner_off = embedded_key(f, pp, key, cd.proto)) != 0) {
             cd.way = path::icmp_in;
+            // Its service decides the owner worker (persistence groups clients).
+            cd.svc = s.lookup(kind, cd.proto, key.src_ip, key.dst_ip, key.dst_port);
             return true;
         }
     }
@@ -313,7 +419,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
         return false;
     }
     cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
-                 ? s.find_service(pp.dst_ip, pp.dst_port, pp.ip_proto)
+                 ? s.lookup(kind, pp.ip_proto, pp.src_ip, pp.dst_ip, pp.dst_port)
                  : nullptr;
     if (cd.svc == nullptr) {
         if (has(kind, addr_kind::local))
@@ -325,10 +431,21 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
     return true;
 }
 
-// The client end of a connection, from its lookup key: it picks the owner worker.
-inline uint32_t owner_of_key(const candidate& cd, const conn_key& k, uint32_t n) noexcept {
-    const bool client_is_src = cd.way == path::request || cd.way == path::icmp_in;
-    return client_is_src ? owner_of(k.src_ip, k.src_port, n) : owner_of(k.dst_ip, k.dst_port, n);
+// The client end of a connection, from its lookup key: it picks the owner worker. Connections
+// of a persistent service belong to the worker of the masked client address (port 0), so that
+// the client network's template and all its connections share one table (ARCHITECTURE step 3);
+// a NAT reply finds that mask by its real server's address (snapshot::persist_rs).
+inline uint32_t owner_of_key(const snapshot& s, const candidate& cd, const conn_key& k,
+                             uint32_t n) noexcept {
+    if (cd.way == path::request || cd.way == path::icmp_in) {
+        if (cd.svc != nullptr && cd.svc->persist_ms != 0)
+            return owner_of(k.src_ip & cd.svc->persist_mask, 0, n);
+        return owner_of(k.src_ip, k.src_port, n);
+    }
+    if (s.persist_rs.size() != 0)
+        if (auto mask = s.persist_rs.find(k.src_ip))
+            return owner_of(k.dst_ip & *mask, 0, n);
+    return owner_of(k.dst_ip, k.dst_port, n);
 }
 
 uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, int in_port,
@@ -340,9 +457,14 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
     uint16_t nc = 0;
 
     // Stage 1: classify the whole burst; steer packets other workers own; collect the rest.
+    // Headers arrive by DMA, not in the cache: keep several of their misses in flight (issue 4:
+    // one packet ahead left each miss exposed).
+    constexpr uint16_t prefetch_ahead = 8;
+    for (uint16_t i = 0; i < n && i < prefetch_ahead; ++i)
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + 1 < n)
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        if (i + prefetch_ahead < n)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + prefetch_ahead], void*));
         rte_mbuf* m = pkts[i];
         const auto port = static_cast<uint8_t>(in_port >= 0 ? in_port : m->port);
         if (!steered) {
@@ -352,7 +474,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         if (!classify(w, s, m, port, cand[nc], keys[nc]))
             continue;
         if (!steered && w.n_workers > 1) {
-            const uint32_t owner = owner_of_key(cand[nc], keys[nc], w.n_workers);
+            const uint32_t owner = owner_of_key(s, cand[nc], keys[nc], w.n_workers);
             if (owner != w.id) {
                 m->port = port; // the owner needs the port index
                 w.redirect[owner].pkts[w.redirect[owner].n++] = m;
@@ -429,9 +551,18 @@ uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t
 
 uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept {
     return w.wheel.advance(now_ms, budget, [&](uint32_t idx) -> uint64_t {
-        const conn& c = w.conns.at(idx);
+        conn& c = w.conns.at(idx);
         if (c.expire_ms > now_ms)
             return c.expire_ms; // refreshed since it was filed
+        if (c.flags & conn_flag::persist_template) {
+            // IPVS (ip_vs_conn_expire): a template that still controls connections waits
+            // another full timeout.
+            if (c.n_control > 0)
+                return c.expire_ms = now_ms + c.persist_ms;
+            end_conn(w, idx);
+            ++w.ctr.templates_expired;
+            return 0;
+        }
         end_conn(w, idx);
         ++w.ctr.conns_expired;
         return 0;

@@ -69,28 +69,82 @@ TEST(ConfigErrors, UnknownAndDuplicateKeys) {
 }
 
 TEST(ConfigErrors, LaterKeysAreNotSupportedYet) {
-    for (const char* key : {"persistence", "quorum", "hysteresis", "alpha", "sorry_server",
-                            "health_check", "match"}) {
-        auto got = errors_with_ports(service(std::string("    ") + key + ": 1\n"));
-        EXPECT_EQ(got, std::vector<std::string>{"14:5: key \"" + std::string(key) +
-                                                "\" in virtual_servers[0] is not supported yet"});
-    }
-    for (const char* key : {"inhibit_on_failure", "health_check", "notify"}) {
-        auto got = errors_with_ports(real_server(std::string("        ") + key + ": 1\n"));
-        EXPECT_EQ(got, std::vector<std::string>{
-                           "16:9: key \"" + std::string(key) +
-                           "\" in virtual_servers[0].real_servers[0] is not supported yet"});
-    }
+    // Health keys are supported since issue 7 (tests/unit/control/health_config_test.cc), every
+    // checker type included.
+    for (const char* type : {"tcp", "http", "https", "udp"})
+        EXPECT_EQ(
+            errors_with_ports(service(std::string("    health_check: {type: ") + type + "}\n")),
+            std::vector<std::string>{})
+            << type;
     run({
+        // Supported since issue 8 (tests/unit/control/vrrp_config_test.cc has the rest).
         {"vrrp",
          "vrrp_instances:\n  - name: VI_1\n",
-         {"8:1: key \"vrrp_instances\" at top level is not supported yet"}},
+         {"9:5: vrrp_instances[0] is missing required key \"port\"",
+          "9:5: vrrp_instances[0] is missing required key \"vrid\"",
+          "9:5: vrrp_instances[0] is missing required key \"virtual_addresses\""}},
         {"vrrp empty list is fine", "vrrp_instances: []\n", {}},
-        // match stands for address/port/protocol: only the one error, no "missing" ones.
-        {"match alone",
-         "virtual_servers:\n  - name: m\n    match: {ports: [80]}\n    scheduler: rr\n",
-         {"10:5: key \"match\" in virtual_servers[0] is not supported yet"}},
     });
+}
+
+TEST(ConfigErrors, PersistenceAndMatch) {
+    run({
+        // match stands for address/port/protocol: no "missing address" errors beside its own.
+        {"match needs destinations and protocol",
+         "virtual_servers:\n  - name: m\n    match: {ports: [80]}\n    scheduler: rr\n",
+         {"10:12: virtual_servers[0].match is missing required key \"destinations\"",
+          "10:12: virtual_servers[0].match is missing required key \"protocol\""}},
+        {"match and address",
+         service("    match: {destinations: [203.0.113.100], protocol: tcp}\n").c_str(),
+         {"10:5: virtual server with match: cannot also have address (match has destinations, "
+          "ports and protocol)",
+          "11:5: virtual server with match: cannot also have port (match has destinations, "
+          "ports and protocol)",
+          "12:5: virtual server with match: cannot also have protocol (match has destinations, "
+          "ports and protocol)"}},
+        {"match values",
+         "virtual_servers:\n  - name: m\n    match: {destinations: [203.0.113.100, "
+         "203.0.113.100], ports: [0, 80], sources: [203.0.113.5/24], protocol: sctp}\n",
+         {"10:43: 203.0.113.100 is listed twice in virtual_servers[0].match.destinations",
+          "10:67: virtual_servers[0].match.ports[0] must be in 1..65535, got 0",
+          "10:85: virtual_servers[0].match.sources[0] has host bits set: 203.0.113.5/24 (did "
+          "you mean 203.0.113.0/24?)",
+          "10:112: virtual_servers[0].match.protocol must be tcp or udp, got \"sctp\""}},
+        {"persistence values",
+         service("    persistence: {timeout: 0s, granularity: 255.0.255.0, "
+                 "expire_quiescent_template: yes}\n")
+             .c_str(),
+         {"14:28: virtual_servers[0].persistence.timeout must be between 1s and 30 days, got "
+          "\"0s\"",
+          "14:45: virtual_servers[0].persistence.granularity must be a netmask (contiguous "
+          "ones, e.g. 255.255.255.0), got 255.0.255.0",
+          "14:85: virtual_servers[0].persistence.expire_quiescent_template must be true or "
+          "false, got \"yes\""}},
+        {"persistence defaults are fine", service("    persistence: {}\n").c_str(), {}},
+    });
+}
+
+// NAT replies are steered by the real server's address: services sharing a NAT real server must
+// group clients the same way.
+TEST(ConfigErrors, NatRealServerSharedAcrossPersistenceGranularities) {
+    const std::string two =
+        "virtual_servers:\n"
+        "  - {name: a, address: 203.0.113.100, port: 80, protocol: tcp, forwarding: nat,\n"
+        "     persistence: {granularity: 255.255.255.0},\n"
+        "     real_servers: [{address: 198.51.100.11, port: 8080}]}\n"
+        "  - {name: b, address: 203.0.113.100, port: 443, protocol: tcp, forwarding: nat,\n"
+        "     real_servers: [{address: 198.51.100.11, port: 8443}]}\n";
+    EXPECT_EQ(errors_with_ports(two),
+              std::vector<std::string>{
+                  "13:31: NAT real server 198.51.100.11 is also in virtual_servers[0] with a "
+                  "different persistence granularity (or none): its replies could not find "
+                  "their connection's worker"});
+    // The same granularity, or DR, is fine.
+    std::string same = two;
+    same.replace(same.find("forwarding: nat,\n     real_servers: [{address: 198.51.100.11, port: "
+                           "8443}]"),
+                 16, "forwarding: dr, ");
+    EXPECT_EQ(errors_with_ports(same), std::vector<std::string>{});
 }
 
 TEST(ConfigErrors, Schedulers) {

@@ -24,6 +24,7 @@ namespace ulvs::dp {
 class timer_wheel {
 public:
     static constexpr uint32_t nil = UINT32_MAX;
+    static constexpr uint64_t bytes_per_entry = 3 * sizeof(uint32_t); // next, prev, tick
 
     // `n_entries` entry ids 0..n_entries-1; `n_slots` a power of two; `tick_ms` slot width.
     timer_wheel(uint32_t n_entries, uint32_t n_slots, uint32_t tick_ms, uint64_t now_ms);
@@ -45,6 +46,9 @@ public:
 
     uint32_t filed() const noexcept { return m_filed; }
     uint32_t tick_ms() const noexcept { return m_tick_ms; }
+    uint64_t memory_bytes() const noexcept {
+        return (m_next.size() + m_prev.size() + m_tick.size() + m_heads.size()) * sizeof(uint32_t);
+    }
 
 private:
     uint64_t tick_of(uint64_t ms) const noexcept { return (ms + m_tick_ms - 1) / m_tick_ms; }

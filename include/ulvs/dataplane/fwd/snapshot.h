@@ -51,6 +51,22 @@ struct service {
     // snapshot's sched_tables; slot_count is 256 for sh/dh, the prime M for mh, 0 = no table.
     const uint16_t* slots = nullptr;
     uint32_t slot_count = 0;
+    // Persistence (IPVS templates): 0 = not persistent; else the template timeout, and the
+    // granularity mask (network order) applied to the client address.
+    uint32_t persist_ms = 0;
+    uint32_t persist_mask = 0;
+    bool expire_quiescent = false; // expire_quiescent_template: weight 0 invalidates templates
+    bool is_match = false;         // a `match:` service: vip/port are 0, see match_rule
+};
+
+// A `match:` service's packet filter (the fwmark-style services). Checked in snapshot order,
+// before address:port services (IPVS looks fwmark services up first); the first match wins.
+struct match_rule {
+    uint32_t svc;                  // index into services_v
+    uint8_t proto;                 // IPPROTO_TCP / IPPROTO_UDP
+    std::vector<uint32_t> dsts;    // destination addresses (network order)
+    std::vector<uint16_t> ports;   // destination ports (network order); empty: any
+    std::vector<uint64_t> sources; // (net << 32 | mask), host order; empty: any
 };
 
 // A scheduler table built by lib/control/sched and shared by every snapshot whose service has
@@ -63,7 +79,10 @@ class load_board; // sched/load.h
 
 // What an IPv4 destination address is to us: bit flags, since an appliance address may also be
 // a VIP (traffic to it that matches no service then goes to the control lcore, e.g. ssh).
-enum class addr_kind : uint8_t { local = 1, vip = 2, local_vip = 3 };
+// `match` marks a destination of some match service (only then are match rules scanned).
+// `unowned`: a VRRP virtual address whose instance is not MASTER here: workers drop traffic to it
+// (drop::vip_not_owned) and the control lcore answers no ARP or ping for it.
+enum class addr_kind : uint8_t { local = 1, vip = 2, local_vip = 3, match = 4, unowned = 8 };
 inline bool has(addr_kind k, addr_kind bit) noexcept {
     return (static_cast<uint8_t>(k) & static_cast<uint8_t>(bit)) != 0;
 }
@@ -110,6 +129,11 @@ struct snapshot {
     uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
     std::vector<uint32_t> port_addr; // per port: its first address (network order), 0 if none
     flat_map nat_sources;            // RIP (network order) of NAT real servers -> 1
+    // RIP (network order) of NAT real servers of persistent services -> granularity mask
+    // (network order): their replies belong to the worker of the masked client address. The
+    // config validator makes the mask unique per RIP.
+    flat_map persist_rs;
+    std::vector<match_rule> matches;
 
     // The next hop towards `dst` (network order), or nullptr when there is no route.
     const next_hop* route(uint32_t dst) const noexcept;
@@ -122,6 +146,20 @@ struct snapshot {
     const service* find_service(uint32_t vip, uint16_t port, uint8_t proto) const noexcept {
         auto i = services.find(service_key(vip, port, proto));
         return i ? &services_v[*i] : nullptr;
+    }
+
+    // The first match service taking this packet (addresses and port in network order).
+    const service* find_match(uint8_t proto, uint32_t src, uint32_t dst,
+                              uint16_t dport) const noexcept;
+
+    // The service of a packet to an address of kind `kind`: match services first (IPVS looks
+    // fwmark services up before address:port ones), then the address:port service.
+    const service* lookup(addr_kind kind, uint8_t proto, uint32_t src, uint32_t dst,
+                          uint16_t dport) const noexcept {
+        if (has(kind, addr_kind::match))
+            if (const service* m = find_match(proto, src, dst, dport))
+                return m;
+        return find_service(dst, dport, proto);
     }
 };
 

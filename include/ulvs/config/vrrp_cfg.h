@@ -1,0 +1,55 @@
+// `vrrp_instances` (SPEC section 3): one VRRP virtual router per entry, in keepalived's terms.
+// Included by config.h; values here passed parse_vrrp.cc's range and cross checks.
+#pragma once
+
+#include "ulvs/common/inet.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ulvs::config {
+
+// A script whose exit status adjusts the priority (keepalived vrrp_script + track_script).
+struct vrrp_track_script_cfg {
+    std::string path; // a command line, split on spaces as keepalived does
+    std::chrono::milliseconds interval = std::chrono::seconds(1);
+    int32_t weight = 0; // -253..253; 0: a failing script puts the instance in FAULT
+    bool operator==(const vrrp_track_script_cfg&) const = default;
+};
+
+struct vrrp_track_cfg {
+    std::vector<std::string> ports;           // names in `ports`; a link down = FAULT
+    std::vector<std::string> virtual_servers; // names; down (no real server of weight > 0) = FAULT
+    std::vector<vrrp_track_script_cfg> scripts;
+    bool operator==(const vrrp_track_cfg&) const = default;
+};
+
+struct vrrp_notify_cfg {
+    std::string master; // command lines run on entering the state; empty = none
+    std::string backup;
+    std::string fault;
+    bool operator==(const vrrp_notify_cfg&) const = default;
+};
+
+struct vrrp_instance_cfg {
+    std::string name;
+    std::string port;            // name in `ports`
+    uint8_t vrid = 0;            // 1..255
+    bool initial_master = false; // state: master | backup
+    uint8_t priority = 100;      // 1..255; 255 = the address owner
+    // v2: whole seconds (the packet carries seconds); v3: a multiple of 10 ms (centiseconds).
+    std::chrono::milliseconds advert_int = std::chrono::seconds(1);
+    uint8_t version = 3; // 2 | 3
+    bool preempt = true; // false = keepalived's nopreempt
+    std::chrono::milliseconds preempt_delay{0};
+    std::string auth_pass;              // v2 PASS authentication (at most 8 bytes); empty = none
+    std::vector<ip_addr> unicast_peers; // empty: multicast 224.0.0.18
+    std::vector<ip_prefix> virtual_addresses;
+    vrrp_track_cfg track;
+    vrrp_notify_cfg notify;
+    bool operator==(const vrrp_instance_cfg&) const = default;
+};
+
+} // namespace ulvs::config

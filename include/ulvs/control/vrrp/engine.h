@@ -1,0 +1,121 @@
+// The VRRP instances of a running ulvsd: advertisements in and out, timers, gratuitous ARP,
+// tracking (ports, virtual servers, scripts), notify scripts, and which virtual addresses this
+// appliance owns (the snapshot's VIP ownership, see build_snapshot.h).
+//
+// Nothing here blocks: scripts are spawned child processes reaped with WNOHANG; a track script
+// still running after its interval is killed and counts as failed (keepalived's timeout default).
+// Notify scripts run as keepalived's notify_master/backup/fault do: the command line split on
+// spaces, no extra arguments, not waited for (two quick transitions may run theirs concurrently).
+// The configuration is the one ulvsd started with: vrrp_instances changes need a restart.
+//
+// Thread safety: control lcore only.
+#pragma once
+
+#include "ulvs/config/config.h"
+#include "ulvs/control/vrrp/instance.h"
+#include "ulvs/control/vrrp/packet.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace ulvs::dp {
+struct snapshot;
+}
+
+namespace ulvs::ctl::vrrp {
+
+// A VRRP virtual address and whether we hold it now (an address of several instances is held
+// when any of them is MASTER).
+struct owned_addr {
+    ip_addr addr;
+    uint8_t port = 0; // port index of its instance: ARP for it is answered there
+    bool owned = false;
+};
+
+struct engine_io {
+    std::vector<std::array<uint8_t, 6>> port_macs; // by port index
+    // Transmit a frame on port index `port` (the caller copies it into an mbuf).
+    std::function<void(uint8_t port, std::span<const uint8_t> frame)> send;
+    // Link state of port index `port` (rte_eth_link_get_nowait in ulvsd).
+    std::function<bool(uint8_t port)> link_up;
+    // The MAC of a unicast peer, if resolved (neighbour manager); nullopt: not sent this time.
+    std::function<std::optional<mac_addr>(uint8_t port, ip_addr peer)> peer_mac;
+};
+
+class engine {
+public:
+    static constexpr unsigned garp_count = 5;        // keepalived garp_master_repeat
+    static constexpr uint64_t garp_repeat_ms = 5000; // keepalived garp_master_delay
+    static constexpr uint64_t track_period_ms = 50;
+
+    engine(const config::config& cfg, engine_io io);
+    ~engine();
+
+    bool empty() const { return m_inst.empty(); }
+    void start(uint64_t now);
+    // A frame from a worker: true when it was VRRP (IPv4 protocol 112) and is consumed here.
+    bool on_frame(const uint8_t* frame, size_t len, uint8_t in_port, uint64_t now);
+    // Timers, tracking, scripts. `snap`: the workers' current snapshot (tracked virtual
+    // servers). Returns work done.
+    unsigned poll(uint64_t now, const dp::snapshot& snap);
+    // Clean stop: masters send priority 0; children are not waited for.
+    void stop(uint64_t now);
+
+    // True once after any ownership change: the snapshot must be republished.
+    bool take_ownership_change();
+    std::vector<owned_addr> ownership() const;
+    // `ulvsadm vrrp`: one line per instance.
+    std::string status_text() const;
+    struct status {
+        std::string name;
+        state st;
+        uint8_t priority;
+        uint32_t master_ip;
+        uint64_t rx_errors;
+    };
+    std::vector<status> statuses() const;
+
+private:
+    struct script_state {
+        pid_t pid = -1;
+        uint64_t started = 0;
+        uint64_t next_run = 0;
+        bool ok = true; // keepalived counts a script OK until it first fails
+    };
+    struct inst {
+        config::vrrp_instance_cfg cfg;
+        uint8_t port = 0;
+        instance sm;
+        advert ours;                      // what we send (priority set per send)
+        std::vector<uint8_t> track_ports; // port indexes
+        std::vector<size_t> track_vs;     // indexes into m_vs
+        std::vector<script_state> scripts;
+        uint64_t garp_again = 0; // 0: none pending
+        uint64_t rx_errors = 0;
+        uint16_t ip_id = 0;
+    };
+
+    void apply(inst& in, const output& o, uint64_t now);
+    void send_advert(inst& in, uint8_t priority);
+    void send_garps(inst& in);
+    unsigned run_scripts(inst& in, uint64_t now);
+    unsigned track_all(inst& in, uint64_t now, const dp::snapshot& snap);
+    void notify(const inst& in);
+    pid_t spawn(const std::string& cmdline);
+    void reap();
+
+    std::vector<inst> m_inst;
+    std::vector<config::virtual_server_cfg> m_vs; // copies for tracking (ulvsd's start config)
+    engine_io m_io;
+    bool m_ownership_changed = false;
+    uint64_t m_next_track =
+        0; // tracking is sampled, not polled every pass (link state is an ioctl)
+    std::vector<pid_t> m_children; // notify scripts not reaped yet
+};
+
+} // namespace ulvs::ctl::vrrp

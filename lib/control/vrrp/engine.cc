@@ -1,0 +1,350 @@
+#include "ulvs/control/vrrp/engine.h"
+
+#include "ulvs/dataplane/fwd/snapshot.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+
+extern char** environ;
+
+namespace ulvs::ctl::vrrp {
+
+namespace {
+
+constexpr size_t eth_len = 14;
+
+std::vector<std::string> split_words(const std::string& s) {
+    std::istringstream in(s);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;)
+        out.push_back(w);
+    return out;
+}
+
+// A tracked virtual server is up while it has a real server that may take new connections.
+// Until health checks exist that is "one real server of weight > 0 in the current snapshot".
+bool service_up(const dp::snapshot& snap, const config::virtual_server_cfg& vs) {
+    const dp::service* s =
+        snap.find_service(htonl(vs.address.v4), htons(vs.port), static_cast<uint8_t>(vs.protocol));
+    if (s == nullptr)
+        return false;
+    for (uint32_t i = 0; i < s->dest_count; ++i)
+        if (snap.dests[s->dest_first + i].weight > 0)
+            return true;
+    return false;
+}
+
+} // namespace
+
+engine::engine(const config::config& cfg, engine_io io)
+    : m_vs(cfg.virtual_servers), m_io(std::move(io)) {
+    for (const config::vrrp_instance_cfg& c : cfg.vrrp_instances) {
+        uint8_t port = 0;
+        for (size_t p = 0; p < cfg.ports.size(); ++p)
+            if (cfg.ports[p].name == c.port)
+                port = uint8_t(p);
+        // Advertisements come from the port's address on the virtual addresses' subnet, else its
+        // first one (keepalived: the interface's primary address).
+        const auto& addrs = cfg.ports[port].addresses;
+        ip_addr src = addrs.empty() ? ip_addr{} : addrs.front().addr;
+        for (const ip_prefix& a : addrs)
+            if (a.contains(c.virtual_addresses.front().addr)) {
+                src = a.addr;
+                break;
+            }
+        params p;
+        p.version = c.version;
+        p.priority = c.priority;
+        p.advert_ms = uint32_t(c.advert_int.count());
+        p.preempt = c.preempt;
+        p.preempt_delay_ms = uint32_t(c.preempt_delay.count());
+        p.initial_master = c.initial_master;
+        p.primary_ip = src.v4;
+        inst in{c, port, instance(p), {}, {}, {}, {}, 0, 0, 0};
+        in.ours.version = c.version;
+        in.ours.vrid = c.vrid;
+        in.ours.interval_cs = uint16_t(c.advert_int.count() / 10);
+        in.ours.src_ip = src.v4;
+        for (const ip_prefix& a : c.virtual_addresses)
+            in.ours.addrs.push_back(a.addr.v4);
+        std::copy_n(c.auth_pass.begin(), std::min<size_t>(c.auth_pass.size(), 8),
+                    in.ours.auth.begin());
+        for (const std::string& n : c.track.ports)
+            for (size_t p2 = 0; p2 < cfg.ports.size(); ++p2)
+                if (cfg.ports[p2].name == n)
+                    in.track_ports.push_back(uint8_t(p2));
+        for (const std::string& n : c.track.virtual_servers)
+            for (size_t v = 0; v < m_vs.size(); ++v)
+                if (m_vs[v].name == n)
+                    in.track_vs.push_back(v);
+        in.scripts.resize(c.track.scripts.size());
+        m_inst.push_back(std::move(in));
+    }
+}
+
+engine::~engine() {
+    for (inst& in : m_inst)
+        for (script_state& s : in.scripts)
+            if (s.pid > 0)
+                kill(s.pid, SIGKILL);
+    reap();
+}
+
+pid_t engine::spawn(const std::string& cmdline) {
+    std::vector<std::string> words = split_words(cmdline);
+    if (words.empty())
+        return -1;
+    std::vector<char*> argv;
+    for (std::string& w : words)
+        argv.push_back(w.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    if (int e = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); e != 0) {
+        spdlog::warn("vrrp: cannot run {}: {}", cmdline, std::strerror(e));
+        return -1;
+    }
+    return pid;
+}
+
+void engine::reap() {
+    std::erase_if(m_children, [](pid_t p) { return waitpid(p, nullptr, WNOHANG) != 0; });
+}
+
+void engine::notify(const inst& in) {
+    const std::string* script = nullptr;
+    switch (in.sm.current()) {
+    case state::master:
+        script = &in.cfg.notify.master;
+        break;
+    case state::backup:
+        script = &in.cfg.notify.backup;
+        break;
+    case state::fault:
+        script = &in.cfg.notify.fault;
+        break;
+    default:
+        return;
+    }
+    // keepalived runs notify_master/backup/fault as written, without extra arguments.
+    if (!script->empty())
+        if (pid_t p = spawn(*script); p > 0)
+            m_children.push_back(p);
+}
+
+void engine::send_advert(inst& in, uint8_t priority) {
+    uint8_t frame[max_frame];
+    advert a = in.ours;
+    a.priority = priority;
+    const auto& mac = m_io.port_macs[in.port];
+    if (in.cfg.unicast_peers.empty()) {
+        a.dst_ip = mcast_group;
+        m_io.send(in.port, {frame, build_advert(a, mac, mcast_mac, in.ip_id++, frame)});
+        return;
+    }
+    for (const ip_addr& peer : in.cfg.unicast_peers) {
+        auto dst = m_io.peer_mac ? m_io.peer_mac(in.port, peer) : std::nullopt;
+        if (!dst)
+            continue; // being resolved: the next advertisement goes out
+        a.dst_ip = peer.v4;
+        m_io.send(in.port, {frame, build_advert(a, mac, dst->b, in.ip_id++, frame)});
+    }
+}
+
+void engine::send_garps(inst& in) {
+    uint8_t frame[64];
+    for (unsigned i = 0; i < garp_count; ++i)
+        for (const ip_prefix& a : in.cfg.virtual_addresses)
+            m_io.send(in.port, {frame, build_garp(a.addr.v4, m_io.port_macs[in.port], frame)});
+}
+
+void engine::apply(inst& in, const output& o, uint64_t now) {
+    if (o.send)
+        send_advert(in, o.send_priority);
+    if (!o.changed)
+        return;
+    const state st = in.sm.current();
+    spdlog::info("vrrp: {} entering {} state (priority {})", in.cfg.name, state_name(st),
+                 in.sm.priority());
+    m_ownership_changed = true;
+    in.garp_again = 0;
+    if (st == state::master) {
+        send_garps(in);
+        in.garp_again = now + garp_repeat_ms;
+    }
+    notify(in);
+}
+
+void engine::start(uint64_t now) {
+    for (inst& in : m_inst) {
+        for (script_state& s : in.scripts)
+            s.next_run = now;
+        apply(in, in.sm.start(now), now);
+    }
+    m_ownership_changed = true;
+}
+
+void engine::stop(uint64_t now) {
+    for (inst& in : m_inst)
+        apply(in, in.sm.stop(now), now);
+}
+
+bool engine::on_frame(const uint8_t* frame, size_t len, uint8_t in_port, uint64_t now) {
+    if (len < eth_len + 20 || frame[12] != 0x08 || frame[13] != 0x00 ||
+        frame[eth_len + 9] != ip_proto_vrrp)
+        return false;
+    advert got;
+    rx_error err = parse_advert(frame + eth_len, len - eth_len, got);
+    for (inst& in : m_inst) {
+        if (in.port != in_port || (err == rx_error::none && got.vrid != in.cfg.vrid))
+            continue;
+        if (err == rx_error::none && got.src_ip == in.ours.src_ip)
+            continue; // our own, looped back
+        if (err == rx_error::none && !in.cfg.unicast_peers.empty() &&
+            std::none_of(in.cfg.unicast_peers.begin(), in.cfg.unicast_peers.end(),
+                         [&](const ip_addr& p) { return p.v4 == got.src_ip; }))
+            continue; // unicast mode: only our peers speak for this VRID
+        rx_error e = err == rx_error::none ? check_advert(got, in.ours) : err;
+        if (e != rx_error::none) {
+            if (in.rx_errors++ % 100 == 0) // rate-limited: a misconfigured peer sends every second
+                spdlog::warn("vrrp: {}: advertisement refused: {}", in.cfg.name, rx_error_name(e));
+            continue;
+        }
+        apply(in, in.sm.on_advert(got.priority, got.src_ip, got.interval_cs, now), now);
+    }
+    return true;
+}
+
+unsigned engine::run_scripts(inst& in, uint64_t now) {
+    unsigned work = 0;
+    for (size_t i = 0; i < in.scripts.size(); ++i) {
+        script_state& s = in.scripts[i];
+        const auto& cfg = in.cfg.track.scripts[i];
+        const uint64_t interval = uint64_t(cfg.interval.count());
+        if (s.pid > 0) {
+            int status = 0;
+            pid_t r = waitpid(s.pid, &status, WNOHANG);
+            if (r == 0 && now - s.started >= interval) {
+                // Timed out (keepalived's default timeout is the interval): failed. Reaped later
+                // with the notify children rather than waited for here.
+                kill(s.pid, SIGKILL);
+                m_children.push_back(s.pid);
+                s.ok = false;
+                s.pid = -1;
+                ++work;
+            } else if (r != 0) {
+                s.ok = r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                s.pid = -1;
+                ++work;
+            }
+        }
+        if (s.pid <= 0 && now >= s.next_run) {
+            s.pid = spawn(cfg.path);
+            s.started = now;
+            s.next_run = now + interval;
+            if (s.pid <= 0)
+                s.ok = false;
+            ++work;
+        }
+    }
+    return work;
+}
+
+unsigned engine::poll(uint64_t now, const dp::snapshot& snap) {
+    unsigned work = 0;
+    const bool track = now >= m_next_track;
+    if (track) {
+        m_next_track = now + track_period_ms;
+        reap();
+    }
+    for (inst& in : m_inst) {
+        if (track)
+            work += track_all(in, now, snap);
+        if (now >= in.sm.next_event()) {
+            apply(in, in.sm.tick(now), now);
+            ++work;
+        }
+        if (in.garp_again != 0 && now >= in.garp_again) {
+            in.garp_again = 0;
+            if (in.sm.current() == state::master)
+                send_garps(in);
+        }
+    }
+    return work;
+}
+
+unsigned engine::track_all(inst& in, uint64_t now, const dp::snapshot& snap) {
+    unsigned work = run_scripts(in, now);
+    bool fault = false;
+    int delta = 0;
+    for (uint8_t p : in.track_ports)
+        fault |= m_io.link_up && !m_io.link_up(p);
+    for (size_t v : in.track_vs)
+        fault |= !service_up(snap, m_vs[v]);
+    for (size_t i = 0; i < in.scripts.size(); ++i) {
+        const int w = in.cfg.track.scripts[i].weight;
+        const bool ok = in.scripts[i].ok;
+        if (w == 0)
+            fault |= !ok;
+        else if ((w > 0 && ok) || (w < 0 && !ok))
+            delta += w; // keepalived: a positive weight adds on success, a negative on failure
+    }
+    apply(in, in.sm.set_tracking(fault, delta, now), now);
+    return work;
+}
+
+bool engine::take_ownership_change() {
+    return std::exchange(m_ownership_changed, false);
+}
+
+std::vector<owned_addr> engine::ownership() const {
+    std::vector<owned_addr> out;
+    for (const inst& in : m_inst)
+        for (const ip_prefix& a : in.cfg.virtual_addresses) {
+            const bool mine = in.sm.current() == state::master;
+            auto same = [&](const owned_addr& o) { return o.addr == a.addr; };
+            if (auto it = std::find_if(out.begin(), out.end(), same); it != out.end())
+                it->owned |= mine;
+            else
+                out.push_back({a.addr, in.port, mine});
+        }
+    return out;
+}
+
+std::vector<engine::status> engine::statuses() const {
+    std::vector<status> out;
+    for (const inst& in : m_inst)
+        out.push_back(
+            {in.cfg.name, in.sm.current(), in.sm.priority(), in.sm.master_ip(), in.rx_errors});
+    return out;
+}
+
+std::string engine::status_text() const {
+    if (m_inst.empty())
+        return "no VRRP instances\n";
+    std::string s;
+    char line[160];
+    std::snprintf(line, sizeof line, "%-16s %-8s %4s %3s %-7s %8s %-16s\n", "Instance", "Port",
+                  "VRID", "Ver", "State", "Priority", "Master");
+    s += line;
+    for (const inst& in : m_inst) {
+        const uint32_t m = in.sm.master_ip();
+        std::string master = m == 0 ? "-" : ip_addr::from_v4(m).to_string();
+        if (m != 0 && m == in.ours.src_ip)
+            master += " (us)";
+        std::snprintf(line, sizeof line, "%-16s %-8s %4u %3u %-7s %8u %-16s\n", in.cfg.name.c_str(),
+                      in.cfg.port.c_str(), unsigned(in.cfg.vrid), unsigned(in.cfg.version),
+                      state_name(in.sm.current()), unsigned(in.sm.priority()), master.c_str());
+        s += line;
+    }
+    return s;
+}
+
+} // namespace ulvs::ctl::vrrp

@@ -1,0 +1,171 @@
+#include "bench_run.h"
+
+#include "baseline.h"
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include <emmintrin.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ulvs::perf {
+
+namespace {
+
+constexpr uint16_t batch_bursts = 32; // 1024 packets in flight: their mbufs stay in L2
+constexpr uint16_t burst = traffic::burst;
+constexpr uint32_t expire_budget = 64; // as worker_loop.cc
+
+// A NIC writes received frames to memory by DMA (this AMD machine has no DDIO to place them in
+// the cache): the generator's writes are flushed so the first read of a header misses, for the
+// real path and the baseline alike. The mbuf header stays cached, as the driver's rx_burst has
+// just written it.
+void flush_data(const rte_mbuf* m) {
+    const auto* p = rte_pktmbuf_mtod(m, const char*);
+    _mm_clflush(p);
+    _mm_clflush(p + rte_pktmbuf_data_len(m) - 1); // the second line, if the frame crosses one
+}
+
+uint64_t drops_total(const dp::worker_ctx& w) {
+    uint64_t d = 0;
+    for (uint64_t v : w.ctr.drops)
+        d += v;
+    return d;
+}
+
+} // namespace
+
+unsigned eal_mem_mb(uint32_t max_conns) {
+    // The connection table lives in EAL memory (rte_malloc): its measured size with margin.
+    return static_cast<unsigned>(768 + uint64_t{max_conns} * 512 / (1 << 20));
+}
+
+const char* mode_name(fwd_mode m) {
+    return m == fwd_mode::nat ? "nat" : m == fwd_mode::dr ? "dr" : "tun";
+}
+
+std::string bench_config(fwd_mode mode, uint32_t conns) {
+    std::string c = R"(
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
+  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
+routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]
+neighbors:
+  - {address: 203.0.113.1, mac: "02:00:00:00:00:01", port: wan}
+  - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
+  - {address: 198.51.100.12, mac: "02:00:00:00:00:12", port: lan}
+  - {address: 198.51.100.13, mac: "02:00:00:00:00:13", port: lan}
+  - {address: 198.51.100.14, mac: "02:00:00:00:00:14", port: lan}
+)";
+    c += "connections: {max: " + std::to_string(conns) + "}\n";
+    c += "virtual_servers:\n  - {name: bench, address: 203.0.113.101, port: 80, protocol: tcp, "
+         "scheduler: rr, forwarding: ";
+    c += mode_name(mode);
+    c += ",\n     real_servers: [";
+    for (int r = 0; r < 4; ++r)
+        c += std::string(r ? ", " : "") + "{address: 198.51.100." + std::to_string(11 + r) +
+             ", port: 80}";
+    return c + "]}\n";
+}
+
+rte_mempool* bench_pool() {
+    return rte_pktmbuf_pool_create("bench_pool", 4 * 8192 - 1, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                   0);
+}
+
+bench_run::bench_run(const config::config& cfg, rte_mempool* pool, bool warm)
+    : m_rig(cfg, 1000), m_pool(pool), m_warm(warm) {}
+
+run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint64_t count) {
+    dp::worker_ctx& w = m_rig.worker();
+    run_result r;
+    rte_mbuf* pkts[batch_bursts][burst];
+    uint16_t lens[batch_bursts];
+    // What the worker staged for TX: a burst can stage more than it received (fragments).
+    static rte_mbuf* sent[batch_bursts * dp::tx_stage_size];
+    const uint64_t end = k0 + count;
+    for (uint64_t k = k0; k < end; k += uint64_t{batch_bursts} * burst) {
+        uint16_t nb = 0;
+        auto generate = [&] {
+            nb = 0;
+            for (uint64_t kb = k; kb < end && nb < batch_bursts; kb += burst, ++nb) {
+                lens[nb] = static_cast<uint16_t>(std::min<uint64_t>(burst, end - kb));
+                if (!t.fill(s, kb, lens[nb], m_pool, pkts[nb])) {
+                    std::fprintf(stderr, "fwd_bench: mbuf pool empty\n");
+                    std::exit(1);
+                }
+                if (!m_warm)
+                    for (uint16_t i = 0; i < lens[nb]; ++i)
+                        flush_data(pkts[nb][i]);
+            }
+            _mm_mfence();
+        };
+        generate();
+        uint32_t ns = 0;
+        for (uint16_t b = 0; b < nb; ++b) {
+            const auto port = static_cast<uint8_t>(t.reply_burst(s, k + uint64_t{b} * burst));
+            const uint64_t t0 = rte_rdtsc();
+            dp::process_burst(w, port, pkts[b], lens[b], m_now);
+            dp::expire_conns(w, m_now, expire_budget);
+            r.real_cycles += rte_rdtsc() - t0;
+            // Taken as rte_eth_tx_burst would take them (flush_stages), not timed.
+            for (uint8_t q = 0; q < w.n_ports; ++q) {
+                std::copy_n(w.tx[q].pkts, w.tx[q].n, sent + ns);
+                ns += w.tx[q].n;
+                w.tx[q].n = 0;
+            }
+            std::copy_n(w.to_ctrl.pkts, w.to_ctrl.n, sent + ns);
+            ns += w.to_ctrl.n;
+            m_to_ctrl += w.to_ctrl.n;
+            w.to_ctrl.n = 0;
+            r.pkts += lens[b];
+        }
+        rte_pktmbuf_free_bulk(sent, ns);
+        // The same packets again, through the baseline.
+        generate();
+        ns = 0;
+        for (uint16_t b = 0; b < nb; ++b) {
+            const uint64_t t0 = rte_rdtsc();
+            ns += swap_burst(pkts[b], lens[b], sent + ns);
+            r.base_cycles += rte_rdtsc() - t0;
+        }
+        rte_pktmbuf_free_bulk(sent, ns);
+        ++m_now; // a millisecond per batch: timers advance, nothing of these flows expires
+    }
+    return r;
+}
+
+double bench_run::bytes_per_conn() {
+    dp::worker_ctx& w = m_rig.worker();
+    return double(w.conns.memory_bytes() + w.wheel.memory_bytes()) / double(w.conns.capacity());
+}
+
+bool bench_run::check(uint32_t conns, const char* what) {
+    dp::worker_ctx& w = m_rig.worker();
+    bool good = true;
+    const uint64_t d = drops_total(w);
+    if (d != m_drops_seen || m_to_ctrl != 0) {
+        std::fprintf(stderr, "fwd_bench: %s: %llu drops, %llu to control\n", what,
+                     static_cast<unsigned long long>(d - m_drops_seen),
+                     static_cast<unsigned long long>(m_to_ctrl));
+        for (size_t i = 0; i < w.ctr.drops.size(); ++i)
+            if (w.ctr.drops[i])
+                std::fprintf(stderr, "  %s: %llu\n",
+                             std::string(dp::drop_name(static_cast<dp::drop>(i))).c_str(),
+                             static_cast<unsigned long long>(w.ctr.drops[i]));
+        good = false;
+    }
+    if (w.conns.size() != conns) {
+        std::fprintf(stderr, "fwd_bench: %s: %u connections, expected %u\n", what, w.conns.size(),
+                     conns);
+        good = false;
+    }
+    m_drops_seen = d;
+    m_to_ctrl = 0;
+    return good;
+}
+
+} // namespace ulvs::perf

@@ -1,0 +1,66 @@
+// One worker wired as ulvsd wires it (the packet tests' rig) and the measurement loop of the
+// forwarding benchmark: generated batches through process_burst and through the baseline, timed
+// per burst with rte_rdtsc, mbufs recycled through one pool.
+#pragma once
+
+#include "harness.h"
+#include "traffic.h"
+
+#include <cstdint>
+#include <string>
+
+struct rte_mempool;
+
+namespace ulvs::perf {
+
+// EAL memory (MB) for a worker with a `max_conns` table, plus mbufs and the LPM.
+unsigned eal_mem_mb(uint32_t max_conns);
+
+const char* mode_name(fwd_mode m);
+
+// One VIP:80 (traffic::vip) with four real servers 198.51.100.11-14 in `mode`, round robin,
+// room for exactly `conns` connections.
+std::string bench_config(fwd_mode mode, uint32_t conns);
+
+// The benchmark's mbufs: enough for a batch in flight, with a per-lcore cache so recycling is
+// cheap (and outside the timed region anyway).
+rte_mempool* bench_pool();
+
+struct run_result {
+    uint64_t pkts = 0;
+    uint64_t real_cycles = 0; // process_burst + expiry step
+    uint64_t base_cycles = 0; // 5-tuple swap over the same packets
+
+    double real_cycles_per_pkt() const { return pkts ? double(real_cycles) / double(pkts) : 0; }
+    double base_cycles_per_pkt() const { return pkts ? double(base_cycles) / double(pkts) : 0; }
+};
+
+class bench_run {
+public:
+    // `warm`: leave generated packets in the cache (default: flushed, as after a NIC's DMA).
+    bench_run(const config::config& cfg, rte_mempool* pool, bool warm = false);
+
+    bool ok() const { return m_rig.ok(); }
+    dp::worker_ctx& worker() { return m_rig.worker(); }
+
+    // Packets [k0, k0 + count) of stream `s` (k0 and count multiples of traffic::burst).
+    run_result measure(const traffic& t, stream_kind s, uint64_t k0, uint64_t count);
+
+    // Everything the connection state costs (hash, entries, free list, timer wheel) divided by
+    // the table's capacity.
+    double bytes_per_conn();
+
+    // False (and says why on stderr) when packets were dropped or went to the control lcore
+    // since the last check, or the table does not hold `conns` connections.
+    bool check(uint32_t conns, const char* what);
+
+private:
+    test::rig m_rig;
+    rte_mempool* m_pool;
+    bool m_warm;
+    uint64_t m_now = 1000;
+    uint64_t m_to_ctrl = 0;
+    uint64_t m_drops_seen = 0;
+};
+
+} // namespace ulvs::perf

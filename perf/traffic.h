@@ -1,0 +1,69 @@
+// The forwarding benchmark's traffic: N concurrent TCP flows from clients in 198.18.0.0/15 (RFC
+// 2544's benchmarking range) to one VIP, as a deterministic stream of 60-byte frames. Packet k of
+// a stream is a pure function of k, so the real burst path and the baseline forwarder can be fed
+// exactly the same packets in the same run, batch by batch, from reused mbufs.
+//
+// Streams:
+//  - handshake: burst 2m carries the SYNs of flows 32m..32m+31, burst 2m+1 their first ACKs (a
+//    burst later, as an RTT would): N new connections, scheduler + insert, no drop.
+//  - established: ACKs of flows chosen uniformly or by Zipf (s = 0.99) over the N flows; with
+//    `replies`, odd bursts are the real servers' replies (NAT), received on the server port.
+//  - mixed: established, except that 1 packet in 64 is a FIN and 1 in 64 a SYN of its flow
+//    (a flow ending and a client port being reused): state changes and conn_reuse on the way.
+// Flow i's real server is rs[i % n_rs]: round robin over flows created in order (handshake).
+#pragma once
+
+#include "pcap_file.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace ulvs::perf {
+
+enum class stream_kind : uint8_t { handshake, established, mixed };
+enum class flow_dist : uint8_t { uniform, zipf };
+
+struct traffic_params {
+    uint32_t flows = 1 << 20;
+    flow_dist dist = flow_dist::uniform;
+    bool replies = false; // NAT: odd bursts come back from the real servers
+    uint32_t n_rs = 4;
+};
+
+class traffic {
+public:
+    static constexpr uint16_t burst = 32;
+    // Addresses of the benchmark's configuration (perf_config.h).
+    static constexpr const char* vip = "203.0.113.101";
+    static constexpr uint16_t vport = 80;
+
+    explicit traffic(const traffic_params& p);
+
+    // Number of packets in one pass of a handshake stream (two per flow).
+    uint64_t handshake_len() const noexcept { return uint64_t{m_p.flows} * 2; }
+
+    // True when packet k's burst arrives on the server-side port (a NAT reply burst).
+    bool reply_burst(stream_kind s, uint64_t k) const noexcept {
+        return s != stream_kind::handshake && m_p.replies && ((k / burst) & 1);
+    }
+
+    // Write packets [k, k + n) of stream `s` into freshly allocated mbufs of `pool` (n <= burst,
+    // one burst: k a multiple of burst). False when the pool is empty.
+    bool fill(stream_kind s, uint64_t k, uint16_t n, rte_mempool* pool, rte_mbuf** out) const;
+
+private:
+    uint32_t flow_of(uint64_t k) const noexcept;
+    void write(rte_mbuf* m, const test::frame& tmpl, uint32_t flow, bool reply,
+               uint8_t flags) const;
+
+    traffic_params m_p;
+    test::frame m_request;              // client -> VIP, ACK
+    std::vector<test::frame> m_replies; // per real server: RS -> client, ACK
+    double m_zipf_a = 0;                // N^(1-s) - 1, for the inverse CDF
+};
+
+} // namespace ulvs::perf

@@ -1,0 +1,104 @@
+# Helpers of the VRRP lab scenarios (vrrp_*.sh); sourced after lib.sh. Not a scenario itself
+# (run_all.sh runs *.sh only).
+# shellcheck shell=bash
+
+VRRP_VIP="$LAB_VIP" # the DR service's VIP is the virtual address: traffic needs its master
+VRRP_VRID=51
+VRRP_PREFIX_LEN=25 # wan is 203.0.113.0/25
+
+# vrrp_config OUT VERSION PRIORITY [STATE] [EXTRA YAML LINES...]: config/lab.yaml plus one VRRP
+# instance on wan holding the DR VIP, advert_int 1s.
+vrrp_config() {
+    local out="$1" version="$2" prio="$3" state="${4:-backup}"
+    shift 4 || shift $#
+    {
+        grep -v '^management:\|^  socket:\|^logging:' "$ROOT/config/lab.yaml"
+        echo "management: {socket: $LAB_SOCKET, metrics: \"\"}"
+        echo "logging: {level: info}"
+        echo "vrrp_instances:"
+        echo "  - name: VI_1"
+        echo "    port: wan"
+        echo "    vrid: $VRRP_VRID"
+        echo "    state: $state"
+        echo "    priority: $prio"
+        echo "    advert_int: 1s"
+        echo "    version: $version"
+        if [[ "$version" == 2 ]]; then
+            echo "    authentication: {type: pass, password: \"ulvs\"}"
+        fi
+        echo "    virtual_addresses: [$VRRP_VIP/$VRRP_PREFIX_LEN]"
+        local line
+        for line in "$@"; do
+            echo "    $line"
+        done
+    } >"$out"
+}
+
+# vrrp_state SOCKET: the first instance's state as `ulvsadm vrrp` prints it ("" if unreachable).
+vrrp_state() {
+    timeout 3 "$ULVSADM_BIN" --socket "$1" vrrp 2>/dev/null | awk '$1 == "VI_1" { print $5 }'
+}
+
+# vrrp_wait_state SOCKET STATE SECONDS: poll every 100 ms; true when reached.
+vrrp_wait_state() {
+    local sock="$1" want="$2" deadline=$((SECONDS + $3))
+    while ((SECONDS < deadline)); do
+        [[ "$(vrrp_state "$sock")" == "$want" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ms_now: wall clock in milliseconds.
+ms_now() {
+    echo $(($(date +%s%N) / 1000000))
+}
+
+# vrrp_stop_pid PID: SIGTERM, up to 5 s, then SIGKILL; collects it (a child of this shell).
+vrrp_stop_pid() {
+    [[ -n "$1" ]] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# vrrp_trap NS STOP_FN: on every way out run STOP_FN (what the scenario started), stop ulvsd,
+# delete the scenario's extra namespace NS and take the lab down, keeping the exit status.
+VRRP_EXTRA_NS=""
+VRRP_STOP_FN=":"
+vrrp_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    "$VRRP_STOP_FN" || true
+    ulvsd_stop || true
+    ip netns del "$VRRP_EXTRA_NS" 2>/dev/null || true
+    lab_down >/dev/null 2>&1 || true
+    exit "$rc"
+}
+vrrp_trap() {
+    VRRP_EXTRA_NS="$1"
+    VRRP_STOP_FN="$2"
+    trap vrrp_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# vrrp_wait_socket SOCKET: true once ulvsd answers `ulvsadm vrrp` there (at most 20 s).
+vrrp_wait_socket() {
+    local deadline=$((SECONDS + 20))
+    until [[ -n "$(vrrp_state "$1")" ]]; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+# fail MESSAGE: report it and mark the scenario failed (it goes on, to report every mistake).
+ok=1
+fail() {
+    lab_err "$*"
+    ok=0
+}

@@ -1,0 +1,227 @@
+// The VRRP engine without EAL: tracking (ports, virtual servers, scripts with weights), notify
+// scripts, unicast peers, VIP ownership. Timers are injected; scripts are real child processes,
+// so the tests that run them wait for them (briefly).
+#include "ulvs/config/load.h"
+#include "ulvs/control/vrrp/engine.h"
+#include "ulvs/dataplane/fwd/snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace ulvs::ctl::vrrp {
+namespace {
+
+const std::string ports = "ports:\n"
+                          "  - {name: wan, device: d0, addresses: [203.0.113.10/24]}\n"
+                          "  - {name: lan, device: d1, addresses: [198.51.100.1/24]}\n"
+                          "virtual_servers:\n"
+                          "  - {name: web, address: 203.0.113.100, port: 80, protocol: tcp,\n"
+                          "     forwarding: dr, real_servers: []}\n"
+                          "vrrp_instances:\n";
+
+config::config load(const std::string& instance) {
+    auto c = config::load_string(ports + instance, "t.yaml");
+    EXPECT_TRUE(c) << (c ? "" : c.error().front().to_string());
+    return c ? *c : config::config{};
+}
+
+struct harness {
+    std::vector<std::pair<uint8_t, std::vector<uint8_t>>> sent;
+    bool link = true;
+    engine_io io() {
+        engine_io io;
+        io.port_macs = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
+        io.send = [this](uint8_t p, std::span<const uint8_t> f) {
+            sent.emplace_back(p, std::vector<uint8_t>(f.begin(), f.end()));
+        };
+        io.link_up = [this](uint8_t) { return link; };
+        io.peer_mac = [](uint8_t, ip_addr) { return mac_addr{{2, 0, 0, 0, 0, 0x11}}; };
+        return io;
+    }
+};
+
+// A snapshot whose service web has one real server of weight `w`.
+dp::snapshot snap_with_weight(uint32_t w) {
+    dp::snapshot s;
+    dp::service svc{};
+    svc.vip = htonl(0xcb007164);
+    svc.port = htons(80);
+    svc.proto = l4_proto::tcp;
+    svc.dest_count = 1;
+    s.services.insert(dp::service_key(svc.vip, svc.port, 6), 0);
+    s.services_v.push_back(svc);
+    dp::dest d{};
+    d.weight = w;
+    s.dests.push_back(d);
+    return s;
+}
+
+// Polls (real time for the scripts, injected time `t` for the machine) until `done`.
+template <class F> bool poll_until(engine& e, const dp::snapshot& s, uint64_t& t, F done) {
+    for (int i = 0; i < 200 && !done(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        t += engine::track_period_ms;
+        e.poll(t, s);
+    }
+    return done();
+}
+
+TEST(vrrp_engine, tracked_port_down_is_fault_and_gives_the_address_up) {
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, priority: 255, virtual_addresses: "
+                  "[203.0.113.100], track: {ports: [lan]}}\n"),
+             h.io());
+    auto s = snap_with_weight(1);
+    e.start(0);
+    EXPECT_EQ(e.statuses()[0].st, state::master); // the owner
+    ASSERT_EQ(e.ownership().size(), 1u);
+    EXPECT_TRUE(e.ownership()[0].owned);
+    EXPECT_EQ(h.sent.size(), 1u + engine::garp_count);
+    h.link = false;
+    e.poll(100, s);
+    EXPECT_EQ(e.statuses()[0].st, state::fault);
+    EXPECT_FALSE(e.ownership()[0].owned);
+    h.link = true;
+    e.poll(200, s);
+    EXPECT_EQ(e.statuses()[0].st, state::master);
+}
+
+TEST(vrrp_engine, tracked_virtual_server_without_weight_is_fault) {
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, virtual_addresses: [203.0.113.100], "
+                  "track: {virtual_servers: [web]}}\n"),
+             h.io());
+    e.start(0);
+    e.poll(100, snap_with_weight(0));
+    EXPECT_EQ(e.statuses()[0].st, state::fault);
+    e.poll(200, snap_with_weight(3));
+    EXPECT_EQ(e.statuses()[0].st, state::backup);
+}
+
+TEST(vrrp_engine, track_scripts_adjust_the_priority_or_fault) {
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, priority: 100, virtual_addresses: "
+                  "[203.0.113.100], track: {scripts: [{path: /bin/false, interval: 1s, weight: "
+                  "-30}, {path: /bin/true, interval: 1s, weight: 5}]}}\n"),
+             h.io());
+    auto s = snap_with_weight(1);
+    uint64_t t = 0;
+    e.start(t);
+    EXPECT_TRUE(poll_until(e, s, t, [&] { return e.statuses()[0].priority == 75; }))
+        << unsigned(e.statuses()[0].priority);
+
+    engine f(load("  - {name: a, port: wan, vrid: 1, virtual_addresses: [203.0.113.100], "
+                  "track: {scripts: [{path: /bin/false, interval: 1s}]}}\n"),
+             h.io());
+    t = 0;
+    f.start(t);
+    EXPECT_TRUE(poll_until(f, s, t, [&] { return f.statuses()[0].st == state::fault; }));
+
+    // A script still running after its interval is killed and counts as failed.
+    engine g(load("  - {name: a, port: wan, vrid: 1, virtual_addresses: [203.0.113.100], "
+                  "track: {scripts: [{path: sleep 5, interval: 100ms}]}}\n"),
+             h.io());
+    t = 0;
+    g.start(t);
+    EXPECT_EQ(g.statuses()[0].st, state::backup);
+    EXPECT_TRUE(poll_until(g, s, t, [&] { return g.statuses()[0].st == state::fault; }));
+}
+
+TEST(vrrp_engine, notify_scripts_run_on_transitions) {
+    const auto dir = std::filesystem::temp_directory_path() / "ulvs_vrrp_notify_test";
+    std::filesystem::create_directories(dir);
+    const auto file = dir / "state";
+    std::filesystem::remove(file);
+    const auto script = dir / "notify.sh";
+    {
+        std::ofstream o(script);
+        o << "#!/bin/sh\necho \"$1\" >> " << file.string() << "\n";
+    }
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, virtual_addresses: [203.0.113.100], "
+                  "notify: {master: \"" +
+                  script.string() + " MASTER\", backup: \"" + script.string() + " BACKUP\"}}\n"),
+             h.io());
+    auto s = snap_with_weight(1);
+    uint64_t t = 0;
+    e.start(t);
+    e.poll(3609, s); // Master_Down_Interval without adverts
+    auto read = [&] {
+        std::ifstream in(file);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    // Both ran; they are not serialised (a transition does not wait for the previous script), so
+    // the order in the file is not fixed.
+    auto both = [&] {
+        const std::string r = read();
+        return r == "BACKUP\nMASTER\n" || r == "MASTER\nBACKUP\n";
+    };
+    t = 3609;
+    EXPECT_TRUE(poll_until(e, s, t, both)) << read();
+    std::filesystem::remove_all(dir);
+}
+
+TEST(vrrp_engine, unicast_peers) {
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, priority: 255, virtual_addresses: "
+                  "[203.0.113.100], unicast_peers: [203.0.113.11]}\n"),
+             h.io());
+    e.start(0);
+    ASSERT_FALSE(h.sent.empty());
+    advert a;
+    const auto& f = h.sent[0].second;
+    ASSERT_EQ(parse_advert(f.data() + 14, f.size() - 14, a), rx_error::none);
+    EXPECT_EQ(a.dst_ip, 0xcb00710bu);
+    EXPECT_EQ(f[0], 2);
+    EXPECT_EQ(f[5], 0x11); // the peer's MAC
+    // A higher advert from someone who is not a peer is ignored; from the peer it counts.
+    auto from = [&](uint32_t src) {
+        advert o;
+        o.vrid = 1;
+        o.priority = 255;
+        o.src_ip = src;
+        o.dst_ip = 0xcb00710a;
+        o.addrs = {0xcb007164};
+        std::vector<uint8_t> b(max_frame);
+        b.resize(build_advert(o, {2, 0, 0, 0, 0, 9}, {2, 0, 0, 0, 0, 1}, 1, b.data()));
+        return b;
+    };
+    auto stranger = from(0xcb00710c);
+    EXPECT_TRUE(e.on_frame(stranger.data(), stranger.size(), 0, 10));
+    EXPECT_EQ(e.statuses()[0].st, state::master);
+    auto peer = from(0xcb00710b); // same priority, higher address: it wins
+    EXPECT_TRUE(e.on_frame(peer.data(), peer.size(), 0, 20));
+    EXPECT_EQ(e.statuses()[0].st, state::backup);
+    // Not VRRP: not consumed.
+    std::vector<uint8_t> arp(42, 0);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    EXPECT_FALSE(e.on_frame(arp.data(), arp.size(), 0, 30));
+}
+
+TEST(vrrp_engine, refused_adverts_are_counted) {
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, virtual_addresses: [203.0.113.100]}\n"),
+             h.io());
+    e.start(0);
+    advert o;
+    o.vrid = 1;
+    o.priority = 200;
+    o.src_ip = 0xcb00710b;
+    o.addrs = {0xcb007165}; // another address list
+    std::vector<uint8_t> b(max_frame);
+    b.resize(build_advert(o, {2, 0, 0, 0, 0, 9}, mcast_mac, 1, b.data()));
+    EXPECT_TRUE(e.on_frame(b.data(), b.size(), 0, 10));
+    EXPECT_EQ(e.statuses()[0].rx_errors, 1u);
+    EXPECT_EQ(e.statuses()[0].master_ip, 0u);
+    EXPECT_NE(e.status_text().find("BACKUP"), std::string::npos);
+}
+
+} // namespace
+} // namespace ulvs::ctl::vrrp
