@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+import zlib
 
 from scapy.all import (  # type: ignore
     ARP,
@@ -155,7 +156,11 @@ def config_for(case: Case, case_dir: str) -> dict:
         tx = [f"tx_pcap={case_dir}/{f}" for f in out_pcaps(case, port)]
         return ",".join([f"net_pcap{i}"] + rx + tx)
 
-    eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", f"ulvs-pkt-{case.name}"]
+    # The prefix names the case folder too, so two build trees (or clones) running their packet
+    # tests at once never share a DPDK runtime directory.
+    tree = zlib.crc32(case_dir.encode()) & 0xffff
+    eal = ["--no-huge", "-m", "256", "--no-pci",
+           "--file-prefix", f"ulvs-pkt-{case.name}-{tree:04x}"]
     lcores = {"control": 0, "workers": list(range(1, case.workers + 1))}
     if case.workers > 1:
         # Workers share CPU 1 (the test machine may have two CPUs).
