@@ -156,13 +156,14 @@ int run(const options& opts, const config::config& cfg) {
         ctl::port_addrs pa;
         pa.mac = info->mac;
         pa.addresses = pc.addresses;
-        spdlog::info("port {}: {} driver {} mac {} rss {} tx queues {}{}", pc.name, pc.device,
-                     info->driver, mac_addr{info->mac}.to_string(), info->rss ? "on" : "off",
-                     info->n_tx_queues, info->mtu_set ? "" : " (MTU not settable on this device)");
+        spdlog::info("port {}: {} driver {} mac {} rss {} tx queues {} multi-seg tx {}{}", pc.name,
+                     pc.device, info->driver, mac_addr{info->mac}.to_string(),
+                     info->rss ? "on" : "off", info->n_tx_queues, info->tx_multi_seg ? "on" : "off",
+                     info->mtu_set ? "" : " (MTU not settable on this device)");
         env.addrs.push_back(pa);
         env.ports.push_back({info->dpdk_port, info->ctrl_tx_queue, n_workers});
         need_proxy |= !info->ctrl_tx_queue;
-        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu});
+        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu, info->tx_multi_seg});
     }
 
     // Neighbours, snapshot, publication.

@@ -19,7 +19,7 @@ namespace ulvs::dp {
     _(ip_bad_ihl, "IHL below 5 or past the frame")                                                 \
     _(ip_bad_len, "total length below the header or past the frame")                               \
     _(ip_bad_checksum, "IPv4 header checksum wrong")                                               \
-    _(ip_fragment, "IPv4 fragment (reassembly not supported)")                                     \
+    _(ip_fragment, "IPv4 fragment of a datagram not reassembled (not TCP/UDP, or for us)")         \
     _(l4_truncated, "TCP/UDP/ICMP header past the packet")                                         \
     _(tcp_bad_doff, "TCP data offset below 5 or past the packet")                                  \
     _(udp_bad_len, "UDP length field inconsistent")                                                \
@@ -37,7 +37,10 @@ namespace ulvs::dp {
     _(too_big, "DF packet too big for the egress MTU (ICMP fragmentation-needed sent back)")       \
     _(frag_failed, "fragmentation failed (no mbufs)")                                              \
     _(icmp_no_conn, "ICMP error about a packet of no known connection")                            \
-    _(redirect_ring_full, "ring to the owner worker full")
+    _(redirect_ring_full, "ring to the owner worker full")                                         \
+    _(frag_timeout, "fragment of a datagram not completed within the reassembly timeout")          \
+    _(frag_table_full, "fragment of a new datagram while the reassembly table is full")            \
+    _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,
@@ -60,9 +63,11 @@ struct worker_counters {
     uint64_t conns_expired = 0;
     uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
-    uint64_t redirected = 0; // handed to the owner worker over its ring
-    uint64_t fragments = 0;  // TUN fragments sent (non-DF packets over the MTU)
-    uint64_t icmp_sent = 0;  // ICMP errors generated (fragmentation needed)
+    uint64_t redirected = 0;  // handed to the owner worker over its ring
+    uint64_t fragments = 0;   // fragments sent (non-DF packets over the egress MTU)
+    uint64_t frags_in = 0;    // IPv4 fragments received for reassembly
+    uint64_t reassembled = 0; // datagrams reassembled from them
+    uint64_t icmp_sent = 0;   // ICMP errors generated (fragmentation needed)
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }

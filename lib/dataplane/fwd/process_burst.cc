@@ -1,6 +1,8 @@
 // The worker's burst path: classify, steer to the owner worker, connection lookup in bulk,
 // schedule new connections, rewrite and stage. See worker.h for the contract and ARCHITECTURE.md
 // "A packet's way".
+#include "fragments.h"
+#include "mtu.h"
 #include "nat.h"
 #include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
@@ -41,6 +43,7 @@ struct candidate {
     uint8_t tcp_flags;
     uint8_t in_port;
     path way;
+    bool reassembled; // a datagram this worker put together: its owner is still to be checked
 };
 
 inline bool is_multicast_or_broadcast_ip(uint32_t dst_be) noexcept {
@@ -282,9 +285,15 @@ inline bool reuse_as_new(const conn& c, const candidate& cd) noexcept {
 // Send a client-side packet (request or ICMP error about one) to the connection's real server.
 bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
     auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
+    // Too big for the real server's port with DF: ICMP frag-needed from the VIP, quoting the
+    // packet as the client sent it (IPVS ip_vs_dr_xmit/ip_vs_nat_xmit); TUN has its own check.
+    if (cd.ip_len > w.ports[c.out_port].mtu && c.mode != fwd_mode::tun &&
+        refuse_too_big(w, cd.m, cd.ip_len, w.ports[c.out_port].mtu, cd.in_port,
+                       load32(f + cd.l3_off + ip_dst)))
+        return false;
     switch (c.mode) {
     case fwd_mode::dr:
-        return send_to(w, cd.m, c.out_port, c.neigh);
+        return send_fit(w, cd.m, c.out_port, c.neigh, cd.ip_len);
     case fwd_mode::tun:
         return forward_tun(w, c, cd.m, cd.ip_len, cd.in_port);
     case fwd_mode::nat:
@@ -307,7 +316,7 @@ bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept 
                 inet_checksum(f + cd.l4_off,
                               static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
     }
-    return send_to(w, cd.m, c.out_port, c.neigh);
+    return send_fit(w, cd.m, c.out_port, c.neigh, cd.ip_len);
 }
 
 // Send a server-side NAT packet (reply or ICMP error about a request) to the client, as if the
@@ -315,6 +324,12 @@ bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept 
 bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
     auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
     uint8_t* l3 = f + cd.l3_off;
+    // Too big for the client's way with DF: the real server hears it from the address it sent
+    // to us by, about its packet as sent (the kernel's ip_forward order: TTL, MTU, rewrite).
+    if (cd.ip_len > w.min_mtu && l3[ip_ttl] > 1 &&
+        refuse_too_big_routed(w, cd.m, cd.ip_len, c.key.src_ip, cd.in_port,
+                              w.snap->port_addr[cd.in_port]))
+        return false;
     if (!decrement_ttl(l3)) {
         drop_pkt(w, cd.m, drop::ttl_exceeded);
         return false;
@@ -335,7 +350,7 @@ bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
                 inet_checksum(f + cd.l4_off,
                               static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
     }
-    return send_routed(w, cd.m, c.key.src_ip);
+    return send_routed_fit(w, cd.m, c.key.src_ip, cd.ip_len);
 }
 
 // A packet whose lookup found nothing: a new connection, or a drop with its reason.
@@ -362,13 +377,23 @@ uint32_t on_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const co
 
 // Classify one packet. Returns true when it needs a connection lookup (cd and key filled); the
 // other packets are staged for the control lcore or dropped here.
-bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, candidate& cd,
-              conn_key& key) noexcept {
+bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, uint64_t now_ms,
+              candidate& cd, conn_key& key) noexcept {
     const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
     const bool csum_good =
         (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
     parsed_pkt pp;
-    const drop verdict = parse_frame(f, rte_pktmbuf_data_len(m), !csum_good, pp);
+    // A chain: a datagram another worker reassembled (or a jumbo frame) continues past the first
+    // segment, which holds its headers.
+    drop verdict = parse_chain(f, rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m), !csum_good, pp);
+    bool reassembled = false;
+    if (verdict == drop::ip_fragment) { // the whole datagram, when this piece completes it
+        if ((m = fragment_in(w, m, pp, in_port, now_ms)) == nullptr)
+            return false;
+        f = rte_pktmbuf_mtod(m, const uint8_t*);
+        verdict = parse_chain(f, rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m), false, pp);
+        reassembled = true;
+    }
     if (verdict != drop::none) {
         drop_pkt(w, m, verdict);
         return false;
@@ -379,11 +404,11 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
         return false;
     }
     if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
-        to_control(w, m, in_port); // ARP, VRRP and other link-local control traffic
+        to_control_whole(w, m, in_port); // ARP, VRRP and other link-local control traffic
         return false;
     }
-    cd = candidate{m, nullptr,     pp.l3_off,    pp.l4_off, pp.ip_total_len,
-                   0, pp.ip_proto, pp.tcp_flags, in_port,   path::request};
+    cd = candidate{m,           nullptr,      pp.l3_off, pp.l4_off,     pp.ip_total_len, 0,
+                   pp.ip_proto, pp.tcp_flags, in_port,   path::request, reassembled};
     key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, 0, {0, 0}};
     const bool icmp_error = pp.ip_proto == proto_icmp && is_icmp_error(f[pp.l4_off]);
     const auto info = s.addrs.find(pp.dst_ip);
@@ -415,7 +440,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
         }
     }
     if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
-        to_control(w, m, in_port); // our own addresses; pings to VIPs
+        to_control_whole(w, m, in_port); // our own addresses; pings to VIPs
         return false;
     }
     cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
@@ -423,7 +448,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
                  : nullptr;
     if (cd.svc == nullptr) {
         if (has(kind, addr_kind::local))
-            to_control(w, m, in_port); // a VIP that is also our address: local traffic
+            to_control_whole(w, m, in_port); // a VIP that is also our address: local traffic
         else
             drop_pkt(w, m, drop::no_service);
         return false;
@@ -471,11 +496,13 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             ++w.ctr.rx_pkts;
             w.ctr.rx_bytes += m->pkt_len;
         }
-        if (!classify(w, s, m, port, cand[nc], keys[nc]))
+        if (!classify(w, s, m, port, now_ms, cand[nc], keys[nc]))
             continue;
-        if (!steered && w.n_workers > 1) {
+        // A datagram reassembled here may belong to another worker's connection (frag_table.h).
+        if ((!steered || cand[nc].reassembled) && w.n_workers > 1) {
             const uint32_t owner = owner_of_key(s, cand[nc], keys[nc], w.n_workers);
             if (owner != w.id) {
+                m = cand[nc].m;
                 m->port = port; // the owner needs the port index
                 w.redirect[owner].pkts[w.redirect[owner].n++] = m;
                 ++w.ctr.redirected;

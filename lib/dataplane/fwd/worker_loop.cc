@@ -104,6 +104,7 @@ int worker_main(void* arg) {
             flush_stages(w, rt);
         }
         expire_conns(w, now, expire_budget);
+        expire_fragments(w, now);
         if (rt.conn_dump != nullptr)
             conn_dump_step(w.conns, *rt.conn_dump, now);
         rt.pub->worker_quiescent(w.id);

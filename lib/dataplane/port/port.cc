@@ -78,6 +78,13 @@ std::expected<port_info, std::string> port_open(const port_request& req) {
         conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
         info.rx_ip_csum = true;
     }
+    // Fragments (rte_ipv4_fragment_packet) and reassembled datagrams are chained mbufs. Devices
+    // that can send chains are asked to; the others get each frame copied into one mbuf by the
+    // worker (port_view::multi_seg).
+    if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+        info.tx_multi_seg = true;
+    }
     if (int rc = rte_eth_dev_configure(pid, req.n_workers, info.n_tx_queues, &conf); rc != 0)
         return std::unexpected(err(req, "configure", rc));
 

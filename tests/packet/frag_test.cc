@@ -1,0 +1,299 @@
+// Fragments through the worker's burst path where the packet tables cannot reach: reassembly
+// timeouts over injected time, the table's bound and its recovery, chained output copied into one
+// mbuf for devices without multi-segment TX (compared byte for byte with the chained output),
+// pieces of one datagram arriving at two workers, and IP IDs that never collide across workers.
+#include "frames.h"
+#include "harness.h"
+#include "ulvs/config/load.h"
+#include "ulvs/dataplane/fwd/ip_id.h"
+
+#include <rte_mbuf.h>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace ulvs;
+using test::flow;
+using test::frame;
+using test::mac6;
+
+namespace {
+
+constexpr const char* config_text = R"(
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
+  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
+routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]
+neighbors:
+  - {address: 203.0.113.1, mac: "02:00:00:00:00:01", port: wan}
+  - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
+  - {address: 198.51.100.12, mac: "02:00:00:00:00:12", port: lan}
+connections: {max: 4096}
+virtual_servers:
+  - name: dns
+    address: 203.0.113.100
+    port: 53
+    protocol: udp
+    scheduler: rr
+    forwarding: dr
+    real_servers:
+      - {address: 198.51.100.11, port: 53}
+  - name: tun
+    address: 203.0.113.102
+    port: 53
+    protocol: udp
+    scheduler: rr
+    forwarding: tun
+    real_servers:
+      - {address: 198.51.100.11, port: 53}
+      - {address: 198.51.100.12, port: 53}
+)";
+
+const mac6 router = {2, 0, 0, 0, 0, 1};
+const mac6 wan = test::pcap_port_mac(0);
+constexpr uint64_t timeout = dp::frag_table::timeout_ms;
+
+config::config load() {
+    auto c = config::load_string(config_text, "frag_test.yaml");
+    EXPECT_TRUE(c) << (c ? "" : c.error().front().to_string());
+    return *c;
+}
+
+uint64_t drops(test::rig& r, dp::drop d, uint32_t w = 0) {
+    return r.worker(w).ctr.drops[static_cast<size_t>(d)];
+}
+
+uint16_t get16(const uint8_t* p) {
+    return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+void put16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+
+void set_ip_csum(uint8_t* ip) {
+    put16(ip + 10, 0);
+    uint32_t s = 0;
+    for (int i = 0; i < 20; i += 2)
+        s += get16(ip + i);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    put16(ip + 10, static_cast<uint16_t>(~s));
+}
+
+// A client UDP datagram to `vip`:53 of IP total length `total`, no DF, IP ID `id`.
+frame datagram(uint16_t sport, size_t total, uint16_t id, const char* vip = "203.0.113.100") {
+    frame f =
+        test::make_frame(flow{"203.0.113.130", vip, sport, 53, 17}, router, wan, 0, total - 28);
+    uint8_t* ip = f.data() + 14;
+    put16(ip + 4, id);
+    put16(ip + 6, 0);
+    for (size_t i = 42; i < f.size(); ++i)
+        f[i] = static_cast<uint8_t>(i * 7);
+    set_ip_csum(ip);
+    // The UDP checksum is 0 (none): the payload changed after make_frame summed it.
+    put16(ip + 26, 0);
+    return f;
+}
+
+// The IP packet of `whole` (IHL 5) cut into pieces of `sizes` data bytes, the last the rest.
+std::vector<frame> split(const frame& whole, std::vector<size_t> sizes) {
+    const size_t data = whole.size() - 34;
+    std::vector<frame> out;
+    size_t off = 0;
+    sizes.push_back(data); // the rest
+    for (size_t n : sizes) {
+        const bool last = off + n >= data;
+        n = last ? data - off : n;
+        frame f(whole.begin(), whole.begin() + 34);
+        f.insert(f.end(), whole.begin() + 34 + static_cast<long>(off),
+                 whole.begin() + 34 + static_cast<long>(off + n));
+        uint8_t* ip = f.data() + 14;
+        put16(ip + 2, static_cast<uint16_t>(20 + n));
+        put16(ip + 6, static_cast<uint16_t>((last ? 0 : 0x2000) | off / 8));
+        set_ip_csum(ip);
+        out.push_back(std::move(f));
+        off += n;
+        if (last)
+            break;
+    }
+    return out;
+}
+
+size_t total_out(const std::vector<std::vector<frame>>& out) {
+    size_t n = 0;
+    for (const auto& p : out)
+        n += p.size();
+    return n;
+}
+
+TEST(fragments, incomplete_datagrams_time_out_and_are_counted) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok()) << r.error();
+    const auto a = split(datagram(50001, 600, 0x101), {296});
+    EXPECT_EQ(total_out(r.burst(0, {a[0]}, 1000)), 0u);
+    dp::expire_fragments(r.worker(), 1000 + timeout); // not yet: the timeout has to pass
+    EXPECT_EQ(drops(r, dp::drop::frag_timeout), 0u);
+    dp::expire_fragments(r.worker(), 1001 + timeout); // the worker loop's call
+    EXPECT_EQ(drops(r, dp::drop::frag_timeout), 1u);
+    // The second piece now starts a datagram of its own, which never completes either; the
+    // burst path expires it when later fragments arrive.
+    EXPECT_EQ(total_out(r.burst(0, {a[1]}, 5000)), 0u);
+    const auto b = split(datagram(50002, 600, 0x102), {296});
+    EXPECT_EQ(total_out(r.burst(0, {b[0]}, 5001 + timeout)), 0u);
+    EXPECT_EQ(drops(r, dp::drop::frag_timeout), 2u);
+    // A datagram completed in time is forwarded whole.
+    auto out = r.burst(0, {b[1]}, 5001 + 2 * timeout);
+    ASSERT_EQ(out[1].size(), 1u);
+    EXPECT_EQ(out[1][0].size(), 14u + 600);
+    EXPECT_EQ(r.worker().ctr.reassembled, 1u);
+    EXPECT_EQ(r.worker().ctr.frags_in, 4u);
+}
+
+TEST(fragments, a_full_table_refuses_new_datagrams_until_they_time_out) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok()) << r.error();
+    std::vector<frame> firsts;
+    for (uint32_t i = 0; i < dp::frag_table::max_datagrams + 10; ++i)
+        firsts.push_back(split(datagram(50100, 200, static_cast<uint16_t>(0x1000 + i)), {96})[0]);
+    for (size_t i = 0; i < firsts.size(); i += dp::max_burst)
+        r.burst(0,
+                {firsts.begin() + static_cast<long>(i),
+                 firsts.begin() + static_cast<long>(std::min(firsts.size(), i + dp::max_burst))},
+                1000);
+    EXPECT_EQ(drops(r, dp::drop::frag_table_full), 10u);
+    // Held pieces are mbufs from the pool: the bound is what keeps a flood from draining it.
+    const auto c = split(datagram(50101, 200, 0x2000), {96});
+    r.burst(0, {c[0]}, 1500);
+    EXPECT_EQ(drops(r, dp::drop::frag_table_full), 11u);
+    // Once the waiting datagrams time out there is room again.
+    r.burst(0, {c[0]}, 1001 + timeout);
+    EXPECT_EQ(drops(r, dp::drop::frag_timeout), dp::frag_table::max_datagrams);
+    auto out = r.burst(0, {c[1]}, 1002 + timeout);
+    EXPECT_EQ(out[1].size(), 1u);
+}
+
+// What leaves lan for `in` (one burst), with each staged mbuf's segment count: the staged
+// mbufs are read before the rig would flatten them.
+struct staged {
+    std::vector<frame> frames;
+    std::vector<uint16_t> segs;
+};
+
+staged run_lan(bool multi_seg, const std::vector<frame>& in) {
+    test::rig r(load());
+    EXPECT_TRUE(r.ok()) << r.error();
+    dp::worker_ctx& w = r.worker();
+    w.ports[1].multi_seg = multi_seg;
+    rte_mbuf* pkts[dp::max_burst];
+    for (size_t i = 0; i < in.size(); ++i) {
+        pkts[i] = rte_pktmbuf_alloc(w.pool);
+        std::memcpy(rte_pktmbuf_append(pkts[i], static_cast<uint16_t>(in[i].size())), in[i].data(),
+                    in[i].size());
+    }
+    dp::process_burst(w, 0, pkts, static_cast<uint16_t>(in.size()), 1000);
+    staged s;
+    for (uint16_t k = 0; k < w.tx[1].n; ++k) {
+        rte_mbuf* m = w.tx[1].pkts[k];
+        frame f(rte_pktmbuf_pkt_len(m));
+        const void* p = rte_pktmbuf_read(m, 0, static_cast<uint32_t>(f.size()), f.data());
+        if (p != f.data())
+            std::memcpy(f.data(), p, f.size());
+        s.frames.push_back(std::move(f));
+        s.segs.push_back(m->nb_segs);
+        rte_pktmbuf_free(m);
+    }
+    w.tx[1].n = 0;
+    EXPECT_EQ(w.tx[0].n + w.to_ctrl.n, 0);
+    return s;
+}
+
+TEST(fragments, chains_are_copied_into_one_mbuf_for_ports_without_multi_segment_tx) {
+    // Reassembled and cut again (DR, 2028 > 1500), reassembled and sent whole (1200, 3 pieces),
+    // and encapsulated then cut (TUN).
+    std::vector<frame> in;
+    for (const auto& f : split(datagram(50201, 2028, 0x301), {1480}))
+        in.push_back(f);
+    for (const auto& f : split(datagram(50202, 1200, 0x302), {400, 400}))
+        in.push_back(f);
+    for (const auto& f : split(datagram(50203, 1600, 0x303, "203.0.113.102"), {1000}))
+        in.push_back(f);
+    const staged chained = run_lan(true, in);
+    const staged flat = run_lan(false, in);
+    ASSERT_EQ(chained.frames.size(), 2u + 1 + 2);
+    ASSERT_EQ(flat.frames.size(), chained.frames.size());
+    size_t n_chained = 0;
+    for (size_t i = 0; i < flat.frames.size(); ++i) {
+        EXPECT_EQ(flat.frames[i], chained.frames[i]) << "frame " << i;
+        EXPECT_EQ(flat.segs[i], 1) << "frame " << i;
+        n_chained += chained.segs[i] > 1;
+    }
+    EXPECT_EQ(n_chained, chained.frames.size()); // without the copy every one is a chain
+    // The whole one is the datagram as the client sent it (DR changes the MACs only).
+    const frame whole = datagram(50202, 1200, 0x302);
+    EXPECT_TRUE(std::equal(whole.begin() + 12, whole.end(), chained.frames[2].begin() + 12));
+}
+
+TEST(fragments, pieces_arriving_at_two_workers_make_one_datagram) {
+    test::rig r(load(), 1000, 2);
+    ASSERT_TRUE(r.ok()) << r.error();
+    size_t forwarded = 0;
+    for (uint16_t i = 0; i < 16; ++i) {
+        const auto p = split(datagram(static_cast<uint16_t>(50300 + i), 1000, 0x400 + i), {496});
+        forwarded += r.burst_on(i % 2, 0, {p[0]}, 1000)[1].size();
+        forwarded += r.burst_on(1 - i % 2, 0, {p[1]}, 1000)[1].size();
+    }
+    EXPECT_EQ(forwarded, 16u);
+    EXPECT_EQ(r.worker(0).ctr.reassembled + r.worker(1).ctr.reassembled, 16u);
+    EXPECT_GT(r.worker(0).ctr.redirected + r.worker(1).ctr.redirected, 0u);
+    for (uint32_t w = 0; w < 2; ++w)
+        for (size_t d = 0; d < static_cast<size_t>(dp::drop::count); ++d)
+            EXPECT_EQ(r.worker(w).ctr.drops[d], 0u) << dp::drop_name(static_cast<dp::drop>(d));
+}
+
+TEST(fragments, outer_ip_ids_of_different_workers_never_collide) {
+    test::rig r(load(), 1000, 3);
+    ASSERT_TRUE(r.ok()) << r.error();
+    // Across a wrap: each worker starts 3 IDs below the top of its residue class.
+    std::set<uint16_t> seen;
+    size_t drawn = 0;
+    for (uint32_t w = 0; w < 3; ++w) {
+        r.worker(w).next_ip_id = static_cast<uint16_t>(65529 + w);
+        for (int k = 0; k < 10; ++k, ++drawn) {
+            const uint16_t id = dp::next_ip_id(r.worker(w));
+            EXPECT_EQ(id % 3, w);
+            seen.insert(id);
+        }
+    }
+    EXPECT_EQ(seen.size(), drawn);
+    // Through the TUN path: non-DF datagrams of many flows, spread over the three workers.
+    seen.clear();
+    size_t n = 0;
+    std::set<uint16_t> residues;
+    for (uint16_t i = 0; i < 60; ++i) {
+        auto out = r.burst_on(
+            0, 0, {datagram(static_cast<uint16_t>(51000 + i), 100, 1, "203.0.113.102")}, 2000);
+        for (const frame& f : out[1]) {
+            const uint16_t id = get16(f.data() + 14 + 4);
+            seen.insert(id);
+            residues.insert(id % 3);
+            ++n;
+        }
+    }
+    EXPECT_EQ(n, 60u);
+    EXPECT_EQ(seen.size(), n); // all distinct, though every inner packet has ID 1
+    EXPECT_EQ(residues.size(), 3u);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    if (!test::init_eal("frag")) {
+        std::fprintf(stderr, "EAL initialisation failed\n");
+        return 1;
+    }
+    return RUN_ALL_TESTS();
+}
