@@ -2,16 +2,24 @@
 // timeouts over injected time, the table's bound and its recovery, chained output copied into one
 // mbuf for devices without multi-segment TX (compared byte for byte with the chained output),
 // pieces of one datagram arriving at two workers, and IP IDs that never collide across workers.
+// rte_eth_dev_conf_get (what a port was configured with) is experimental in DPDK 22.11.
+#define ALLOW_EXPERIMENTAL_API
 #include "frames.h"
 #include "harness.h"
 #include "ulvs/config/load.h"
 #include "ulvs/dataplane/fwd/ip_id.h"
+#include "ulvs/dataplane/port/port.h"
 
+#include <rte_dev.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <unistd.h>
 
 using namespace ulvs;
 using test::flow;
@@ -285,6 +293,48 @@ TEST(fragments, outer_ip_ids_of_different_workers_never_collide) {
     EXPECT_EQ(n, 60u);
     EXPECT_EQ(seen.size(), n); // all distinct, though every inner packet has ID 1
     EXPECT_EQ(residues.size(), 3u);
+}
+
+// Opens `devargs` as a port and checks that it asked for multi-segment TX exactly when the
+// device offers it. Returns whether the device offers it.
+bool check_port(const std::string& name, const std::string& devargs) {
+    if (rte_dev_probe(devargs.c_str()) != 0) {
+        ADD_FAILURE() << "cannot probe " << devargs;
+        return false;
+    }
+    uint16_t pid = 0;
+    EXPECT_EQ(rte_eth_dev_get_port_by_name(name.c_str(), &pid), 0);
+    rte_eth_dev_info dev{};
+    EXPECT_EQ(rte_eth_dev_info_get(pid, &dev), 0);
+    const bool offered = (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+    auto info = dp::port_open({"t", name, 1500, 1, rte_mempool_lookup("test_pool")});
+    EXPECT_TRUE(info) << (info ? "" : info.error());
+    if (info) {
+        EXPECT_EQ(info->tx_multi_seg, offered) << name;
+        rte_eth_conf conf{};
+        EXPECT_EQ(rte_eth_dev_conf_get(pid, &conf), 0);
+        EXPECT_EQ((conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0, offered) << name;
+    }
+    dp::port_close(pid);
+    return offered;
+}
+
+TEST(ports, multi_segment_tx_is_requested_where_the_device_has_it) {
+    // net_ring offers it; net_pcap (the packet tables' driver) does not, so ulvsd linearises
+    // every chain it sends there and the tables check those frames byte for byte.
+    EXPECT_TRUE(check_port("net_ring_frag0", "net_ring_frag0"));
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("ulvs-frag-port-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    {
+        std::ofstream rx(dir / "rx.pcap", std::ios::binary); // a pcap header and no frames
+        const uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+        rx.write(reinterpret_cast<const char*>(hdr), sizeof hdr);
+    }
+    EXPECT_FALSE(
+        check_port("net_pcap_frag0", "net_pcap_frag0,rx_pcap=" + (dir / "rx.pcap").string() +
+                                         ",tx_pcap=" + (dir / "tx.pcap").string()));
+    fs::remove_all(dir);
 }
 
 } // namespace

@@ -19,7 +19,7 @@ namespace ulvs::dp {
     _(ip_bad_ihl, "IHL below 5 or past the frame")                                                 \
     _(ip_bad_len, "total length below the header or past the frame")                               \
     _(ip_bad_checksum, "IPv4 header checksum wrong")                                               \
-    _(ip_fragment, "IPv4 fragment of a datagram not reassembled (not TCP/UDP, or for us)")         \
+    _(ip_fragment, "IPv4 fragment of neither TCP nor UDP, or a datagram for us over one mbuf")     \
     _(l4_truncated, "TCP/UDP/ICMP header past the packet")                                         \
     _(tcp_bad_doff, "TCP data offset below 5 or past the packet")                                  \
     _(udp_bad_len, "UDP length field inconsistent")                                                \
