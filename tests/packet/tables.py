@@ -819,9 +819,10 @@ def nat_cases() -> list[Case]:
 # --- TUN ------------------------------------------------------------------------------------------
 # Out on lan to the real server's MAC: outer IPv4 (IHL 5, TOS of the inner, DF copied, TTL 64,
 # proto 4, src = lan's address, dst = RIP; the IP ID is the inner's for a DF inner and the
-# worker's own, 0, 1, 2, ..., for the others: RFC 6864) + the inner packet exactly as received. With the
-# lan MTU at 1400: an inner DF packet over 1380 bytes gets ICMP fragmentation-needed (MTU 1380)
-# back out of wan and is counted too_big; a non-DF one is fragmented (data 1376 per fragment).
+# worker's own, 0, 1, 2, ..., for the others: RFC 6864) + the inner packet exactly as received.
+# With the lan MTU at 1400: an inner DF packet over 1380 bytes gets ICMP fragmentation-needed
+# (MTU 1380) back out of wan and is counted too_big; a non-DF one is fragmented (data 1376 per
+# fragment).
 def tun_cases() -> list[Case]:
     cases = []
     flow = [

@@ -35,7 +35,7 @@ namespace ulvs::dp {
     _(ttl_exceeded, "routed NAT reply whose TTL would reach 0")                                    \
     _(no_route, "no route to the destination")                                                     \
     _(too_big, "DF packet too big for the egress MTU (ICMP fragmentation-needed sent back)")       \
-    _(frag_failed, "fragmentation failed (no mbufs)")                                              \
+    _(frag_failed, "fragmenting or linearising failed (no mbufs, over 8 pieces, over one mbuf)")   \
     _(icmp_no_conn, "ICMP error about a packet of no known connection")                            \
     _(redirect_ring_full, "ring to the owner worker full")                                         \
     _(frag_timeout, "fragment of a datagram not completed within the reassembly timeout")          \
