@@ -157,6 +157,9 @@ std::string manager::metrics(uint64_t) {
          &dp::worker_counters::conns_created},
         {"ulvs_worker_connections_expired_total", "Connections expired.",
          &dp::worker_counters::conns_expired},
+        {"ulvs_worker_connections_reclaimed_total",
+         "Half-open or closed connections ended to admit a new one into a full table.",
+         &dp::worker_counters::conns_reclaimed},
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);

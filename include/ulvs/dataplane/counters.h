@@ -58,6 +58,7 @@ struct worker_counters {
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
+    uint64_t conns_reclaimed = 0;   // half-open or closed entries ended to admit a new one
     uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
     uint64_t redirected = 0; // handed to the owner worker over its ring
