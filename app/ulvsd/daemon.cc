@@ -245,10 +245,14 @@ int run(const options& opts, const config::config& cfg) {
         dump_ptrs.push_back(&conn_dumps[i]);
     }
     health_runtime health; // health checks + kernel exception path (health_runtime.h)
-    mgmt::manager mgr(cfg,
-                      {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
-                       [&vrrp] { return vrrp_json(vrrp); }, &health.checker},
-                      dp::clock_ms());
+    mgmt::manager mgr(
+        cfg,
+        {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
+         [&vrrp] { return vrrp_json(vrrp); }, &health.checker,
+         [pool = rt.pool] {
+             return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
+         }},
+        dp::clock_ms());
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
         [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },

@@ -30,6 +30,7 @@
 #include "ulvs/mgmt/protocol.h"
 #include "ulvs/mgmt/server.h"
 
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
@@ -51,6 +52,9 @@ struct manager_deps {
     // Health checks (control/health/checker.h): synced with every committed config, overlaid on
     // it for snapshots and listings; null: every real server counts as up.
     ctl::health::checker* health = nullptr;
+    // The packet buffer pool's {in use, size} (in use includes the lcores' caches); null: not
+    // reported. For the metrics, and so scripts/soak can see a leak.
+    std::function<std::array<uint64_t, 2>()> mbufs;
 };
 
 class manager {

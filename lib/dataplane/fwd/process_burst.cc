@@ -595,6 +595,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             staged += to_real_server(w, cn, cd) ? 1 : 0;
         }
     }
+    w.ctr.forwarded += staged;
     return staged;
 }
 
