@@ -108,7 +108,7 @@ ctl::vrrp::engine_io vrrp_io(ctl::control_env& env, const std::vector<uint16_t>&
                link.link_status == RTE_ETH_LINK_UP;
     };
     io.peer_mac = [&neigh](uint8_t port, ip_addr peer) {
-        neigh.slot_for(peer, port);
+        neigh.slot_for(peer, port, true); // pinned: the peer stays for the whole run
         return neigh.mac_of(peer);
     };
     return io;
@@ -176,6 +176,7 @@ int run(const options& opts, const config::config& cfg) {
     dp::load_board loads(n_workers);
     ctl::stats_ids ids;
     ids.attach_loads(&loads);
+    ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
     ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
@@ -188,6 +189,10 @@ int run(const options& opts, const config::config& cfg) {
     }
     rt.pub = std::make_unique<dp::publisher>(n_workers);
     rt.pub->publish(std::move(*snap));
+    neigh.published(*rt.pub->current());
+    ids.published(*rt.pub->current());
+    // A reclaimed neighbour slot is reused only after a grace period (neigh_manager.h).
+    neigh.set_synchronize([&rt] { rt.pub->synchronize(); });
 
     // Workers.
     rte_ring* proxy = need_proxy ? make_ring(rt, "ulvs_ctl_tx") : nullptr;
@@ -239,15 +244,19 @@ int run(const options& opts, const config::config& cfg) {
     for (const auto& w : rt.workers)
         mgmt_ctxs.push_back(w.get());
     auto conn_dumps = std::make_unique<dp::conn_dump_channel[]>(n_workers); // ulvsadm -c
+    auto id_checks = std::make_unique<dp::id_check_channel[]>(n_workers);   // id recycling
     std::vector<dp::conn_dump_channel*> dump_ptrs;
+    std::vector<dp::id_check_channel*> check_ptrs;
     for (uint16_t i = 0; i < n_workers; ++i) {
         rt.worker_rts[i]->conn_dump = &conn_dumps[i];
         dump_ptrs.push_back(&conn_dumps[i]);
+        rt.worker_rts[i]->id_check = &id_checks[i];
+        check_ptrs.push_back(&id_checks[i]);
     }
     health_runtime health; // health checks + kernel exception path (health_runtime.h)
     mgmt::manager mgr(cfg,
                       {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
-                       [&vrrp] { return vrrp_json(vrrp); }, &health.checker},
+                       [&vrrp] { return vrrp_json(vrrp); }, &health.checker, check_ptrs},
                       dp::clock_ms());
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
