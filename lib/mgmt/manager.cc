@@ -277,7 +277,9 @@ json manager::status(uint64_t now) {
               {"drops", drops},
               {"changes", m_changes},
               {"reloads", m_reloads},
-              {"pending_publication", m_dirty}};
+              {"pending_publication", m_dirty},
+              {"stats_ids_in_use", m_deps.ids->in_use()},
+              {"neighbour_slots_unused", m_deps.neigh->unused_slots()}};
     std::string text = "ulvsd " + std::string(ULVS_VERSION) + ", up " + std::to_string(up_s) +
                        " s, config " + m_cfg.path + "\n";
     text += "workers " + std::to_string(m_deps.workers.size()) + ", virtual servers " +

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Identifier pools under churn, through a real ulvsd's management socket (issue 12).
 
-    churn_test.py --ulvsd PATH [--servers N] [--batch K]
+    churn_test.py --ulvsd PATH [--servers N] [--batch K] [--addresses A]
 
 Stats ids (65536 in a run) and neighbour slots (4096) were never given back, so after enough
 changes every change was refused. This adds and removes N (default 100000) real servers, each
 with its own address (so each also takes a neighbour slot), in -R style batches of K through the
-socket, then adds one more: every request must succeed. ulvsd runs on net_null ports (no
+socket, then adds one more: every request must succeed. --addresses A cycles the real servers
+over A addresses and spreads them over ceil(N / A) virtual servers (VIP ports 80, 81, ...), to
+churn stats ids with few neighbour slots. ulvsd runs on net_null ports (no
 hugepages, no devices, no packets). Prints PASS/FAIL per check, exits 1 if any failed.
 """
 
@@ -56,9 +58,16 @@ management: {{socket: "{d}/ulvsd.sock", metrics: ""}}
 """
 
 
+ADDRESSES = 1 << 24
+
+
 def rip(i: int) -> str:
-    i += 2  # 10.0.0.2 onwards: each real server its own address, so its own neighbour slot
+    i = i % ADDRESSES + 2  # 10.0.0.2 onwards: by default each server its own neighbour slot
     return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+def vport(i: int) -> int:
+    return 80 + i // ADDRESSES
 
 
 class client:
@@ -80,7 +89,7 @@ class client:
 
 
 def dest_op(cmd: str, i: int) -> dict:
-    op = {"cmd": cmd, "service": SERVICE, "dest": {"addr": rip(i), "port": 80}}
+    op = {"cmd": cmd, "service": dict(SERVICE, port=vport(i)), "dest": {"addr": rip(i), "port": 80}}
     if cmd == "add_dest":
         op.update(fwd="dr", weight=1, upper=0, lower=0)
     return op
@@ -90,8 +99,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ulvsd", required=True)
     ap.add_argument("--servers", type=int, default=100000)
-    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=4000)  # <= 4096: one neighbour slot each
+    ap.add_argument("--addresses", type=int, default=1 << 24)
     a = ap.parse_args()
+    global ADDRESSES
+    ADDRESSES = a.addresses
     with tempfile.TemporaryDirectory(prefix="ulvs-churn-") as d:
         with open(f"{d}/ulvs.yaml", "w") as f:
             f.write(config_text(d))
@@ -107,6 +119,13 @@ def main() -> int:
                     return 1
                 time.sleep(0.1)
             c = client(f"{d}/ulvsd.sock")
+            extra = [{"cmd": "add_service", "service": dict(SERVICE, port=p), "scheduler": "wlc",
+                      "flags": [], "persistent": None}
+                     for p in range(81, vport(a.servers) + 1)]
+            if extra:
+                r = c.call({"cmd": "batch", "ops": extra})
+                check(bool(r.get("ok")), f"{len(extra)} more virtual servers", json.dumps(r)[:300])
+            in_use0 = c.call({"cmd": "status"}).get("stats_ids_in_use")
             start = time.time()
             done = 0
             refused = None
@@ -121,11 +140,15 @@ def main() -> int:
                 done += n
             check(refused is None,
                   f"{a.servers} real servers added and removed in batches of {a.batch}",
-                  f"{refused[0]} batch at server {refused[1]} refused: {refused[2]}"
+                  f"{refused[0]} batch at server {refused[1]} refused: {str(refused[2])[:300]}"
                   if refused else "")
             print(f"     {done} added and removed in {time.time() - start:.1f} s")
+            in_use = c.call({"cmd": "status"}).get("stats_ids_in_use")
+            check(in_use0 is not None and in_use == in_use0,
+                  "every real server's stats id went back to the pool",
+                  f"stats ids in use: {in_use0} before, {in_use} after")
             r = c.call({"cmd": "add_dest", **dest_op("add_dest", a.servers)})
-            check(bool(r.get("ok")), "then one more real server is added", json.dumps(r))
+            check(bool(r.get("ok")), "then one more real server is added", json.dumps(r)[:300])
             r = c.call({"cmd": "list"})
             listed = json.dumps(r)
             check(bool(r.get("ok")) and rip(a.servers) in listed,
