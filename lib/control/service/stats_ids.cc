@@ -167,9 +167,14 @@ void stats_ids::published(const dp::snapshot& s) {
 }
 
 void stats_ids::collect() {
+    m_waiting.clear();
     for (uint32_t id = 0; id < m_rec.size(); ++id) {
         const record& r = m_rec[id];
-        if (r.k == kind::dest && !r.in_config && !r.published && !r.ever_published)
+        if (r.k != kind::dest || r.in_config || r.published)
+            continue;
+        if (r.ever_published)
+            m_waiting.push_back(id);
+        else
             release(id);
     }
     for (uint32_t id = 0; id < m_rec.size(); ++id) {
@@ -182,13 +187,15 @@ void stats_ids::collect() {
 
 std::vector<uint32_t> stats_ids::to_check(size_t max) {
     std::vector<uint32_t> out;
-    for (uint32_t id = 0; id < m_rec.size() && out.size() < max; ++id) {
-        record& r = m_rec[id];
-        if (r.k == kind::dest && !r.in_config && !r.published) {
-            r.asked = r.epoch;
-            out.push_back(id);
-        }
+    // Round robin over the waiting ids, so busy ones cannot starve the rest when there are more
+    // than `max`.
+    const size_t n = std::min(max, m_waiting.size());
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t id = m_waiting[(m_ask_from + i) % m_waiting.size()];
+        m_rec[id].asked = m_rec[id].epoch;
+        out.push_back(id);
     }
+    m_ask_from += n;
     return out;
 }
 

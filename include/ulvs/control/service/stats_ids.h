@@ -143,7 +143,9 @@ private:
     std::vector<uint32_t> m_free;
     uint32_t m_next = 0;
     bool m_building = false;
-    std::vector<uint32_t> m_fresh; // allocated by the build in progress
+    std::vector<uint32_t> m_fresh;   // allocated by the build in progress
+    std::vector<uint32_t> m_waiting; // dest ids waiting for condition 3 (collect() lists them)
+    size_t m_ask_from = 0;
     uint32_t m_gen = 0;
     neigh_manager* m_neigh = nullptr;
     dp::load_board* m_loads = nullptr;
