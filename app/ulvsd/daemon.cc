@@ -5,6 +5,7 @@
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/control/vrrp/engine.h"
+#include "ulvs/dataplane/mbuf_budget.h"
 #include "ulvs/dataplane/port/port.h"
 #include "ulvs/mgmt/manager.h"
 #include "ulvs/mgmt/server.h"
@@ -33,7 +34,8 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_hup = 0;
 
 constexpr uint32_t neigh_capacity = 4096;
-constexpr unsigned exception_ring_size = 1024;
+// Ring and cache sizes are counted in the config's mbuf check (dataplane/mbuf_budget.h).
+constexpr unsigned exception_ring_size = dp::lcore_ring_size;
 
 void on_signal(int sig) {
     if (sig == SIGHUP)
@@ -134,7 +136,7 @@ int run(const options& opts, const config::config& cfg) {
                       rte_lcore_count(), rte_get_main_lcore(), cfg.lcores.control, n_workers);
         return 1;
     }
-    rt.pool = rte_pktmbuf_pool_create("ulvs_mbufs", cfg.dpdk.mbufs, 256, 0,
+    rt.pool = rte_pktmbuf_pool_create("ulvs_mbufs", cfg.dpdk.mbufs, dp::mbuf_cache_size, 0,
                                       RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
     if (rt.pool == nullptr) {
         spdlog::error("cannot allocate {} mbufs: {} (more EAL memory, -m?)", cfg.dpdk.mbufs,
