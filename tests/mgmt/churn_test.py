@@ -45,6 +45,7 @@ lcores: {{control: 0, workers: [1]}}
 ports:
   - {{name: wan, device: "net_null0,no-rx=1", addresses: [203.0.113.10/24]}}
   - {{name: lan, device: "net_null1,no-rx=1", addresses: [10.0.0.1/8]}}
+neighbors: [{{address: {STATIC_RS}, mac: "02:00:00:00:00:fe", port: lan}}]
 connections: {{max: 4096}}
 virtual_servers:
   - name: web
@@ -59,6 +60,7 @@ management: {{socket: "{d}/ulvsd.sock", metrics: ""}}
 
 
 ADDRESSES = 1 << 24
+STATIC_RS = "10.255.255.254"  # resolved at once: its snapshot is published, the worker asked
 
 
 def rip(i: int) -> str:
@@ -93,6 +95,26 @@ def dest_op(cmd: str, i: int) -> dict:
     if cmd == "add_dest":
         op.update(fwd="dr", weight=1, upper=0, lower=0)
     return op
+
+
+def published_server(c: client) -> None:
+    op = {"cmd": "add_dest", "service": SERVICE, "dest": {"addr": STATIC_RS, "port": 80},
+          "fwd": "dr", "weight": 1, "upper": 0, "lower": 0}
+    in_use0 = c.call({"cmd": "status"}).get("stats_ids_in_use", 0)
+    r = c.call(op)
+    check(bool(r.get("published")), "a server with a resolved next hop is published at once",
+          json.dumps(r)[:300])
+    r = c.call(dict(op, cmd="del_dest"))
+    deadline = time.time() + 5
+    in_use = None
+    while time.time() < deadline:
+        in_use = c.call({"cmd": "status"}).get("stats_ids_in_use")
+        if in_use == in_use0:
+            break
+        time.sleep(0.05)
+    check(bool(r.get("ok")) and in_use == in_use0,
+          "removed, its id goes back once the worker answered",
+          f"stats ids in use: {in_use0} before, {in_use} after")
 
 
 def main() -> int:
@@ -147,6 +169,9 @@ def main() -> int:
             check(in_use0 is not None and in_use == in_use0,
                   "every real server's stats id went back to the pool",
                   f"stats ids in use: {in_use0} before, {in_use} after")
+            # A published server (static neighbour): its id comes back once the worker said that
+            # no connection names it (id_check.h), within a few check periods.
+            published_server(c)
             r = c.call({"cmd": "add_dest", **dest_op("add_dest", a.servers)})
             check(bool(r.get("ok")), "then one more real server is added", json.dumps(r)[:300])
             r = c.call({"cmd": "list"})
