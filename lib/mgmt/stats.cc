@@ -19,6 +19,7 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.fragments += c.fragments;
         t.frags_in += c.frags_in;
         t.reassembled += c.reassembled;
+        t.frags_merged += c.frags_merged;
         t.icmp_sent += c.icmp_sent;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
@@ -37,7 +38,9 @@ std::string format_counters(const dp::worker_counters& c) {
         " conns_reclaimed=" + std::to_string(c.conns_reclaimed) +
         " redirected=" + std::to_string(c.redirected) +
         " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent) +
-        " frags_in=" + std::to_string(c.frags_in) + " reassembled=" + std::to_string(c.reassembled);
+        " frags_in=" + std::to_string(c.frags_in) +
+        " reassembled=" + std::to_string(c.reassembled) +
+        " frags_merged=" + std::to_string(c.frags_merged);
     for (size_t i = 0; i < c.drops.size(); ++i)
         if (c.drops[i] != 0)
             s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +

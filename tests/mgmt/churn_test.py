@@ -40,7 +40,7 @@ def check(ok: bool, what: str, detail: str = "") -> bool:
 def config_text(d: str) -> str:
     prefix = f"ulvs-churn-pools-{os.getpid()}"
     return f"""
-dpdk: {{eal_args: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "{prefix}"], mbufs: 4095}}
+dpdk: {{eal_args: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "{prefix}"], mbufs: 8191}}
 lcores: {{control: 0, workers: [1]}}
 ports:
   - {{name: wan, device: "net_null0,no-rx=1", addresses: [203.0.113.10/24]}}

@@ -59,9 +59,12 @@ struct worker_counters {
     uint64_t tx_pkts = 0;
     uint64_t tx_bytes = 0;
     // Every received packet (rx_pkts, summed over workers) ends as exactly one of: forwarded,
-    // to_control, ctrl_ring_full, or a drop other than tx_full (tx_full counts forwarded packets
-    // a full TX queue refused). Packets crossing to their owner worker (redirected) are counted
-    // once, where they end. scripts/soak checks that sum.
+    // to_control, ctrl_ring_full, a drop other than tx_full (tx_full counts forwarded packets
+    // a full TX queue refused), or merged into a reassembled datagram (frags_merged: a datagram
+    // of k fragments ends once, as one packet, and counts k - 1 here). Packets crossing to their
+    // owner worker (redirected) are counted once, where they end; fragments waiting for the rest
+    // of their datagram (frag_table.h, at most its timeout) are in flight. scripts/soak checks
+    // that sum.
     uint64_t forwarded = 0;  // sent on along a connection (a packet cut into fragments: once)
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
     uint64_t conns_created = 0;
@@ -69,11 +72,12 @@ struct worker_counters {
     uint64_t conns_reclaimed = 0;   // half-open or closed entries ended to admit a new one
     uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
-    uint64_t redirected = 0;  // handed to the owner worker over its ring
-    uint64_t fragments = 0;   // fragments sent (non-DF packets over the egress MTU)
-    uint64_t frags_in = 0;    // IPv4 fragments received for reassembly
-    uint64_t reassembled = 0; // datagrams reassembled from them
-    uint64_t icmp_sent = 0;   // ICMP errors generated (fragmentation needed)
+    uint64_t redirected = 0;   // handed to the owner worker over its ring
+    uint64_t fragments = 0;    // fragments sent (non-DF packets over the egress MTU)
+    uint64_t frags_in = 0;     // IPv4 fragments received for reassembly
+    uint64_t reassembled = 0;  // datagrams reassembled from them
+    uint64_t frags_merged = 0; // fragments ended inside a reassembled datagram (k - 1 of k)
+    uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed)
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }

@@ -92,6 +92,12 @@ inline std::vector<mbuf_consumer> mbuf_consumers(uint32_t workers,
                    n(w) + " x (" + n(max_burst) + " received + " + n(devices.size() + 1) + " x " +
                        n(tx_stage_size) + " x " + n(mbufs_per_staged_packet) + " staged + " + n(w) +
                        " x " + n(max_burst) + " redirected)"});
+    // Each worker's IPv4 reassembly table (dataplane/fwd/frag_table.h): datagrams waiting for
+    // their last fragment hold all but one of theirs. Datagrams leaving a worker count as staged.
+    const uint64_t held = uint64_t{frag_table::max_datagrams} * (frag_table::max_pieces - 1);
+    out.push_back({"reassembly tables", w * held,
+                   n(w) + " x " + n(frag_table::max_datagrams) + " datagrams x " +
+                       n(frag_table::max_pieces - 1) + " fragments"});
     // The control lcore (control_loop.cc): one burst dequeued from a ring.
     out.push_back({"control lcore burst", ctrl_ring_burst, n(ctrl_ring_burst)});
     return out;

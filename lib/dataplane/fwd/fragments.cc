@@ -97,6 +97,12 @@ rte_mbuf* fragment_in(worker_ctx& w, rte_mbuf* m, const parsed_pkt& pp, uint8_t 
         }
     }
     ++w.ctr.frags_in;
+    // One segment per fragment (ports are set up without scattered RX, so a received frame is one
+    // mbuf): the reassembled chain then has one segment per fragment, which frags_merged counts.
+    if (m->nb_segs != 1 && rte_pktmbuf_linearize(m) != 0) {
+        drop_pkt(w, m, drop::frag_failed);
+        return nullptr;
+    }
     // RFC 791: every fragment but the last carries a multiple of 8 bytes, and a datagram ends
     // below 64 KiB. The table would drop these too, but indistinguishably from a full table.
     const uint16_t word = rte_be_to_cpu_16(load16(ip + 6));
@@ -123,6 +129,7 @@ rte_mbuf* fragment_in(worker_ctx& w, rte_mbuf* m, const parsed_pkt& pp, uint8_t 
     if (d == nullptr)
         return nullptr;
     ++w.ctr.reassembled;
+    w.ctr.frags_merged += d->nb_segs - 1u;
     uint8_t* l3 = rte_pktmbuf_mtod_offset(d, uint8_t*, eth_len);
     detail::set_ip_checksum(l3, static_cast<uint8_t>((l3[0] & 0x0f) * 4));
     const uint32_t l4_hdr = pp.ip_proto == proto_tcp ? 60 : 8; // TCP: options up to 40 bytes

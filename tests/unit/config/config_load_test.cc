@@ -211,7 +211,7 @@ TEST(ConfigLoad, PortFor) {
 TEST(ConfigLoad, CheckHost) {
     // Three workers on two devices that hold descriptors need more than the default pool.
     auto r = load_string(std::string(two_ports) +
-                             "lcores:\n  control: 2\n  workers: [3, 4, 1]\ndpdk: {mbufs: 32767}\n",
+                             "lcores:\n  control: 2\n  workers: [3, 4, 1]\ndpdk: {mbufs: 65535}\n",
                          "h.yaml");
     ASSERT_TRUE(r.has_value()) << join(r.error());
     EXPECT_TRUE(check_host(*r, 5).empty());
