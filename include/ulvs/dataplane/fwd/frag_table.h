@@ -18,6 +18,13 @@
 // worker of frag_owner(src, dst, IP ID): the same for all of them. That worker reassembles and
 // then handles the datagram as any packet, redirecting it to its connection's owner if that is
 // another worker. Worker lcore only, like the rest of worker_ctx.
+//
+// What is reassembled: TCP and UDP fragments only (ICMP and other protocols are not forwarded by
+// the data path: drop ip_fragment). The datagram is a chain of the fragments' mbufs; the data
+// path reads headers from the first segment, so a first fragment too short for them (8 bytes of
+// a TCP header, say) has the rest of the headers copied into it (up to 60 bytes of TCP header,
+// 8 of UDP): such datagrams are forwarded, not dropped. A datagram for the appliance itself is
+// copied into one mbuf for the control lcore, or dropped (ip_fragment) when it does not fit.
 #pragma once
 
 #include <cstdint>
