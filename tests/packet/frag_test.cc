@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <unistd.h>
 
@@ -48,6 +49,14 @@ virtual_servers:
     forwarding: dr
     real_servers:
       - {address: 198.51.100.11, port: 53}
+  - name: dns_tcp
+    address: 203.0.113.100
+    port: 53
+    protocol: tcp
+    scheduler: rr
+    forwarding: nat
+    real_servers:
+      - {address: 198.51.100.12, port: 5353}
   - name: tun
     address: 203.0.113.102
     port: 53
@@ -279,6 +288,92 @@ TEST(fragments, pieces_arriving_at_two_workers_make_one_datagram) {
         for (size_t d = 0; d < static_cast<size_t>(dp::drop::count); ++d)
             EXPECT_EQ(r.worker(w).ctr.drops[d], 0u) << dp::drop_name(static_cast<dp::drop>(d));
     expect_accounted(r, 2);
+}
+
+// Random fragment streams: complete, incomplete, duplicated, overlapping, mis-sized, of TCP,
+// UDP and ICMP, to DR and TUN services and to a stranger, with IDs that collide across
+// datagrams, over more than a timeout. Nothing may crash, every packet must be accounted for,
+// and once everything has timed out every mbuf is back in the pool.
+void random_streams(bool multi_seg) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok()) << r.error();
+    for (uint8_t p = 0; p < r.worker().n_ports; ++p)
+        r.worker().ports[p].multi_seg = multi_seg;
+    rte_mempool* pool = r.worker().pool;
+    const unsigned before = rte_mempool_in_use_count(pool);
+    std::mt19937 rng(12);
+    auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    const char* dsts[] = {"203.0.113.100", "203.0.113.102", "203.0.113.77"};
+    std::vector<frame> stream;
+    for (int d = 0; d < 600; ++d) {
+        const uint8_t proto = std::array<uint8_t, 3>{17, 6, 1}[pick(3)];
+        frame whole = test::make_frame(flow{"203.0.113.130", dsts[pick(3)],
+                                            static_cast<uint16_t>(52000 + pick(50)), 53,
+                                            proto == 1 ? uint8_t{17} : proto},
+                                       router, wan, 0x02, 8 + pick(2400));
+        uint8_t* ip = whole.data() + 14;
+        ip[9] = proto;
+        put16(ip + 4, static_cast<uint16_t>(pick(64))); // IDs collide across datagrams
+        put16(ip + 6, 0);
+        set_ip_csum(ip);
+        std::vector<size_t> sizes;
+        const size_t data = whole.size() - 34;
+        for (size_t off = 0; off + 8 < data && sizes.size() < 10;) {
+            const size_t n = 8 * (1 + pick(static_cast<uint32_t>(std::min<size_t>(data / 8, 200))));
+            if (off + n >= data)
+                break;
+            sizes.push_back(n);
+            off += n;
+        }
+        if (sizes.empty())
+            continue;
+        auto pieces = split(whole, sizes);
+        std::shuffle(pieces.begin(), pieces.end(), rng);
+        if (pick(4) == 0)
+            pieces.pop_back(); // never completes
+        if (pick(6) == 0)
+            pieces.push_back(pieces.front()); // a duplicate
+        if (pick(8) == 0) {                   // a piece whose length is cut to no multiple of 8
+            frame& f = pieces[pick(static_cast<uint32_t>(pieces.size()))];
+            if (f.size() > 40) {
+                f.resize(f.size() - 3);
+                put16(f.data() + 16, static_cast<uint16_t>(f.size() - 14));
+                set_ip_csum(f.data() + 14);
+            }
+        }
+        for (auto& f : pieces)
+            stream.push_back(std::move(f));
+    }
+    uint64_t now = 1000;
+    size_t out = 0;
+    for (size_t i = 0; i < stream.size(); i += dp::max_burst, now += 25)
+        out += total_out(r.burst(
+            0,
+            {stream.begin() + static_cast<long>(i),
+             stream.begin() + static_cast<long>(std::min(stream.size(), i + dp::max_burst))},
+            now));
+    dp::expire_fragments(r.worker(), now + timeout + 1);
+    const dp::worker_counters& c = r.worker().ctr;
+    EXPECT_GT(c.reassembled, 100u);
+    EXPECT_GT(c.forwarded, 50u);
+    EXPECT_GE(out, c.forwarded);
+    std::printf("%zu fragments in, %lu datagrams reassembled, %lu forwarded as %zu frames; drops: "
+                "timeout %lu, invalid %lu, table full %lu, ip_fragment %lu\n",
+                stream.size(), c.reassembled, c.forwarded, out,
+                c.drops[static_cast<size_t>(dp::drop::frag_timeout)],
+                c.drops[static_cast<size_t>(dp::drop::frag_invalid)],
+                c.drops[static_cast<size_t>(dp::drop::frag_table_full)],
+                c.drops[static_cast<size_t>(dp::drop::ip_fragment)]);
+    for (dp::drop d : {dp::drop::frag_timeout, dp::drop::frag_invalid, dp::drop::ip_fragment,
+                       dp::drop::not_for_us})
+        EXPECT_GT(c.drops[static_cast<size_t>(d)], 0u) << dp::drop_name(d);
+    expect_accounted(r, 1);
+    EXPECT_EQ(rte_mempool_in_use_count(pool), before);
+}
+
+TEST(fragments, random_streams_leak_nothing_and_account_for_every_packet) {
+    random_streams(true);
+    random_streams(false); // every chain linearised on its way out
 }
 
 TEST(fragments, outer_ip_ids_of_different_workers_never_collide) {
