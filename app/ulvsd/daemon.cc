@@ -214,21 +214,18 @@ int run(const options& opts, const config::config& cfg) {
                           cfg.connections.max, i, rte_strerror(rte_errno));
             return 1;
         }
-        rte_ring* ring = make_ring(rt, "ulvs_exc_w" + std::to_string(i));
-        if (ring == nullptr) {
-            spdlog::error("cannot create exception ring: {}", rte_strerror(rte_errno));
+        auto wrt = std::make_unique<dp::worker_runtime>();
+        if (auto c = ctl::connect_worker(env, *wrt, i, rt.rings); !c) {
+            spdlog::error("{}", c.error());
             return 1;
         }
-        auto wrt = std::make_unique<dp::worker_runtime>();
         wrt->ctx = rt.workers.back().get();
         wrt->pub = rt.pub.get();
-        wrt->to_ctrl = ring;
         wrt->ctrl_tx = i == 0 ? proxy : nullptr;
         wrt->stop = &stop_workers;
         wrt->rx_queue = i;
         // Stamped before launch: the control loop may check --exit-idle before the worker runs.
         wrt->last_rx_ms.store(dp::clock_ms(), std::memory_order_relaxed);
-        env.from_workers.push_back(ring);
         env.workers.push_back(wrt.get());
         env.dest_counts.push_back(rt.workers.back()->dest_conns.data());
         rt.worker_rts.push_back(std::move(wrt));

@@ -2,7 +2,9 @@
 
 #include "ulvs/control/sched/tables.h"
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -15,6 +17,7 @@ namespace ulvs::ctl {
 namespace {
 
 constexpr unsigned ring_burst = 32;
+constexpr unsigned exception_ring_size = 1024;
 constexpr uint64_t neigh_period_ms = 100;
 constexpr uint64_t loads_period_ms = 10; // the staleness bound of sched/load.h
 
@@ -31,6 +34,24 @@ void transmit(control_env& env, uint8_t port, rte_mbuf* m) {
     rte_pktmbuf_free(
         m); // a full queue: ARP retries and ping retransmit, nothing else depends on it
 }
+
+void resolve_neighbours(control_env& env, uint64_t now) {
+    for (const arp_request& r : env.neigh->due(now)) {
+        if (rte_mbuf* m = make_arp_request(env.pool, env.addrs[r.port], r.target))
+            transmit(env, r.port, m);
+    }
+}
+
+bool idle_too_long(const control_env& env, uint64_t now) {
+    if (env.exit_idle_ms == 0)
+        return false;
+    uint64_t last = 0;
+    for (const dp::worker_runtime* w : env.workers)
+        last = std::max(last, w->last_rx_ms.load(std::memory_order_relaxed));
+    return now > last && now - last >= env.exit_idle_ms;
+}
+
+} // namespace
 
 unsigned drain_exceptions(control_env& env, uint64_t now) {
     const dp::snapshot* snap = env.pub->current();
@@ -65,23 +86,19 @@ unsigned drain_exceptions(control_env& env, uint64_t now) {
     return total;
 }
 
-void resolve_neighbours(control_env& env, uint64_t now) {
-    for (const arp_request& r : env.neigh->due(now)) {
-        if (rte_mbuf* m = make_arp_request(env.pool, env.addrs[r.port], r.target))
-            transmit(env, r.port, m);
-    }
+std::expected<void, std::string> connect_worker(control_env& env, dp::worker_runtime& wrt,
+                                                uint32_t id, std::vector<rte_ring*>& created) {
+    const std::string name = "ulvs_exc_w" + std::to_string(id);
+    rte_ring* r = rte_ring_create(name.c_str(), exception_ring_size, rte_socket_id(),
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (r == nullptr)
+        return std::unexpected("cannot create exception ring " + name + ": " +
+                               rte_strerror(rte_errno));
+    created.push_back(r);
+    wrt.to_ctrl = r;
+    env.from_workers.push_back(r);
+    return {};
 }
-
-bool idle_too_long(const control_env& env, uint64_t now) {
-    if (env.exit_idle_ms == 0)
-        return false;
-    uint64_t last = 0;
-    for (const dp::worker_runtime* w : env.workers)
-        last = std::max(last, w->last_rx_ms.load(std::memory_order_relaxed));
-    return now > last && now - last >= env.exit_idle_ms;
-}
-
-} // namespace
 
 void control_transmit(control_env& env, uint8_t port, rte_mbuf* m) {
     transmit(env, port, m);
