@@ -197,6 +197,78 @@ TEST(ctrl_flood, pings_to_our_address_do_not_starve_the_peers_adverts) {
     }
     EXPECT_FALSE(c.engine().take_ownership_change()); // never took the VIP
     EXPECT_GT(replies, 0u);                           // and still answered pings
+    // The default policer (1000/s, 100 deep, one worker) passed a full bucket each second: the
+    // rest was dropped on the worker, and no ring overflowed.
+    const auto& d = r.worker().ctr.drops;
+    EXPECT_EQ(replies, 6u * 100u);
+    EXPECT_EQ(d[size_t(dp::drop::police_icmp_echo)], 6u * 4900u);
+    EXPECT_EQ(d[size_t(dp::drop::ctrl_ring_full)], 0u);
+    EXPECT_EQ(d[size_t(dp::drop::ctrl_prio_ring_full)], 0u);
+}
+
+// With policing off the flood does fill the exception ring, and the advert still arrives, in the
+// control loop's first pass: the priority ring is drained before the exception ring.
+TEST(ctrl_flood, the_priority_ring_is_drained_first_even_without_policing) {
+    auto cfg = config::load_string(std::string(yaml) + "control_policing: {icmp_echo: {rate: 0}}\n",
+                                   "ctrl_flood_test.yaml");
+    ASSERT_TRUE(cfg) << cfg.error().front().to_string();
+    test::rig r(*cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    control_side c(r, *cfg);
+    ASSERT_TRUE(c.ok);
+    c.engine().start(0);
+    std::vector<test::frame> wave;
+    for (size_t i = 0; i < 5000; ++i) {
+        if (i == 2500)
+            wave.push_back(peer_advert());
+        wave.push_back(ping(i, "203.0.113.10"));
+    }
+    receive(r, c, wave, 1000);
+    const auto& d = r.worker().ctr.drops;
+    EXPECT_EQ(d[size_t(dp::drop::ctrl_ring_full)], 5000u - 1023u); // a ring holds size - 1
+    EXPECT_EQ(d[size_t(dp::drop::police_icmp_echo)], 0u);
+    // One pass: the advert, then one burst of pings.
+    EXPECT_EQ(ctl::drain_exceptions(c.env, 1001), 1u + dp::max_burst);
+    EXPECT_EQ(c.engine().statuses()[0].master_ip, peer_ip);
+    EXPECT_EQ(c.drain(1002), 1023u); // every queued ping answered (the first pass's 32 too)
+}
+
+// SYNs to our own address (the kernel exception path) are policed by the exception bucket, split
+// across the workers, on each worker's own clock. ARP is never policed.
+TEST(ctrl_flood, exception_traffic_is_policed_per_worker) {
+    std::string text = yaml;
+    text.replace(text.find("workers: [1]"), 12, "workers: [1, 2]");
+    text += "control_policing: {exception: {rate: 1000, burst: 10}}\n";
+    auto cfg = config::load_string(text, "ctrl_flood_test.yaml");
+    ASSERT_TRUE(cfg) << cfg.error().front().to_string();
+    test::rig r(*cfg, 1000, 2);
+    ASSERT_TRUE(r.ok()) << r.error();
+    std::vector<test::frame> syns;
+    for (uint16_t i = 0; i < 20; ++i)
+        syns.push_back(
+            test::make_frame({"203.0.113.30", "203.0.113.10", uint16_t(40000 + i), 22, 6},
+                             client_mac, test::pcap_port_mac(0), 0x02));
+    const auto drops = [&](uint32_t w) {
+        return r.worker(w).ctr.drops[size_t(dp::drop::police_exception)];
+    };
+    // Each worker gets half the depth (5) and half the rate (500/s: one packet per 2 ms).
+    r.burst_on(1, 0, syns, 5000);
+    EXPECT_EQ(drops(1), 15u);
+    EXPECT_EQ(drops(0), 0u);
+    r.burst_on(1, 0, syns, 5010);
+    EXPECT_EQ(drops(1), 15u + 15u);
+    r.burst_on(0, 0, syns, 5010);
+    EXPECT_EQ(drops(0), 15u);
+
+    test::frame arp{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    arp.insert(arp.end(), client_mac.begin(), client_mac.end());
+    const uint8_t rest[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1};
+    arp.insert(arp.end(), std::begin(rest), std::end(rest));
+    arp.insert(arp.end(), client_mac.begin(), client_mac.end());
+    const uint8_t addrs[] = {203, 0, 113, 30, 0, 0, 0, 0, 0, 0, 203, 0, 113, 10};
+    arp.insert(arp.end(), std::begin(addrs), std::end(addrs));
+    arp.resize(60, 0);
+    EXPECT_EQ(r.burst_on(1, 0, std::vector<test::frame>(32, arp), 5010)[0].size(), 32u);
 }
 
 } // namespace

@@ -31,6 +31,9 @@ namespace ulvs::dp {
     _(conn_table_full, "connection table full: new connection refused")                            \
     _(neigh_unresolved, "next hop MAC not resolved yet")                                           \
     _(ctrl_ring_full, "exception ring to the control lcore full")                                  \
+    _(ctrl_prio_ring_full, "priority ring to the control lcore (ARP, VRRP, resolution) full")      \
+    _(police_icmp_echo, "ICMP echo to our addresses or VIPs over control_policing.icmp_echo")      \
+    _(police_exception, "other traffic for the control lcore over control_policing.exception")     \
     _(tx_full, "transmit queue refused the packet")                                                \
     _(ttl_exceeded, "routed NAT reply whose TTL would reach 0")                                    \
     _(no_route, "no route to the destination")                                                     \
@@ -56,6 +59,7 @@ struct worker_counters {
     uint64_t tx_pkts = 0;
     uint64_t tx_bytes = 0;
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
+                             // through either of its rings
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
     uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
