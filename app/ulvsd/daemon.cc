@@ -121,7 +121,10 @@ mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
                         {"state", ctl::vrrp::state_name(s.st)},
                         {"priority", s.priority},
                         {"master", s.master_ip ? ip_addr::from_v4(s.master_ip).to_string() : ""},
-                        {"rx_errors", s.rx_errors}});
+                        {"rx_errors", s.rx_errors},
+                        {"adverts_rx", s.adverts_rx},
+                        {"adverts_tx", s.adverts_tx},
+                        {"transitions", s.transitions}});
     return {{"instances", list}, {"text", e.status_text()}};
 }
 

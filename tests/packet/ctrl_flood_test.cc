@@ -195,8 +195,10 @@ TEST(ctrl_flood, pings_to_our_address_do_not_starve_the_peers_adverts) {
         EXPECT_EQ(st.st, ctl::vrrp::state::backup) << "at " << now << " ms";
         EXPECT_EQ(st.master_ip, peer_ip) << "at " << now << " ms";
     }
-    EXPECT_FALSE(c.engine().take_ownership_change()); // never took the VIP
-    EXPECT_GT(replies, 0u);                           // and still answered pings
+    EXPECT_FALSE(c.engine().take_ownership_change());    // never took the VIP
+    EXPECT_EQ(c.engine().statuses()[0].adverts_rx, 6u);  // not one advert lost
+    EXPECT_EQ(c.engine().statuses()[0].transitions, 1u); // INIT -> BACKUP only
+    EXPECT_GT(replies, 0u);                              // and still answered pings
     // The default policer (1000/s, 100 deep, one worker) passed a full bucket each second: the
     // rest was dropped on the worker, and no ring overflowed.
     const auto& d = r.worker().ctr.drops;
