@@ -33,7 +33,7 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_hup = 0;
 
 constexpr uint32_t neigh_capacity = 4096;
-constexpr unsigned exception_ring_size = 1024;
+constexpr unsigned ring_size = 1024; // the control TX proxy ring and the redirect rings
 
 void on_signal(int sig) {
     if (sig == SIGHUP)
@@ -77,8 +77,8 @@ struct runtime {
 };
 
 rte_ring* make_ring(runtime& rt, const std::string& name) {
-    rte_ring* r = rte_ring_create(name.c_str(), exception_ring_size, rte_socket_id(),
-                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rte_ring* r =
+        rte_ring_create(name.c_str(), ring_size, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (r != nullptr)
         rt.rings.push_back(r);
     return r;

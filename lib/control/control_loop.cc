@@ -17,7 +17,9 @@ namespace ulvs::ctl {
 namespace {
 
 constexpr unsigned ring_burst = 32;
-constexpr unsigned exception_ring_size = 1024;
+// Ring sizes: the exception ring holds both policers' bursts (config.h control_policing_cfg).
+constexpr unsigned prio_ring_size = 1024;
+constexpr unsigned exception_ring_size = 2048;
 // Per pass and worker: up to this many bursts of the priority ring, one of the exception ring.
 constexpr unsigned prio_bursts_per_pass = 4;
 constexpr uint64_t neigh_period_ms = 100;
@@ -99,16 +101,16 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 // never waits for the control lcore.
 std::expected<void, std::string> connect_worker(control_env& env, dp::worker_runtime& wrt,
                                                 uint32_t id, std::vector<rte_ring*>& created) {
-    auto make = [&](const char* kind) -> rte_ring* {
+    auto make = [&](const char* kind, unsigned size) -> rte_ring* {
         const std::string name = std::string("ulvs_") + kind + "_w" + std::to_string(id);
-        rte_ring* r = rte_ring_create(name.c_str(), exception_ring_size, rte_socket_id(),
-                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        rte_ring* r =
+            rte_ring_create(name.c_str(), size, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (r != nullptr)
             created.push_back(r);
         return r;
     };
-    wrt.to_ctrl_prio = make("prio");
-    wrt.to_ctrl = make("exc");
+    wrt.to_ctrl_prio = make("prio", prio_ring_size);
+    wrt.to_ctrl = make("exc", exception_ring_size);
     if (wrt.to_ctrl_prio == nullptr || wrt.to_ctrl == nullptr)
         return std::unexpected("cannot create the rings from worker " + std::to_string(id) +
                                " to the control lcore: " + rte_strerror(rte_errno));
