@@ -273,6 +273,68 @@ TEST(ctrl_flood, exception_traffic_is_policed_per_worker) {
     EXPECT_EQ(r.burst_on(1, 0, std::vector<test::frame>(32, arp), 5010)[0].size(), 32u);
 }
 
+// NAT replies to clients on a connected subnet whose MAC is not known yet: each is dropped and
+// asks the control lcore to resolve the client, over the priority ring (a ping flood must not
+// delay it), at most 64 at once per worker (the resolution bucket).
+TEST(ctrl_flood, resolution_requests_take_the_priority_ring_within_their_bucket) {
+    auto cfg = config::load_string(R"(
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
+  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
+neighbors:
+  - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
+connections: {max: 4096}
+virtual_servers:
+  - name: web
+    address: 203.0.113.101
+    port: 80
+    protocol: tcp
+    scheduler: rr
+    forwarding: nat
+    real_servers: [{address: 198.51.100.11, port: 8080}]
+)",
+                                   "ctrl_flood_test.yaml");
+    ASSERT_TRUE(cfg) << cfg.error().front().to_string();
+    test::rig r(*cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    const test::mac6 rs_mac{2, 0, 0, 0, 0, 0x11};
+    std::vector<std::string> clients;
+    for (int i = 11; i <= 99; ++i) // 89 clients on wan's subnet, none of them resolved
+        clients.push_back("203.0.113." + std::to_string(i));
+    for (size_t i = 0; i < clients.size(); i += dp::max_burst) {
+        std::vector<test::frame> syns;
+        for (size_t k = i; k < std::min(clients.size(), i + dp::max_burst); ++k)
+            syns.push_back(test::make_frame({clients[k], "203.0.113.101", 40000, 80, 6}, client_mac,
+                                            test::pcap_port_mac(0), 0x02));
+        ASSERT_EQ(r.burst(0, syns, 1000)[1].size(), syns.size());
+    }
+    static rte_mempool* pool =
+        rte_pktmbuf_pool_create("ctrl_resolve_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    ASSERT_NE(pool, nullptr);
+    dp::worker_ctx& w = r.worker();
+    size_t requests = 0;
+    for (size_t i = 0; i < clients.size(); i += dp::max_burst) {
+        rte_mbuf* pkts[dp::max_burst];
+        uint16_t n = 0;
+        for (size_t k = i; k < std::min(clients.size(), i + dp::max_burst); ++k)
+            pkts[n++] =
+                to_mbuf(pool, test::make_frame({"198.51.100.11", clients[k], 8080, 40000, 6},
+                                               rs_mac, test::pcap_port_mac(1), 0x12));
+        dp::process_burst(w, 1, pkts, n, 2000);
+        EXPECT_EQ(w.to_ctrl.n, 0u);
+        for (uint16_t k = 0; k < w.to_ctrl_prio.n; ++k) {
+            rte_mbuf* m = w.to_ctrl_prio.pkts[k];
+            EXPECT_EQ(m->port, dp::mbuf_port_resolve_request | 0); // towards wan
+            rte_pktmbuf_free(m);
+        }
+        requests += w.to_ctrl_prio.n;
+        w.to_ctrl_prio.n = 0;
+    }
+    EXPECT_EQ(requests, 64u);
+    EXPECT_EQ(w.ctr.drops[size_t(dp::drop::neigh_unresolved)], clients.size());
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
