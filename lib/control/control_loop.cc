@@ -90,9 +90,10 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 // filled the single FIFO ring, the peer's VRRP adverts were dropped with them, and the BACKUP
 // made itself MASTER):
 // - the priority ring carries only what the appliance breaks without: ARP (neighbours, who-has
-//   for our addresses and VIPs), VRRP adverts, and the workers' next-hop resolution requests. No
-//   host on the Internet can fill it with pings or SYNs; it is drained first, several bursts a
-//   pass, so a VRRP advert waits at most for the ARP and VRRP frames ahead of it;
+//   for our addresses and VIPs), VRRP adverts (TTL 255 only), and the workers' next-hop
+//   resolution requests (bounded per worker). Nothing from beyond the link reaches it, pings and
+//   SYNs never; it is drained first, several bursts a pass, so a VRRP advert waits at most for
+//   the ARP and VRRP frames ahead of it;
 // - the exception ring carries the rest (ICMP echo to our addresses and VIPs, TCP/UDP/other to
 //   our addresses, multicast): the workers police it with token buckets (dp/fwd/police.h, config
 //   `control_policing`, drops counted as police_icmp_echo / police_exception), and the control

@@ -335,6 +335,34 @@ virtual_servers:
     EXPECT_EQ(w.ctr.drops[size_t(dp::drop::neigh_unresolved)], clients.size());
 }
 
+// An advert with a TTL below 255 was routed: it is no VRRP peer's (the engine refuses it), so
+// it takes the policed exception ring, not the priority ring.
+TEST(ctrl_flood, routed_vrrp_is_not_priority_traffic) {
+    auto cfg = config::load_string(yaml, "ctrl_flood_test.yaml");
+    ASSERT_TRUE(cfg) << cfg.error().front().to_string();
+    test::rig r(*cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    static rte_mempool* pool =
+        rte_pktmbuf_pool_create("ctrl_ttl_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    ASSERT_NE(pool, nullptr);
+    dp::worker_ctx& w = r.worker();
+    for (uint8_t ttl : {uint8_t{255}, uint8_t{254}}) {
+        test::frame f = peer_advert();
+        f[14 + 8] = ttl;
+        rte_mbuf* m = to_mbuf(pool, f);
+        ASSERT_NE(m, nullptr);
+        m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD; // the TTL changed, the checksum did not
+        dp::process_burst(w, 0, &m, 1, 1000);
+        EXPECT_EQ(w.to_ctrl_prio.n, ttl == 255 ? 1u : 0u) << "TTL " << unsigned(ttl);
+        EXPECT_EQ(w.to_ctrl.n, ttl == 255 ? 0u : 1u) << "TTL " << unsigned(ttl);
+        for (dp::tx_stage* s : {&w.to_ctrl_prio, &w.to_ctrl}) {
+            for (uint16_t k = 0; k < s->n; ++k)
+                rte_pktmbuf_free(s->pkts[k]);
+            s->n = 0;
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {

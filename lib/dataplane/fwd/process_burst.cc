@@ -52,9 +52,11 @@ inline bool is_icmp_error(uint8_t type) noexcept {
     return type == 3 || type == 11 || type == 12;
 }
 
-// Which way to the control lcore a packet for it takes (xmit.h ctrl_class).
+// Which way to the control lcore a packet for it takes (xmit.h ctrl_class). VRRP gets priority
+// only with TTL 255, which no routed packet has: the engine refuses any other (RFC 5798 7.1), so
+// a host off the link cannot fill the priority ring with fake adverts.
 inline ctrl_class control_class(const parsed_pkt& pp, const uint8_t* f) noexcept {
-    if (pp.kind == frame_kind::arp || pp.ip_proto == proto_vrrp)
+    if (pp.kind == frame_kind::arp || (pp.ip_proto == proto_vrrp && f[pp.l3_off + 8] == 255))
         return ctrl_class::priority;
     if (pp.ip_proto == proto_icmp && f[pp.l4_off] == 8) // echo request
         return ctrl_class::icmp_echo;

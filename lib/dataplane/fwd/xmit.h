@@ -26,7 +26,7 @@ inline void stage(worker_ctx& w, tx_stage& s, rte_mbuf* m) noexcept {
 
 // What the control lcore gets from a worker, by what losing it costs (police.h, worker_loop.h).
 enum class ctrl_class : uint8_t {
-    priority,  // ARP and VRRP: lost, they cost neighbours and split brain; never policed
+    priority,  // ARP and VRRP (TTL 255): lost, they cost neighbours and split brain; not policed
     icmp_echo, // pings to our addresses and VIPs: policed
     exception, // everything else for us (TCP/UDP/other to our addresses, multicast): policed
 };
