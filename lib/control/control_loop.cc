@@ -1,6 +1,7 @@
 #include "ulvs/control/control_loop.h"
 
 #include "ulvs/control/sched/tables.h"
+#include "ulvs/dataplane/mbuf_budget.h"
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -16,10 +17,7 @@ namespace ulvs::ctl {
 
 namespace {
 
-constexpr unsigned ring_burst = 32;
-// Ring sizes: the exception ring holds both policers' bursts (config.h control_policing_cfg).
-constexpr unsigned prio_ring_size = 1024;
-constexpr unsigned exception_ring_size = 2048;
+constexpr unsigned ring_burst = dp::ctrl_ring_burst; // counted in dataplane/mbuf_budget.h
 // Per pass and worker: up to this many bursts of the priority ring, one of the exception ring.
 constexpr unsigned prio_bursts_per_pass = 4;
 constexpr uint64_t neigh_period_ms = 100;
@@ -110,8 +108,8 @@ std::expected<void, std::string> connect_worker(control_env& env, dp::worker_run
             created.push_back(r);
         return r;
     };
-    wrt.to_ctrl_prio = make("prio", prio_ring_size);
-    wrt.to_ctrl = make("exc", exception_ring_size);
+    wrt.to_ctrl_prio = make("prio", dp::ctrl_prio_ring_size);
+    wrt.to_ctrl = make("exc", dp::ctrl_exception_ring_size);
     if (wrt.to_ctrl_prio == nullptr || wrt.to_ctrl == nullptr)
         return std::unexpected("cannot create the rings from worker " + std::to_string(id) +
                                " to the control lcore: " + rte_strerror(rte_errno));

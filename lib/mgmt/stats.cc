@@ -10,9 +10,11 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.rx_bytes += c.rx_bytes;
         t.tx_pkts += c.tx_pkts;
         t.tx_bytes += c.tx_bytes;
+        t.forwarded += c.forwarded;
         t.to_control += c.to_control;
         t.conns_created += c.conns_created;
         t.conns_expired += c.conns_expired;
+        t.conns_reclaimed += c.conns_reclaimed;
         t.redirected += c.redirected;
         t.fragments += c.fragments;
         t.icmp_sent += c.icmp_sent;
@@ -26,9 +28,11 @@ std::string format_counters(const dp::worker_counters& c) {
     std::string s =
         "rx_pkts=" + std::to_string(c.rx_pkts) + " rx_bytes=" + std::to_string(c.rx_bytes) +
         " tx_pkts=" + std::to_string(c.tx_pkts) + " tx_bytes=" + std::to_string(c.tx_bytes) +
+        " forwarded=" + std::to_string(c.forwarded) +
         " to_control=" + std::to_string(c.to_control) +
         " conns_created=" + std::to_string(c.conns_created) +
         " conns_expired=" + std::to_string(c.conns_expired) +
+        " conns_reclaimed=" + std::to_string(c.conns_reclaimed) +
         " redirected=" + std::to_string(c.redirected) +
         " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent);
     for (size_t i = 0; i < c.drops.size(); ++i)

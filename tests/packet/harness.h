@@ -32,6 +32,7 @@ public:
     ctl::neigh_manager& neigh() { return m_neigh; }
     // The ports' MACs and addresses, as the control lcore's responder gets them.
     const std::vector<ctl::port_addrs>& addrs() const { return m_addrs; }
+    dp::neigh_table& table() { return m_table; }
     // The counter ids every snapshot is built with (a test attaches a VRRP engine to them).
     ctl::stats_ids& ids() { return m_ids; }
 

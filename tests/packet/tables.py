@@ -978,6 +978,75 @@ def reuse_cases() -> list[Case]:
         [WEB], "wan", [f for f, _ in seq], {"lan": [dr_out(f, r) for f, r in seq]})]
 
 
+# --- duplicates inside one burst (issue 12) -------------------------------------------------------
+# The burst path looks a whole burst up at once; a packet's duplicate in the same burst must see
+# what the first copy did (a connection it created, one it ended and replaced), in every TCP state
+# and for UDP. Each sequence below reaches a state and then repeats its last packet; all of a
+# port's inputs are one burst. DR (input-only table): S -> SYN_RECV, A -> ESTABLISHED, F after
+# ESTABLISHED -> FIN_WAIT, S F -> TIME_WAIT, R -> CLOSE; a pure SYN on TIME_WAIT or CLOSE is a new
+# connection (rr moves on) and its duplicate follows the new one.
+def dup_cases() -> list[Case]:
+    dr_seq = [  # (sport, flags of each packet, servers each is sent to)
+        (41800, "SS", ["rs1", "rs1"]),  # SYN_RECV, duplicate SYN
+        (41801, "SAA", ["rs2"] * 3),  # ESTABLISHED, duplicate ACK
+        (41802, "SAFF", ["rs3"] * 4),  # FIN_WAIT, duplicate FIN
+        (41803, "SARR", ["rs1"] * 4),  # CLOSE, duplicate RST
+        (41804, "SARSS", ["rs2"] * 3 + ["rs3", "rs3"]),  # CLOSE, duplicate reusing SYN
+        (41805, "SFSS", ["rs1"] * 2 + ["rs2", "rs2"]),  # TIME_WAIT, duplicate reusing SYN
+    ]
+    flag_names = {"S": "S", "A": "A", "F": "FA", "R": "R"}
+    frames, outs = [], []
+    ip_id = 1
+    for sport, flags, servers in dr_seq:
+        for fl, rs in zip(flags, servers):
+            f = tcp(sport, flag_names[fl], seq=1000 if fl == "S" else 1001,
+                    ack=0 if fl in "SR" else 1, ip_id=ip_id)
+            ip_id += 1
+            frames.append(f)
+            outs.append(dr_out(f, rs))
+    u = [udp(51800, b"dup-query", ip_id=100), udp(51800, b"dup-query", ip_id=100)]
+    cases = [Case(
+        "dr_duplicates_in_one_burst", "DR rr: in one burst, each TCP state reached and its last "
+        "packet repeated (SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE, and a reusing SYN on CLOSE and "
+        "on TIME_WAIT), then a UDP datagram twice: duplicates follow their connection",
+        [WEB, vs("dns", 53, protocol="udp")], "wan", frames + u,
+        {"lan": outs + [dr_out(u[0], "rs1"), dr_out(u[1], "rs1")]})]
+
+    # NAT sees both sides: the requests' burst on wan, then the replies' burst on lan, each with
+    # duplicates. Client side: S -> SYN_RECV, S A -> ESTABLISHED, S A F -> CLOSE_WAIT, S A R ->
+    # CLOSE (and a reusing SYN twice: to the next server), S F -> TIME_WAIT (reusing SYN twice).
+    nat_seq = [
+        (41900, "SS", ["rs1"] * 2),
+        (41901, "SAA", ["rs2"] * 3),
+        (41902, "SAFF", ["rs3"] * 4),
+        (41903, "SARSS", ["rs1"] * 3 + ["rs2"] * 2),
+        (41904, "SFSS", ["rs3"] * 2 + ["rs1"] * 2),
+    ]
+    reqs, req_out, reps, rep_out = [], [], [], []
+    ip_id = 1
+    for sport, flags, servers in nat_seq:
+        for fl, rs in zip(flags, servers):
+            f = tcp(sport, flag_names[fl], seq=1000 if fl == "S" else 1001,
+                    ack=0 if fl in "SR" else 5001, dst=VIP_NAT, ip_id=ip_id)
+            ip_id += 1
+            reqs.append(f)
+            req_out.append(nat_in(f, rs, 8080))
+        # The server the connection ended up on answers twice (a retransmitted SYN-ACK).
+        r = rs_tcp(servers[-1], sport, "SA", ip_id=0x300 + sport % 100)
+        reps += [r, r]
+        rep_out += [nat_out(r, VIP_NAT, 80)] * 2
+    ur = [udp(51900, b"q", dst=VIP_NAT, ip_id=200)] * 2
+    ua = [rs_udp("rs1", 51900, b"a", ip_id=0x400)] * 2
+    cases.append(Case(
+        "nat_duplicates_in_one_burst", "NAT rr: requests with each client-side TCP state's last "
+        "packet repeated (incl. reusing SYNs on CLOSE and TIME_WAIT) in one burst, then every "
+        "connection's server answering twice in one burst; UDP both ways twice",
+        [NAT_WEB, NAT_DNS], "", {"wan": reqs + ur, "lan": reps + ua},
+        {"lan": req_out + [nat_in(f, "rs1", 5353) for f in ur],
+         "wan": rep_out + [nat_out(f, VIP_NAT, 53) for f in ua]}))
+    return cases
+
+
 # --- persistence and match services (issue 5) ---------------------------------------------------
 # Persistence: IPVS templates keyed by the client address masked by the granularity (here /25, so
 # the lab's ranges give distinct client networks: 203.0.113.128/25 and 198.51.100.128/25); rr moves
@@ -1046,7 +1115,7 @@ def persist_match_cases() -> list[Case]:
 
 def all_cases() -> list[Case]:
     cases = (arp_cases() + ping_cases() + dr_cases() + drop_cases() + nat_cases() + tun_cases()
-             + icmp_cases() + reuse_cases() + persist_match_cases())
+             + icmp_cases() + reuse_cases() + dup_cases() + persist_match_cases())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for c in cases:

@@ -58,10 +58,16 @@ struct worker_counters {
     uint64_t rx_bytes = 0;
     uint64_t tx_pkts = 0;
     uint64_t tx_bytes = 0;
+    // Every received packet (rx_pkts, summed over workers) ends as exactly one of: forwarded,
+    // to_control, ctrl_ring_full, or a drop other than tx_full (tx_full counts forwarded packets
+    // a full TX queue refused). Packets crossing to their owner worker (redirected) are counted
+    // once, where they end. scripts/soak checks that sum.
+    uint64_t forwarded = 0;  // sent on along a connection (a packet cut into fragments: once)
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
                              // through either of its rings
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
+    uint64_t conns_reclaimed = 0;   // half-open or closed entries ended to admit a new one
     uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
     uint64_t redirected = 0; // handed to the owner worker over its ring

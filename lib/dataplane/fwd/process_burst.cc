@@ -13,6 +13,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <cassert>
+
 namespace ulvs::dp {
 
 namespace {
@@ -106,6 +108,7 @@ int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
 
 void end_conn(worker_ctx& w, uint32_t idx) noexcept {
     const conn& c = w.conns.at(idx);
+    assert(w.conns.live(idx));
     dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
     if (c.flags & conn_flag::persist_template)
         --dc.persistent;
@@ -116,6 +119,48 @@ void end_conn(worker_ctx& w, uint32_t idx) noexcept {
     if (c.tmpl != no_template) // a template outlives the connections it created
         --w.conns.at(c.tmpl).n_control;
     w.conns.erase(idx);
+}
+
+// Table pressure (SYN floods): which entries a new connection may take the place of. Never an
+// established flow, a template, or UDP (whose flows have no handshake to tell a spoofed one):
+// only TCP entries still in the handshake (SYN_RECV/SYN_SENT/NONE: a spoofed SYN never leaves
+// it) or already closed (CLOSE, TIME_WAIT), as IPVS' drop_entry spares established ones.
+inline bool evictable(const conn& c) noexcept {
+    if (c.key.proto != proto_tcp)
+        return false;
+    switch (c.state) {
+    case tcp_state::none:
+    case tcp_state::syn_recv:
+    case tcp_state::syn_sent:
+    case tcp_state::synack:
+    case tcp_state::close:
+    case tcp_state::time_wait:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Entries find_evictable looks at for one insert: bounded so a table full of established flows
+// costs a refused SYN at most this many entry reads (a flooded table is nearly all half-open, so
+// the first one or two usually qualify).
+constexpr uint32_t reclaim_probes = 16;
+
+// Insert, and when the table is full end a half-open or closed entry to make room (issue 12:
+// a legitimate client still connects during a spoofed SYN flood). The erase bumps erasures(),
+// so the burst looks up again any entry index it held.
+uint32_t insert_reclaiming(worker_ctx& w, const conn_key& key, const conn& init,
+                           bool with_reply) noexcept {
+    uint32_t idx = w.conns.insert(key, init, with_reply);
+    if (idx != conn_ref::none || w.conns.size() < w.conns.capacity())
+        return idx; // inserted, or no cuckoo path: freeing an entry would not help
+    const uint32_t victim = w.conns.find_evictable(reclaim_probes, evictable);
+    if (victim == conn_ref::none)
+        return idx;
+    w.wheel.cancel(victim);
+    end_conn(w, victim);
+    ++w.ctr.conns_reclaimed;
+    return w.conns.insert(key, init, with_reply);
 }
 
 // The service's dest whose counters are `stats_id` (a template names its real server so, since
@@ -188,7 +233,7 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
     init.tmpl = no_template;
     init.persist_ms = svc.persist_ms;
     init.expire_ms = now_ms + svc.persist_ms;
-    const uint32_t idx = w.conns.insert(tk, init, false);
+    const uint32_t idx = insert_reclaiming(w, tk, init, false);
     if (idx == conn_ref::none) {
         drop_pkt(w, c.m, drop::conn_table_full);
         return idx;
@@ -232,7 +277,7 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
     init.state = tcp_state::none;
     init.expire_ms = now_ms + s.timeouts.of(tcp_state::none);
     init.key = key;
-    const uint32_t idx = w.conns.insert(key, init, d.mode == fwd_mode::nat);
+    const uint32_t idx = insert_reclaiming(w, key, init, d.mode == fwd_mode::nat);
     if (idx == conn_ref::none) {
         drop_pkt(w, c.m, drop::conn_table_full);
         return idx;
@@ -247,6 +292,10 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
     w.wheel.schedule(idx, init.expire_ms);
     return idx;
 }
+
+// SYN_RECV's life while the table is under pressure (instead of IPVS' 60 s): long enough for a
+// client's SYN retransmissions (1 s, 3 s) and its ACK, short enough to drain a flood's entries.
+constexpr uint32_t handshake_pressure_ms = 10'000;
 
 // Advance the IPVS state and idle timeout of connection `idx` for one packet.
 void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
@@ -273,7 +322,13 @@ void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
             dc.inactive += active ? -1 : 1;
             cn.flags ^= conn_flag::active;
         }
-        expire = now_ms + s.timeouts.of(cn.state);
+        uint32_t timeout = s.timeouts.of(cn.state);
+        // Under table pressure a handshake lives at most handshake_pressure_ms (IPVS'
+        // secure_tcp spirit): spoofed SYNs never complete, so they leave room sooner.
+        if (cn.state == tcp_state::syn_recv && timeout > handshake_pressure_ms &&
+            w.conns.under_pressure())
+            timeout = handshake_pressure_ms;
+        expire = now_ms + timeout;
     }
     // A shorter timeout than the one the wheel holds (e.g. FIN after ESTABLISHED) must not wait
     // for the old, later slot. Only state changes shorten it, so only they pay for the check.
@@ -505,13 +560,18 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         w.conns.lookup_bulk(key_ptrs, nc, refs);
 
     // Stage 3: create or refresh connections, rewrite, stage for TX.
+    // The bulk result is a picture of the table before this stage. A connection created earlier
+    // in the burst is not in it (so a miss is looked up again after an insert), and an entry
+    // ended earlier in the burst (conn_reuse, a reclaim) may since have been freed or handed to
+    // another connection (so after any erase every packet is looked up again: an index from the
+    // bulk lookup is never used after its entry's erase).
     uint16_t staged = 0;
     bool inserted = false;
+    const uint64_t erasures = w.conns.erasures();
     for (uint16_t j = 0; j < nc; ++j) {
         const candidate& cd = cand[j];
         conn_ref ref = refs[j];
-        // A connection created earlier in this very burst is not in the bulk result.
-        if (!ref.found() && inserted)
+        if ((!ref.found() && inserted) || w.conns.erasures() != erasures)
             ref = w.conns.lookup(keys[j]);
         // A key seen from the wrong side (a reply key for a request, ...) is not this packet's.
         const bool want_reply = cd.way == path::reply || cd.way == path::icmp_reply;
@@ -548,6 +608,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             staged += to_real_server(w, cn, cd) ? 1 : 0;
         }
     }
+    w.ctr.forwarded += staged;
     return staged;
 }
 

@@ -111,6 +111,8 @@ int worker_main(void* arg) {
         expire_conns(w, now, expire_budget);
         if (rt.conn_dump != nullptr)
             conn_dump_step(w.conns, *rt.conn_dump, now);
+        if (rt.id_check != nullptr) // here, where this worker's counts are exact
+            id_check_step(w.dest_conns.data(), *rt.id_check);
         rt.pub->worker_quiescent(w.id);
     }
     if (rt.ctrl_tx != nullptr) { // the control lcore's last words (it stopped before us)

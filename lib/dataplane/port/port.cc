@@ -1,5 +1,7 @@
 #include "ulvs/dataplane/port/port.h"
 
+#include "ulvs/dataplane/mbuf_budget.h"
+
 #include <rte_ethdev.h>
 
 #include <cctype>
@@ -9,8 +11,9 @@ namespace ulvs::dp {
 
 namespace {
 
-constexpr uint16_t rx_desc = 1024;
-constexpr uint16_t tx_desc = 1024;
+// The pool must cover every descriptor: the sizes live with the mbuf budget (mbuf_budget.h).
+constexpr uint16_t rx_desc = port_rx_desc;
+constexpr uint16_t tx_desc = port_tx_desc;
 
 std::string err(const port_request& r, std::string_view what, int rc) {
     return "port " + r.name + " (" + r.device + "): " + std::string(what) + ": " +
