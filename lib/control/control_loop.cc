@@ -19,7 +19,7 @@ namespace {
 constexpr unsigned ring_burst = 32;
 // Ring sizes: the exception ring holds both policers' bursts (config.h control_policing_cfg).
 constexpr unsigned prio_ring_size = 1024;
-constexpr unsigned exception_ring_size = 2048;
+constexpr unsigned exception_ring_size = 1024;
 // Per pass and worker: up to this many bursts of the priority ring, one of the exception ring.
 constexpr unsigned prio_bursts_per_pass = 4;
 constexpr uint64_t neigh_period_ms = 100;
