@@ -227,12 +227,12 @@ TEST(ctrl_flood, the_priority_ring_is_drained_first_even_without_policing) {
     }
     receive(r, c, wave, 1000);
     const auto& d = r.worker().ctr.drops;
-    EXPECT_EQ(d[size_t(dp::drop::ctrl_ring_full)], 5000u - 2047u); // a ring holds size - 1
+    EXPECT_EQ(d[size_t(dp::drop::ctrl_ring_full)], 5000u - 1023u); // a ring holds size - 1
     EXPECT_EQ(d[size_t(dp::drop::police_icmp_echo)], 0u);
     // One pass: the advert, then one burst of pings.
     EXPECT_EQ(ctl::drain_exceptions(c.env, 1001), 1u + dp::max_burst);
     EXPECT_EQ(c.engine().statuses()[0].master_ip, peer_ip);
-    EXPECT_EQ(c.drain(1002), 2047u); // every queued ping answered (the first pass's 32 too)
+    EXPECT_EQ(c.drain(1002), 1023u); // every queued ping answered (the first pass's 32 too)
 }
 
 // SYNs to our own address (the kernel exception path) are policed by the exception bucket, split

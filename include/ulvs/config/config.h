@@ -139,10 +139,10 @@ struct police_cfg {
 // echo to our addresses and VIPs, and the other traffic for the appliance itself, are. The
 // defaults answer 1000 pings/s as Linux's icmp_msgs_per_sec does; the exception rate leaves
 // three times the room 1,000 health checks a second need (their replies come back this way); both
-// bursts together (1100 per worker at most) fit in one exception ring (2048).
+// bursts together (900 per worker at most) fit in one exception ring (1024).
 struct control_policing_cfg {
     police_cfg icmp_echo{1000, 100};
-    police_cfg exception{10000, 1000};
+    police_cfg exception{10000, 800};
     bool operator==(const control_policing_cfg&) const = default;
 };
 

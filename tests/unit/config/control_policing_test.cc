@@ -21,7 +21,7 @@ config load_ok(const std::string& rest) {
 TEST(ControlPolicing, DefaultsPoliceBothClasses) {
     const config c = load_ok("");
     EXPECT_EQ(c.control_policing.icmp_echo, (police_cfg{1000, 100}));
-    EXPECT_EQ(c.control_policing.exception, (police_cfg{10000, 1000}));
+    EXPECT_EQ(c.control_policing.exception, (police_cfg{10000, 800}));
 }
 
 TEST(ControlPolicing, ValuesAndPartialSections) {
@@ -32,7 +32,7 @@ TEST(ControlPolicing, ValuesAndPartialSections) {
     EXPECT_EQ(c.control_policing.exception, (police_cfg{20000, 4000}));
     const config d = load_ok("control_policing: {icmp_echo: {burst: 7}}\n");
     EXPECT_EQ(d.control_policing.icmp_echo, (police_cfg{1000, 7})); // rate keeps its default
-    EXPECT_EQ(d.control_policing.exception, (police_cfg{10000, 1000}));
+    EXPECT_EQ(d.control_policing.exception, (police_cfg{10000, 800}));
 }
 
 TEST(ControlPolicing, MistakesWithLineAndColumn) {
