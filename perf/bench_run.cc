@@ -117,10 +117,12 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
                 ns += w.tx[q].n;
                 w.tx[q].n = 0;
             }
-            std::copy_n(w.to_ctrl.pkts, w.to_ctrl.n, sent + ns);
-            ns += w.to_ctrl.n;
-            m_to_ctrl += w.to_ctrl.n;
-            w.to_ctrl.n = 0;
+            for (dp::tx_stage* c : {&w.to_ctrl_prio, &w.to_ctrl}) {
+                std::copy_n(c->pkts, c->n, sent + ns);
+                ns += c->n;
+                m_to_ctrl += c->n;
+                c->n = 0;
+            }
             r.pkts += lens[b];
         }
         rte_pktmbuf_free_bulk(sent, ns);

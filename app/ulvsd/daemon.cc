@@ -35,7 +35,7 @@ volatile std::sig_atomic_t g_hup = 0;
 
 constexpr uint32_t neigh_capacity = 4096;
 // Ring and cache sizes are counted in the config's mbuf check (dataplane/mbuf_budget.h).
-constexpr unsigned exception_ring_size = dp::lcore_ring_size;
+constexpr unsigned ring_size = dp::lcore_ring_size; // the control TX proxy and redirect rings
 
 void on_signal(int sig) {
     if (sig == SIGHUP)
@@ -79,8 +79,8 @@ struct runtime {
 };
 
 rte_ring* make_ring(runtime& rt, const std::string& name) {
-    rte_ring* r = rte_ring_create(name.c_str(), exception_ring_size, rte_socket_id(),
-                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rte_ring* r =
+        rte_ring_create(name.c_str(), ring_size, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (r != nullptr)
         rt.rings.push_back(r);
     return r;
@@ -123,7 +123,10 @@ mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
                         {"state", ctl::vrrp::state_name(s.st)},
                         {"priority", s.priority},
                         {"master", s.master_ip ? ip_addr::from_v4(s.master_ip).to_string() : ""},
-                        {"rx_errors", s.rx_errors}});
+                        {"rx_errors", s.rx_errors},
+                        {"adverts_rx", s.adverts_rx},
+                        {"adverts_tx", s.adverts_tx},
+                        {"transitions", s.transitions}});
     return {{"instances", list}, {"text", e.status_text()}};
 }
 
@@ -222,21 +225,18 @@ int run(const options& opts, const config::config& cfg) {
                           cfg.connections.max, i, rte_strerror(rte_errno));
             return 1;
         }
-        rte_ring* ring = make_ring(rt, "ulvs_exc_w" + std::to_string(i));
-        if (ring == nullptr) {
-            spdlog::error("cannot create exception ring: {}", rte_strerror(rte_errno));
+        auto wrt = std::make_unique<dp::worker_runtime>();
+        if (auto c = ctl::connect_worker(env, *wrt, i, rt.rings); !c) {
+            spdlog::error("{}", c.error());
             return 1;
         }
-        auto wrt = std::make_unique<dp::worker_runtime>();
         wrt->ctx = rt.workers.back().get();
         wrt->pub = rt.pub.get();
-        wrt->to_ctrl = ring;
         wrt->ctrl_tx = i == 0 ? proxy : nullptr;
         wrt->stop = &stop_workers;
         wrt->rx_queue = i;
         // Stamped before launch: the control loop may check --exit-idle before the worker runs.
         wrt->last_rx_ms.store(dp::clock_ms(), std::memory_order_relaxed);
-        env.from_workers.push_back(ring);
         env.workers.push_back(wrt.get());
         env.dest_counts.push_back(rt.workers.back()->dest_conns.data());
         rt.worker_rts.push_back(std::move(wrt));

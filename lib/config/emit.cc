@@ -173,6 +173,11 @@ std::string to_yaml(const config& c) {
     o << "connections: {max: " << c.connections.max << "}\n";
     emit_vrrp(o, c);
     emit_services(o, c);
+    auto police = [](const police_cfg& p) {
+        return "{rate: " + std::to_string(p.rate) + ", burst: " + std::to_string(p.burst) + "}";
+    };
+    o << "control_policing: {icmp_echo: " << police(c.control_policing.icmp_echo)
+      << ", exception: " << police(c.control_policing.exception) << "}\n";
     o << "management: {socket: " << quote(c.management.socket)
       << ", metrics: " << quote(c.management.metrics) << "}\n";
     o << "logging: {level: " << quote(c.logging.level) << ", file: " << quote(c.logging.file)

@@ -205,6 +205,24 @@ void parse_connections(reader& r, const field& f, connections_cfg& out) {
         set(read_uint(r, *mx, 1, 67108864), out.max);
 }
 
+// Bounds: 10 Mpps is more than one control lcore could ever take; a bucket deeper than a million
+// packets is no longer a limit.
+void parse_police(reader& r, const field& f, police_cfg& out) {
+    mapping m(r, f, {"rate", "burst"});
+    if (auto v = m.get("rate"))
+        set(read_uint(r, *v, 0, 10000000), out.rate);
+    if (auto v = m.get("burst"))
+        set(read_uint(r, *v, 1, 1000000), out.burst);
+}
+
+void parse_control_policing(reader& r, const field& f, control_policing_cfg& out) {
+    mapping m(r, f, {"icmp_echo", "exception"});
+    if (auto v = m.get("icmp_echo"))
+        parse_police(r, *v, out.icmp_echo);
+    if (auto v = m.get("exception"))
+        parse_police(r, *v, out.exception);
+}
+
 // "host:port" with a numeric port, or "[v6]:port"; the host is resolved by whoever binds it.
 bool metrics_shape_ok(std::string_view s) {
     auto colon = s.rfind(':');
@@ -258,7 +276,7 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         return;
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections",
-               "vrrp_instances", "virtual_servers", "management", "logging"});
+               "vrrp_instances", "virtual_servers", "control_policing", "management", "logging"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -285,6 +303,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_vrrp_instances(r, *f, d);
     if (auto f = m.get("virtual_servers"))
         parse_virtual_servers(r, *f, d);
+    if (auto f = m.get("control_policing"))
+        parse_control_policing(r, *f, c.control_policing);
     if (auto f = m.get("management"))
         parse_management(r, *f, c.management);
     if (auto f = m.get("logging"))

@@ -3,7 +3,9 @@
 #include "ulvs/control/sched/tables.h"
 #include "ulvs/dataplane/mbuf_budget.h"
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -16,6 +18,8 @@ namespace ulvs::ctl {
 namespace {
 
 constexpr unsigned ring_burst = dp::ctrl_ring_burst; // counted in dataplane/mbuf_budget.h
+// Per pass and worker: up to this many bursts of the priority ring, one of the exception ring.
+constexpr unsigned prio_bursts_per_pass = 4;
 constexpr uint64_t neigh_period_ms = 100;
 constexpr uint64_t loads_period_ms = 10; // the staleness bound of sched/load.h
 
@@ -33,37 +37,33 @@ void transmit(control_env& env, uint8_t port, rte_mbuf* m) {
         m); // a full queue: ARP retries and ping retransmit, nothing else depends on it
 }
 
-unsigned drain_exceptions(control_env& env, uint64_t now) {
-    const dp::snapshot* snap = env.pub->current();
-    unsigned total = 0;
+// One burst from `r`: each packet to VRRP, the neighbour manager, the responder or the kernel.
+unsigned drain_ring(control_env& env, const dp::snapshot& snap, rte_ring* r, uint64_t now) {
     rte_mbuf* pkts[ring_burst];
-    for (rte_ring* r : env.from_workers) {
-        const unsigned n =
-            rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), ring_burst, nullptr);
-        total += n;
-        for (unsigned i = 0; i < n; ++i) {
-            rte_mbuf* m = pkts[i];
-            if (handle_resolve_request(*env.neigh, m)) {
-                rte_pktmbuf_free(m);
-                continue;
-            }
-            if (env.on_packet && env.on_packet(m, static_cast<uint8_t>(m->port), now)) {
-                rte_pktmbuf_free(m);
-                continue;
-            }
-            // The worker that received it left the port index in the mbuf (dp::flush_stages).
-            const uint8_t in_port = static_cast<uint8_t>(m->port);
-            if (handle_exception(*snap, env.addrs, *env.neigh, m, in_port, now) ==
-                exception_verdict::reply) {
-                transmit(env, in_port, m);
-                continue;
-            }
-            if (env.taps != nullptr) // the kernel exception path (exception/kernel_tap.h)
-                env.taps->to_kernel(*snap, m, in_port);
+    const unsigned n =
+        rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), ring_burst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (handle_resolve_request(*env.neigh, m)) {
             rte_pktmbuf_free(m);
+            continue;
         }
+        if (env.on_packet && env.on_packet(m, static_cast<uint8_t>(m->port), now)) {
+            rte_pktmbuf_free(m);
+            continue;
+        }
+        // The worker that received it left the port index in the mbuf (dp::flush_stages).
+        const uint8_t in_port = static_cast<uint8_t>(m->port);
+        if (handle_exception(snap, env.addrs, *env.neigh, m, in_port, now) ==
+            exception_verdict::reply) {
+            transmit(env, in_port, m);
+            continue;
+        }
+        if (env.taps != nullptr) // the kernel exception path (exception/kernel_tap.h)
+            env.taps->to_kernel(snap, m, in_port);
+        rte_pktmbuf_free(m);
     }
-    return total;
+    return n;
 }
 
 void resolve_neighbours(control_env& env, uint64_t now) {
@@ -83,6 +83,55 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 }
 
 } // namespace
+
+// Two rings from every worker to the control lcore, and why (issue 12: 5000 pings read in one go
+// filled the single FIFO ring, the peer's VRRP adverts were dropped with them, and the BACKUP
+// made itself MASTER):
+// - the priority ring carries only what the appliance breaks without: ARP (neighbours, who-has
+//   for our addresses and VIPs), VRRP adverts (TTL 255 only), and the workers' next-hop
+//   resolution requests (bounded per worker). Nothing from beyond the link reaches it, pings and
+//   SYNs never; it is drained first, several bursts a pass, so a VRRP advert waits at most for
+//   the ARP and VRRP frames ahead of it;
+// - the exception ring carries the rest (ICMP echo to our addresses and VIPs, TCP/UDP/other to
+//   our addresses, multicast): the workers police it with token buckets (dp/fwd/police.h, config
+//   `control_policing`, drops counted as police_icmp_echo / police_exception), and the control
+//   lcore takes one burst of it per ring and pass, so a full ring never delays the next pass.
+// A full ring drops and counts (ctrl_prio_ring_full, ctrl_ring_full) on the worker: the worker
+// never waits for the control lcore.
+std::expected<void, std::string> connect_worker(control_env& env, dp::worker_runtime& wrt,
+                                                uint32_t id, std::vector<rte_ring*>& created) {
+    auto make = [&](const char* kind, unsigned size) -> rte_ring* {
+        const std::string name = std::string("ulvs_") + kind + "_w" + std::to_string(id);
+        rte_ring* r =
+            rte_ring_create(name.c_str(), size, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (r != nullptr)
+            created.push_back(r);
+        return r;
+    };
+    wrt.to_ctrl_prio = make("prio", dp::ctrl_prio_ring_size);
+    wrt.to_ctrl = make("exc", dp::ctrl_exception_ring_size);
+    if (wrt.to_ctrl_prio == nullptr || wrt.to_ctrl == nullptr)
+        return std::unexpected("cannot create the rings from worker " + std::to_string(id) +
+                               " to the control lcore: " + rte_strerror(rte_errno));
+    env.from_workers_prio.push_back(wrt.to_ctrl_prio);
+    env.from_workers.push_back(wrt.to_ctrl);
+    return {};
+}
+
+unsigned drain_exceptions(control_env& env, uint64_t now) {
+    const dp::snapshot* snap = env.pub->current();
+    unsigned total = 0;
+    for (rte_ring* r : env.from_workers_prio)
+        for (unsigned b = 0; b < prio_bursts_per_pass; ++b) {
+            const unsigned n = drain_ring(env, *snap, r, now);
+            total += n;
+            if (n < ring_burst)
+                break;
+        }
+    for (rte_ring* r : env.from_workers)
+        total += drain_ring(env, *snap, r, now);
+    return total;
+}
 
 void control_transmit(control_env& env, uint8_t port, rte_mbuf* m) {
     transmit(env, port, m);

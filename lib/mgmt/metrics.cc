@@ -212,6 +212,17 @@ std::string manager::metrics(uint64_t) {
     w.help("ulvs_vrrp_priority", "gauge", "VRRP instance effective priority.");
     for (const json& i : vrrp)
         w.sample("ulvs_vrrp_priority", label(i), i["priority"].get<int64_t>());
+    // Absent from a status (a build without them): 0.
+    auto count = [](const json& i, const char* k) { return i.value(k, int64_t{0}); };
+    w.help("ulvs_vrrp_adverts_received_total", "counter", "VRRP advertisements accepted.");
+    for (const json& i : vrrp)
+        w.sample("ulvs_vrrp_adverts_received_total", label(i), count(i, "adverts_rx"));
+    w.help("ulvs_vrrp_adverts_sent_total", "counter", "VRRP advertisements sent.");
+    for (const json& i : vrrp)
+        w.sample("ulvs_vrrp_adverts_sent_total", label(i), count(i, "adverts_tx"));
+    w.help("ulvs_vrrp_transitions_total", "counter", "VRRP state changes since start.");
+    for (const json& i : vrrp)
+        w.sample("ulvs_vrrp_transitions_total", label(i), count(i, "transitions"));
     w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
     w.sample("ulvs_config_changes_total", "", i64(m_changes));
     w.help("ulvs_config_reloads_total", "counter", "Reloads attempted.");

@@ -102,3 +102,61 @@ fail() {
     lab_err "$*"
     ok=0
 }
+
+# The second appliance of the pair scenarios (vrrp_pair.sh, vrrp_flood.sh).
+VRRP_NS_LB2="ulvs-vrrp-lb2"
+
+# vrrp_lb2_up: its namespace and ports, veths to the lab's wan and lan bridges, as scripts/lab
+# builds ulvs-lb's (no offloads: af_packet must see finished frames).
+vrrp_lb2_up() {
+    local side
+    ip netns add "$VRRP_NS_LB2"
+    ip -n "$VRRP_NS_LB2" link set lo up
+    ip netns exec "$VRRP_NS_LB2" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
+    ip netns exec "$VRRP_NS_LB2" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1
+    for side in wan lan; do
+        ip -n ulvs-router link add "rt2$side" type veth peer name "lb2$side" netns "$VRRP_NS_LB2"
+        ip netns exec ulvs-router ethtool -K "rt2$side" tx off rx off tso off gso off gro off \
+            >/dev/null 2>&1 || true
+        ip netns exec "$VRRP_NS_LB2" ethtool -K "lb2$side" tx off rx off tso off gso off gro off \
+            >/dev/null 2>&1 || true
+        ip -n ulvs-router link set "rt2$side" master "br$side" up
+        ip -n "$VRRP_NS_LB2" link set "lb2$side" up
+    done
+}
+
+# vrrp_pair_config OUT PREFIX WANDEV LANDEV WAN LAN SOCKET PRIORITY [METRICS]: one appliance of
+# the pair (VRRP v3, advert_int 1s, the DR service on the virtual address); METRICS is
+# management.metrics ("" = off, the default).
+vrrp_pair_config() {
+    cat >"$1" <<EOF
+dpdk:
+  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "$2"]
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "$3", addresses: [$5/25]}
+  - {name: lan, device: "$4", addresses: [$6/24]}
+routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]
+connections: {max: 65536}
+vrrp_instances:
+  - name: VI_1
+    port: wan
+    vrid: $VRRP_VRID
+    priority: $8
+    advert_int: 1s
+    version: 3
+    virtual_addresses: [$VRRP_VIP/$VRRP_PREFIX_LEN]
+virtual_servers:
+  - name: web
+    address: $VRRP_VIP
+    port: 80
+    protocol: tcp
+    scheduler: rr
+    forwarding: dr
+    real_servers:
+      - {address: 198.51.100.11, port: 80, weight: 1}
+      - {address: 198.51.100.12, port: 80, weight: 1}
+      - {address: 198.51.100.13, port: 80, weight: 1}
+management: {socket: $7, metrics: "${9:-}"}
+EOF
+}

@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$LAB_DIR/vrrp_common.bash"
 lab_bound 120 "$@"
 
-NS_LB2="ulvs-vrrp-lb2"
+NS_LB2="$VRRP_NS_LB2"
 SOCK2="/run/ulvs/lab2.sock"
 LIMIT_MS=$((3 * 1000 + (256 - 100) * 1000 / 256 + 100))
 LB2_PID=""
@@ -29,66 +29,13 @@ pair_stop() {
 }
 vrrp_trap "$NS_LB2" pair_stop
 
-# The second appliance's ports: veths to the lab's wan and lan bridges, as scripts/lab builds
-# ulvs-lb's (no offloads: af_packet must see finished frames).
-lb2_up() {
-    local side
-    ip netns add "$NS_LB2"
-    ip -n "$NS_LB2" link set lo up
-    ip netns exec "$NS_LB2" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$NS_LB2" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1
-    for side in wan lan; do
-        ip -n ulvs-router link add "rt2$side" type veth peer name "lb2$side" netns "$NS_LB2"
-        ip netns exec ulvs-router ethtool -K "rt2$side" tx off rx off tso off gso off gro off \
-            >/dev/null 2>&1 || true
-        ip netns exec "$NS_LB2" ethtool -K "lb2$side" tx off rx off tso off gso off gro off \
-            >/dev/null 2>&1 || true
-        ip -n ulvs-router link set "rt2$side" master "br$side" up
-        ip -n "$NS_LB2" link set "lb2$side" up
-    done
-}
-
-# pair_config OUT PREFIX WANDEV LANDEV WAN LAN SOCKET PRIORITY
-pair_config() {
-    cat >"$1" <<EOF
-dpdk:
-  eal_args: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "$2"]
-lcores: {control: 0, workers: [1]}
-ports:
-  - {name: wan, device: "$3", addresses: [$5/25]}
-  - {name: lan, device: "$4", addresses: [$6/24]}
-routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]
-connections: {max: 65536}
-vrrp_instances:
-  - name: VI_1
-    port: wan
-    vrid: $VRRP_VRID
-    priority: $8
-    advert_int: 1s
-    version: 3
-    virtual_addresses: [$VRRP_VIP/$VRRP_PREFIX_LEN]
-virtual_servers:
-  - name: web
-    address: $VRRP_VIP
-    port: 80
-    protocol: tcp
-    scheduler: rr
-    forwarding: dr
-    real_servers:
-      - {address: 198.51.100.11, port: 80, weight: 1}
-      - {address: 198.51.100.12, port: 80, weight: 1}
-      - {address: 198.51.100.13, port: 80, weight: 1}
-management: {socket: $7, metrics: ""}
-EOF
-}
-
 lab_up
-lb2_up
+vrrp_lb2_up
 mkdir -p "$LAB_RUN_DIR" "$LAB_LOG_DIR"
 LAB_CONFIG="$LAB_RUN_DIR/vrrp-pair-1.yaml"
-pair_config "$LAB_CONFIG" ulvs-lab "net_af_packet0,iface=lbwan" "net_af_packet1,iface=lblan" \
+vrrp_pair_config "$LAB_CONFIG" ulvs-lab "net_af_packet0,iface=lbwan" "net_af_packet1,iface=lblan" \
     203.0.113.10 198.51.100.1 "$LAB_SOCKET" 150
-pair_config "$LAB_RUN_DIR/vrrp-pair-2.yaml" ulvs-lab2 "net_af_packet0,iface=lb2wan" \
+vrrp_pair_config "$LAB_RUN_DIR/vrrp-pair-2.yaml" ulvs-lab2 "net_af_packet0,iface=lb2wan" \
     "net_af_packet1,iface=lb2lan" 203.0.113.11 198.51.100.2 "$SOCK2" 100
 ULVSD_LOG="$LAB_LOG_DIR/ulvsd-vrrp_pair-1.log"
 ulvsd_start

@@ -68,7 +68,14 @@ frame make_frame(const flow& f, const mac6& eth_src, const mac6& eth_dst, uint8_
     std::memset(l4, 0, f.proto == 6 ? 20 : 8);
     put16(l4, f.sport);
     put16(l4 + 2, f.dport);
-    if (f.proto == 6) {
+    if (f.proto == 1) { // echo request: identifier = sport, sequence = dport, no pseudo-header
+        put16(l4 + 4, f.sport);
+        put16(l4 + 6, f.dport);
+        l4[0] = 8;
+        l4[1] = 0;
+        put16(l4 + 2, 0);
+        put16(l4 + 2, fold(sum16(l4, l4_len)));
+    } else if (f.proto == 6) {
         put16(l4 + 4, 0x1000); // seq
         l4[12] = 0x50;
         l4[13] = tcp_flags;
@@ -104,6 +111,8 @@ bool checksums_ok(const frame& f) {
     const uint8_t* l4 = ip + ihl;
     if (ip[9] == 17 && get16(l4 + 6) == 0)
         return true; // UDP without a checksum
+    if (ip[9] == 1)
+        return fold(sum16(l4, l4_len)) == 0; // ICMP: no pseudo-header
     return fold(l4_sum(ip, l4, l4_len)) == 0;
 }
 

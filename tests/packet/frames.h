@@ -17,10 +17,11 @@ struct flow {
     std::string dst;
     uint16_t sport = 0;
     uint16_t dport = 0;
-    uint8_t proto = 6; // 6 TCP, 17 UDP
+    uint8_t proto = 6; // 6 TCP, 17 UDP, 1 ICMP echo request (id = sport, sequence = dport)
 };
 
-// Ethernet + IPv4 (TTL 64, id 1) + TCP (flags; doff 5) or UDP, `payload` bytes of 'x'.
+// Ethernet + IPv4 (TTL 64, id 1) + TCP (flags; doff 5), UDP or ICMP echo request, `payload`
+// bytes of 'x'.
 frame make_frame(const flow& f, const mac6& eth_src, const mac6& eth_dst, uint8_t tcp_flags = 0,
                  size_t payload = 0);
 

@@ -108,20 +108,22 @@ void rig::collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint6
             out[q].push_back(from_mbuf(w.tx[q].pkts[k]));
         w.tx[q].n = 0;
     }
-    for (uint16_t k = 0; k < w.to_ctrl.n; ++k) {
-        rte_mbuf* m = w.to_ctrl.pkts[k];
-        if (ctl::handle_resolve_request(m_neigh, m)) {
-            rte_pktmbuf_free(m);
-            continue;
+    for (dp::tx_stage* s : {&w.to_ctrl_prio, &w.to_ctrl}) { // the control lcore's order
+        for (uint16_t k = 0; k < s->n; ++k) {
+            rte_mbuf* m = s->pkts[k];
+            if (ctl::handle_resolve_request(m_neigh, m)) {
+                rte_pktmbuf_free(m);
+                continue;
+            }
+            const auto in_port = static_cast<uint8_t>(m->port);
+            if (ctl::handle_exception(*m_snap, m_addrs, m_neigh, m, in_port, now_ms) ==
+                ctl::exception_verdict::reply)
+                out[in_port].push_back(from_mbuf(m));
+            else
+                rte_pktmbuf_free(m);
         }
-        const auto in_port = static_cast<uint8_t>(m->port);
-        if (ctl::handle_exception(*m_snap, m_addrs, m_neigh, m, in_port, now_ms) ==
-            ctl::exception_verdict::reply)
-            out[in_port].push_back(from_mbuf(m));
-        else
-            rte_pktmbuf_free(m);
+        s->n = 0;
     }
-    w.to_ctrl.n = 0;
 }
 
 std::vector<std::vector<frame>> rig::burst_on(uint32_t wi, uint8_t port,

@@ -30,6 +30,8 @@ public:
     dp::worker_ctx& worker(uint32_t i = 0) { return *m_workers[i]; }
     const dp::snapshot& snap() const { return *m_snap; }
     ctl::neigh_manager& neigh() { return m_neigh; }
+    // The ports' MACs and addresses, as the control lcore's responder gets them.
+    const std::vector<ctl::port_addrs>& addrs() const { return m_addrs; }
     dp::neigh_table& table() { return m_table; }
     // The counter ids every snapshot is built with (a test attaches a VRRP engine to them).
     ctl::stats_ids& ids() { return m_ids; }

@@ -77,7 +77,8 @@ DROP_REASONS = [
     "eth_truncated", "not_our_mac", "unknown_ethertype", "ip_truncated", "ip_bad_version",
     "ip_bad_ihl", "ip_bad_len", "ip_bad_checksum", "ip_fragment", "l4_truncated", "tcp_bad_doff",
     "udp_bad_len", "not_for_us", "no_service", "vip_not_owned", "no_conn", "no_dest",
-    "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "tx_full", "ttl_exceeded", "no_route", "too_big",
+    "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "ctrl_prio_ring_full",
+    "police_icmp_echo", "police_exception", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
     "frag_invalid",
 ]

@@ -100,6 +100,8 @@ TEST(vrrp, only_the_master_forwards_and_answers_for_its_virtual_addresses) {
     EXPECT_EQ(e.statuses()[0].st, ctl::vrrp::state::master);
     ASSERT_TRUE(e.take_ownership_change());
     ASSERT_EQ(sent.size(), 6u);
+    EXPECT_EQ(e.statuses()[0].adverts_tx, 1u);  // and the GARPs are not adverts
+    EXPECT_EQ(e.statuses()[0].transitions, 2u); // INIT -> BACKUP -> MASTER
     ctl::vrrp::advert a;
     ASSERT_EQ(ctl::vrrp::parse_advert(sent[0].second.data() + 14, sent[0].second.size() - 14, a),
               ctl::vrrp::rx_error::none);
@@ -129,6 +131,8 @@ TEST(vrrp, only_the_master_forwards_and_answers_for_its_virtual_addresses) {
     EXPECT_TRUE(e.on_frame(adv.data(), adv.size(), 0, 9000));
     EXPECT_EQ(e.statuses()[0].st, ctl::vrrp::state::backup);
     EXPECT_EQ(e.statuses()[0].master_ip, 0xcb007114u);
+    EXPECT_EQ(e.statuses()[0].adverts_rx, 1u);
+    EXPECT_EQ(e.statuses()[0].transitions, 3u);
     ASSERT_TRUE(e.take_ownership_change());
     ASSERT_TRUE(r.reconfigure(*cfg));
     EXPECT_EQ(total(r.burst(0, {syn_to("203.0.113.100")}, 9001)), 0u);

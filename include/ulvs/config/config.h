@@ -126,6 +126,26 @@ struct virtual_server_cfg {
     fwd_mode mode_of(const real_server_cfg& rs) const { return rs.forwarding.value_or(forwarding); }
 };
 
+// A token bucket for traffic the workers hand to the control lcore: `rate` packets/s refilling a
+// bucket of `burst` packets, for the whole appliance (each worker polices its even share). rate 0
+// switches the policer off.
+struct police_cfg {
+    uint32_t rate = 0;
+    uint32_t burst = 1;
+    bool operator==(const police_cfg&) const = default;
+};
+
+// `control_policing` (issue 12): ARP and VRRP are never policed (they have their own ring); ICMP
+// echo to our addresses and VIPs, and the other traffic for the appliance itself, are. The
+// defaults answer 1000 pings/s as Linux's icmp_msgs_per_sec does; the exception rate leaves
+// three times the room 1,000 health checks a second need (their replies come back this way); both
+// bursts together (900 per worker at most) fit in one exception ring (1024).
+struct control_policing_cfg {
+    police_cfg icmp_echo{1000, 100};
+    police_cfg exception{10000, 800};
+    bool operator==(const control_policing_cfg&) const = default;
+};
+
 struct management_cfg {
     std::string socket = "/run/ulvs/ulvsd.sock";
     std::string metrics = "127.0.0.1:9145";
@@ -147,6 +167,7 @@ struct config {
     connections_cfg connections;
     std::vector<vrrp_instance_cfg> vrrp_instances;
     std::vector<virtual_server_cfg> virtual_servers;
+    control_policing_cfg control_policing;
     management_cfg management;
     logging_cfg logging;
 

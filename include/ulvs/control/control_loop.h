@@ -13,7 +13,9 @@
 #include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <expected>
 #include <functional>
+#include <string>
 #include <vector>
 
 struct rte_mempool;
@@ -30,7 +32,8 @@ struct control_port {
 struct control_env {
     std::vector<control_port> ports;
     std::vector<port_addrs> addrs;            // by port index
-    std::vector<rte_ring*> from_workers;      // one SP/SC ring per worker
+    std::vector<rte_ring*> from_workers_prio; // per worker: ARP, VRRP, resolution (first)
+    std::vector<rte_ring*> from_workers;      // per worker: the policed rest (connect_worker)
     rte_ring* proxy_tx = nullptr;             // to worker 0, when some port needs it
     std::vector<dp::worker_runtime*> workers; // for --exit-idle
     dp::publisher* pub = nullptr;
@@ -58,6 +61,18 @@ struct control_env {
 // Send `m` on port index `port` from the control lcore (its own TX queue, or through worker 0);
 // frees it when the queue is full. Control lcore only.
 void control_transmit(control_env& env, uint8_t port, rte_mbuf* m);
+
+// Create the rings that carry worker `id`'s packets to the control lcore and wire them into
+// `wrt` (producer side) and `env` (consumer side). The rings are appended to `created`, which the
+// caller frees after the lcores stopped. Start-up only.
+std::expected<void, std::string> connect_worker(control_env& env, dp::worker_runtime& wrt,
+                                                uint32_t id, std::vector<rte_ring*>& created);
+
+// One pass over the workers' rings: every priority ring first (up to 4 bursts each), then one
+// burst of every exception ring; each packet goes to VRRP, the neighbour manager, the responder
+// or the kernel. Returns how many packets it took. Control lcore only (the loop calls it every
+// iteration).
+unsigned drain_exceptions(control_env& env, uint64_t now_ms);
 
 enum class stop_reason { signal, idle };
 

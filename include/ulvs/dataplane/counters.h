@@ -31,6 +31,9 @@ namespace ulvs::dp {
     _(conn_table_full, "connection table full: new connection refused")                            \
     _(neigh_unresolved, "next hop MAC not resolved yet")                                           \
     _(ctrl_ring_full, "exception ring to the control lcore full")                                  \
+    _(ctrl_prio_ring_full, "priority ring to the control lcore (ARP, VRRP, resolution) full")      \
+    _(police_icmp_echo, "ICMP echo to our addresses or VIPs over control_policing.icmp_echo")      \
+    _(police_exception, "other traffic for the control lcore over control_policing.exception")     \
     _(tx_full, "transmit queue refused the packet")                                                \
     _(ttl_exceeded, "routed NAT reply whose TTL would reach 0")                                    \
     _(no_route, "no route to the destination")                                                     \
@@ -67,6 +70,7 @@ struct worker_counters {
     // that sum.
     uint64_t forwarded = 0;  // sent on along a connection (a packet cut into fragments: once)
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
+                             // through either of its rings
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
     uint64_t conns_reclaimed = 0;   // half-open or closed entries ended to admit a new one

@@ -27,9 +27,14 @@ constexpr uint16_t port_tx_desc = 1024;
 // before it flushes back to the pool (DPDK's flush threshold).
 constexpr unsigned mbuf_cache_size = 256;
 constexpr unsigned mbuf_cache_held = mbuf_cache_size * 3 / 2;
-// Every ring between lcores (worker -> control, worker -> worker, control -> worker 0's TX):
-// rte_ring of this size holds size - 1 entries.
+// The rings between lcores (worker -> worker, control -> worker 0's TX): rte_ring of this size
+// holds size - 1 entries.
 constexpr unsigned lcore_ring_size = 1024;
+// Each worker's two rings to the control lcore (control_loop.cc connect_worker): the priority
+// ring (ARP, VRRP, resolution), and the exception ring, which holds both policers' default
+// bursts (config.h control_policing_cfg).
+constexpr unsigned ctrl_prio_ring_size = 1024;
+constexpr unsigned ctrl_exception_ring_size = 1024;
 // The control lcore dequeues at most this many packets from a ring at once.
 constexpr unsigned ctrl_ring_burst = 32;
 // A staged packet may be a fragment: a header mbuf chained to the shared payload's.
@@ -75,21 +80,24 @@ inline std::vector<mbuf_consumer> mbuf_consumers(uint32_t workers,
     // The pool's per-lcore caches (app/ulvsd/daemon.cc).
     out.push_back({"mempool caches", lcores * mbuf_cache_held,
                    n(lcores) + " lcores x " + n(mbuf_cache_held)});
-    // Rings (app/ulvsd/daemon.cc): each worker's exception ring to the control lcore, one ring
-    // per ordered pair of workers (redirects to the owner), the control lcore's TX through
-    // worker 0 (a port without a TX queue for it; assumed).
-    out.push_back({"worker -> control rings", w * ring, n(w) + " x " + n(ring)});
+    // Rings (app/ulvsd/daemon.cc, control_loop.cc): each worker's priority and exception rings
+    // to the control lcore, one ring per ordered pair of workers (redirects to the owner), the
+    // control lcore's TX through worker 0 (a port without a TX queue for it; assumed).
+    const uint64_t to_ctrl = (ctrl_prio_ring_size - 1) + (ctrl_exception_ring_size - 1);
+    out.push_back({"worker -> control rings", w * to_ctrl,
+                   n(w) + " x (" + n(ctrl_prio_ring_size - 1) + " + " +
+                       n(ctrl_exception_ring_size - 1) + ")"});
     out.push_back(
         {"worker -> worker rings", w * (w - 1) * ring, n(w) + " x " + n(w - 1) + " x " + n(ring)});
     out.push_back({"control TX ring", ring, "1 x " + n(ring)});
     // In flight inside a worker's loop iteration (dataplane/fwd/worker.h): a received burst, a
-    // TX stage per port and one to the control lcore (fragments and ICMP errors included), a
+    // TX stage per port and two to the control lcore (fragments and ICMP errors included), a
     // redirect stage per worker.
     const uint64_t stages = uint64_t{max_burst} +
-                            (devices.size() + 1) * tx_stage_size * mbufs_per_staged_packet +
+                            (devices.size() + 2) * tx_stage_size * mbufs_per_staged_packet +
                             w * max_burst;
     out.push_back({"worker bursts and stages", w * stages,
-                   n(w) + " x (" + n(max_burst) + " received + " + n(devices.size() + 1) + " x " +
+                   n(w) + " x (" + n(max_burst) + " received + " + n(devices.size() + 2) + " x " +
                        n(tx_stage_size) + " x " + n(mbufs_per_staged_packet) + " staged + " + n(w) +
                        " x " + n(max_burst) + " redirected)"});
     // Each worker's IPv4 reassembly table (dataplane/fwd/frag_table.h): datagrams waiting for

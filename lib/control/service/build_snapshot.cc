@@ -28,6 +28,16 @@ dp::state_timeouts timeouts_from(const config::timeouts_cfg& t) {
     return s;
 }
 
+// One worker's share of an appliance-wide policer (dp/fwd/police.h), rounded up so that every
+// worker passes at least one packet of a burst.
+dp::police_rate police_share(const config::police_cfg& p, size_t n_workers) {
+    const uint64_t n = std::max<size_t>(n_workers, 1);
+    if (p.rate == 0)
+        return {};
+    return {static_cast<uint32_t>((p.rate + n - 1) / n),
+            static_cast<uint32_t>((p.burst + n - 1) / n)};
+}
+
 // TUN's outer source: our address on the egress port that shares the real server's subnet, else
 // that port's first address (SPEC: "the appliance's address on the egress port").
 uint32_t tunnel_source(const config::config& cfg, uint8_t port, ip_addr rs) {
@@ -56,6 +66,8 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string>
 build(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
     auto s = std::make_unique<dp::snapshot>();
     s->timeouts = timeouts_from(cfg.timeouts);
+    s->police_icmp_echo = police_share(cfg.control_policing.icmp_echo, cfg.lcores.workers.size());
+    s->police_exception = police_share(cfg.control_policing.exception, cfg.lcores.workers.size());
     s->loads = ids.loads();
     if (cfg.virtual_servers.size() > dp::max_services)
         return std::unexpected("more than " + std::to_string(dp::max_services) +

@@ -147,6 +147,7 @@ void engine::send_advert(inst& in, uint8_t priority) {
     if (in.cfg.unicast_peers.empty()) {
         a.dst_ip = mcast_group;
         m_io.send(in.port, {frame, build_advert(a, mac, mcast_mac, in.ip_id++, frame)});
+        ++in.adverts_tx;
         return;
     }
     for (const ip_addr& peer : in.cfg.unicast_peers) {
@@ -155,6 +156,7 @@ void engine::send_advert(inst& in, uint8_t priority) {
             continue; // being resolved: the next advertisement goes out
         a.dst_ip = peer.v4;
         m_io.send(in.port, {frame, build_advert(a, mac, dst->b, in.ip_id++, frame)});
+        ++in.adverts_tx;
     }
 }
 
@@ -171,6 +173,7 @@ void engine::apply(inst& in, const output& o, uint64_t now) {
     if (!o.changed)
         return;
     const state st = in.sm.current();
+    ++in.transitions;
     spdlog::info("vrrp: {} entering {} state (priority {})", in.cfg.name, state_name(st),
                  in.sm.priority());
     m_ownership_changed = true;
@@ -217,6 +220,7 @@ bool engine::on_frame(const uint8_t* frame, size_t len, uint8_t in_port, uint64_
                 spdlog::warn("vrrp: {}: advertisement refused: {}", in.cfg.name, rx_error_name(e));
             continue;
         }
+        ++in.adverts_rx;
         apply(in, in.sm.on_advert(got.priority, got.src_ip, got.interval_cs, now), now);
     }
     return true;
@@ -321,8 +325,8 @@ std::vector<owned_addr> engine::ownership() const {
 std::vector<engine::status> engine::statuses() const {
     std::vector<status> out;
     for (const inst& in : m_inst)
-        out.push_back(
-            {in.cfg.name, in.sm.current(), in.sm.priority(), in.sm.master_ip(), in.rx_errors});
+        out.push_back({in.cfg.name, in.sm.current(), in.sm.priority(), in.sm.master_ip(),
+                       in.rx_errors, in.adverts_rx, in.adverts_tx, in.transitions});
     return out;
 }
 

@@ -19,12 +19,12 @@ rte_mbuf* fragment_in(worker_ctx& w, rte_mbuf* m, const parsed_pkt& pp, uint8_t 
 
 // to_control for a packet that may be a reassembled chain: the control lcore and the kernel TAP
 // read one segment, so a chain is copied into its first one, or dropped when it does not fit.
-inline void to_control_whole(worker_ctx& w, rte_mbuf* m, uint8_t in_port) noexcept {
+inline void to_control_whole(worker_ctx& w, rte_mbuf* m, uint8_t in_port, ctrl_class c) noexcept {
     if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
         drop_pkt(w, m, drop::ip_fragment);
         return;
     }
-    to_control(w, m, in_port);
+    to_control(w, m, in_port, c);
 }
 
 } // namespace ulvs::dp::detail

@@ -23,7 +23,7 @@ namespace {
 
 using namespace detail;
 
-constexpr uint8_t proto_icmp = 1, proto_tcp = 6, proto_udp = 17;
+constexpr uint8_t proto_icmp = 1, proto_tcp = 6, proto_udp = 17, proto_vrrp = 112;
 
 // Which way a packet travels relative to its connection.
 enum class path : uint8_t {
@@ -55,6 +55,17 @@ inline bool is_multicast_or_broadcast_ip(uint32_t dst_be) noexcept {
 
 inline bool is_icmp_error(uint8_t type) noexcept {
     return type == 3 || type == 11 || type == 12;
+}
+
+// Which way to the control lcore a packet for it takes (xmit.h ctrl_class). VRRP gets priority
+// only with TTL 255, which no routed packet has: the engine refuses any other (RFC 5798 7.1), so
+// a host off the link cannot fill the priority ring with fake adverts.
+inline ctrl_class control_class(const parsed_pkt& pp, const uint8_t* f) noexcept {
+    if (pp.kind == frame_kind::arp || (pp.ip_proto == proto_vrrp && f[pp.l3_off + 8] == 255))
+        return ctrl_class::priority;
+    if (pp.ip_proto == proto_icmp && f[pp.l4_off] == 8) // echo request
+        return ctrl_class::icmp_echo;
+    return ctrl_class::exception;
 }
 
 // The embedded header of an ICMP error: its offset when it holds a TCP/UDP packet's addresses
@@ -459,7 +470,8 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         return false;
     }
     if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
-        to_control_whole(w, m, in_port); // ARP, VRRP and other link-local control traffic
+        // ARP, VRRP and other link-local control traffic
+        to_control_whole(w, m, in_port, control_class(pp, f));
         return false;
     }
     cd = candidate{m,           nullptr,      pp.l3_off, pp.l4_off,     pp.ip_total_len, 0,
@@ -495,7 +507,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         }
     }
     if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
-        to_control_whole(w, m, in_port); // our own addresses; pings to VIPs
+        to_control_whole(w, m, in_port, control_class(pp, f)); // our own addresses; pings to VIPs
         return false;
     }
     cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
@@ -503,7 +515,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
                  : nullptr;
     if (cd.svc == nullptr) {
         if (has(kind, addr_kind::local))
-            to_control_whole(w, m, in_port); // a VIP that is also our address: local traffic
+            to_control_whole(w, m, in_port, control_class(pp, f)); // a VIP that is also ours: local
         else
             drop_pkt(w, m, drop::no_service);
         return false;
@@ -531,6 +543,7 @@ inline uint32_t owner_of_key(const snapshot& s, const candidate& cd, const conn_
 uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, int in_port,
                    bool steered) noexcept {
     const snapshot& s = *w.snap;
+    w.now_ms = now_ms; // the policers' clock (xmit.h to_control)
     candidate cand[max_burst];
     conn_key keys[max_burst];
     const conn_key* key_ptrs[max_burst];

@@ -19,6 +19,16 @@ void free_rest(worker_ctx& w, rte_mbuf** pkts, uint16_t from, uint16_t n, drop w
     }
 }
 
+void flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
+    if (s.n == 0)
+        return;
+    const unsigned q =
+        rte_ring_sp_enqueue_burst(ring, reinterpret_cast<void**>(s.pkts), s.n, nullptr);
+    w.ctr.to_control += q;
+    free_rest(w, s.pkts, static_cast<uint16_t>(q), s.n, why);
+    s.n = 0;
+}
+
 // Control-lcore packets proxied through this worker's TX queues.
 void drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
     rte_mbuf* pkts[max_burst];
@@ -53,13 +63,8 @@ void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept {
         free_rest(w, s.pkts, sent, s.n, drop::tx_full);
         s.n = 0;
     }
-    if (w.to_ctrl.n != 0) {
-        const unsigned q = rte_ring_sp_enqueue_burst(
-            rt.to_ctrl, reinterpret_cast<void**>(w.to_ctrl.pkts), w.to_ctrl.n, nullptr);
-        w.ctr.to_control += q;
-        free_rest(w, w.to_ctrl.pkts, static_cast<uint16_t>(q), w.to_ctrl.n, drop::ctrl_ring_full);
-        w.to_ctrl.n = 0;
-    }
+    flush_to_control(w, w.to_ctrl_prio, rt.to_ctrl_prio, drop::ctrl_prio_ring_full);
+    flush_to_control(w, w.to_ctrl, rt.to_ctrl, drop::ctrl_ring_full);
     for (uint32_t o = 0; o < w.n_workers; ++o) {
         redirect_stage& s = w.redirect[o];
         if (s.n == 0)

@@ -24,9 +24,39 @@ inline void stage(worker_ctx& w, tx_stage& s, rte_mbuf* m) noexcept {
     s.pkts[s.n++] = m;
 }
 
+// What the control lcore gets from a worker, by what losing it costs (police.h, worker_loop.h).
+enum class ctrl_class : uint8_t {
+    priority,  // ARP and VRRP (TTL 255): lost, they cost neighbours and split brain; not policed
+    icmp_echo, // pings to our addresses and VIPs: policed
+    exception, // everything else for us (TCP/UDP/other to our addresses, multicast): policed
+};
+
+// A next-hop resolution request rides the priority ring, so a flood of pings cannot delay the
+// first packets to a new host; its own bucket keeps a burst of packets to unresolved hosts (which
+// the control lcore dedups only once it has seen the first) from crowding VRRP out. Per worker.
+constexpr police_rate resolve_police{1000, 64};
+
 // The control lcore answers on the port a packet came in on: it reads the index from mbuf->port.
-inline void to_control(worker_ctx& w, rte_mbuf* m, uint8_t in_port) noexcept {
+// Policed classes are checked against this worker's bucket at the burst's clock (w.now_ms).
+inline void to_control(worker_ctx& w, rte_mbuf* m, uint8_t in_port, ctrl_class c) noexcept {
     m->port = in_port;
+    switch (c) {
+    case ctrl_class::priority:
+        stage(w, w.to_ctrl_prio, m);
+        return;
+    case ctrl_class::icmp_echo:
+        if (!w.police_icmp_echo.take(w.now_ms, w.snap->police_icmp_echo)) {
+            drop_pkt(w, m, drop::police_icmp_echo);
+            return;
+        }
+        break;
+    case ctrl_class::exception:
+        if (!w.police_exception.take(w.now_ms, w.snap->police_exception)) {
+            drop_pkt(w, m, drop::police_exception);
+            return;
+        }
+        break;
+    }
     stage(w, w.to_ctrl, m);
 }
 
@@ -56,9 +86,13 @@ inline bool send_routed(worker_ctx& w, rte_mbuf* m, uint32_t dst) noexcept {
     const uint32_t slot = w.neigh->find(dst);
     if (slot == neigh_table::no_slot) {
         w.ctr.count_drop(drop::neigh_unresolved);
+        if (!w.police_resolve.take(w.now_ms, resolve_police)) {
+            rte_pktmbuf_free(m); // counted above; the next packet to that host asks again
+            return false;
+        }
         m->port = mbuf_port_resolve_request | hop->port;
         m->hash.usr = dst;
-        stage(w, w.to_ctrl, m);
+        stage(w, w.to_ctrl_prio, m);
         return false;
     }
     return send_to(w, m, hop->port, slot);

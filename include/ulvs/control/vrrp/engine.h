@@ -77,6 +77,9 @@ public:
         uint8_t priority;
         uint32_t master_ip;
         uint64_t rx_errors;
+        uint64_t adverts_rx = 0;  // accepted from peers
+        uint64_t adverts_tx = 0;  // sent (one per unicast peer)
+        uint64_t transitions = 0; // state changes since start
     };
     std::vector<status> statuses() const;
 
@@ -97,6 +100,9 @@ private:
         std::vector<script_state> scripts;
         uint64_t garp_again = 0; // 0: none pending
         uint64_t rx_errors = 0;
+        uint64_t adverts_rx = 0;
+        uint64_t adverts_tx = 0;
+        uint64_t transitions = 0;
         uint16_t ip_id = 0;
     };
 

@@ -6,6 +6,7 @@
 #include "ulvs/common/flat_map.h"
 #include "ulvs/common/inet.h"
 #include "ulvs/dataplane/conn/tcp_state.h"
+#include "ulvs/dataplane/fwd/police.h"
 #include "ulvs/dataplane/sched/sched.h"
 
 #include <cstdint>
@@ -134,6 +135,10 @@ struct snapshot {
     // config validator makes the mask unique per RIP.
     flat_map persist_rs;
     std::vector<match_rule> matches;
+    // Each worker's share of the policers of traffic for the control lcore (police.h): ICMP echo
+    // to our addresses and VIPs, and the other exception traffic (config `control_policing`).
+    police_rate police_icmp_echo;
+    police_rate police_exception;
 
     // The next hop towards `dst` (network order), or nullptr when there is no route.
     const next_hop* route(uint32_t dst) const noexcept;

@@ -2,10 +2,11 @@
 //
 // process_burst() is pure with respect to I/O: it reads a burst of received mbufs and leaves every
 // packet in exactly one place — staged for transmission on a port (`tx[port]`), staged for the
-// control lcore (`to_ctrl`), or freed and counted as a drop. The worker loop (worker_loop.h)
-// moves staged packets to the NICs and the control ring after each burst; tests read the stages
-// directly. One worker_ctx per worker lcore, cache-aligned, touched by no other core except the
-// counters, which the management plane reads.
+// control lcore (`to_ctrl_prio` for ARP, VRRP and next-hop resolution; `to_ctrl` for the rest,
+// policed), or freed and counted as a drop. The worker loop (worker_loop.h) moves staged packets
+// to the NICs and the control rings after each burst; tests read the stages directly. One
+// worker_ctx per worker lcore, cache-aligned, touched by no other core except the counters, which
+// the management plane reads.
 #pragma once
 
 #include "ulvs/dataplane/conn/conn_table.h"
@@ -13,6 +14,7 @@
 #include "ulvs/dataplane/counters.h"
 #include "ulvs/dataplane/fwd/frag_table.h"
 #include "ulvs/dataplane/fwd/neigh_table.h"
+#include "ulvs/dataplane/fwd/police.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
 
 #include <array>
@@ -92,7 +94,14 @@ struct alignas(64) worker_ctx {
     frag_table frags; // IPv4 reassembly (fwd/frag_table.h)
 
     std::array<tx_stage, max_ports> tx{};
+    // To the control lcore: what a flood must not starve (ARP, VRRP, next-hop resolution
+    // requests), and the policed rest (ICMP echo, traffic to our own addresses).
+    tx_stage to_ctrl_prio{};
     tx_stage to_ctrl{};
+    uint64_t now_ms = 0; // the clock of the burst being processed (process_burst's argument)
+    token_bucket police_icmp_echo; // rates in snap->police_*
+    token_bucket police_exception;
+    token_bucket police_resolve; // fixed rate: resolution requests must not flood either
     std::array<redirect_stage, max_workers> redirect{}; // to the owner worker, by worker id
 
     worker_counters ctr;

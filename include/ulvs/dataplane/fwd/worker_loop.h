@@ -22,7 +22,9 @@ uint64_t clock_ms() noexcept;
 struct alignas(64) worker_runtime {
     worker_ctx* ctx = nullptr;
     publisher* pub = nullptr;
-    rte_ring* to_ctrl = nullptr; // SP/SC ring: this worker -> control lcore
+    // SP/SC rings from this worker to the control lcore (ctl::connect_worker says why two):
+    rte_ring* to_ctrl_prio = nullptr; // ARP, VRRP, next-hop resolution requests
+    rte_ring* to_ctrl = nullptr;      // the rest, policed (ICMP echo, traffic to our addresses)
     rte_ring* ctrl_tx = nullptr; // set on worker 0 when some port lacks a TX queue for control:
                                  // control's packets (mbuf->port = port index) sent from here
     const std::atomic<bool>* stop = nullptr;
@@ -40,8 +42,9 @@ struct alignas(64) worker_runtime {
 // rte_eal_remote_launch entry point; `arg` is a worker_runtime*.
 int worker_main(void* arg);
 
-// Transmit everything staged in `w`: TX stages to the ports, to_ctrl to the control ring,
-// redirect stages to the owners' rings. What a queue or ring refuses is freed and counted.
+// Transmit everything staged in `w`: TX stages to the ports, to_ctrl_prio and to_ctrl to the
+// control lcore's rings, redirect stages to the owners' rings. What a queue or ring refuses is
+// freed and counted.
 void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept;
 
 } // namespace ulvs::dp
