@@ -335,6 +335,47 @@ virtual_servers:
     EXPECT_EQ(w.ctr.drops[size_t(dp::drop::neigh_unresolved)], clients.size());
 }
 
+// A resolution request rides a packet already counted as dropped (neigh_unresolved): flushing it
+// to the control lcore counts it neither as to_control nor, when the ring is full, as a second
+// drop, so every received packet is counted once (counters.h, scripts/soak).
+TEST(ctrl_flood, resolution_carriers_are_not_counted_twice) {
+    static rte_mempool* pool =
+        rte_pktmbuf_pool_create("ctrl_carrier_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    static rte_ring* ring =
+        rte_ring_create("ctrl_carrier_ring", 4, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ASSERT_NE(pool, nullptr);
+    ASSERT_NE(ring, nullptr);
+    test::rig r(*config::load_string(R"(
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
+  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
+)",
+                                     "ctrl_flood_test.yaml"));
+    ASSERT_TRUE(r.ok()) << r.error();
+    dp::worker_ctx& w = r.worker();
+    // The ring holds 3: two carriers and an ARP go in, then two ARPs and a carrier are refused.
+    const bool carriers[] = {true, false, true, false, true, false};
+    for (bool c : carriers) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool);
+        ASSERT_NE(m, nullptr);
+        m->port = c ? dp::mbuf_port_resolve_request : 0;
+        w.to_ctrl_prio.pkts[w.to_ctrl_prio.n++] = m;
+    }
+    dp::worker_runtime rt;
+    rt.ctx = &w;
+    rt.to_ctrl_prio = ring;
+    rt.to_ctrl = ring;
+    dp::flush_stages(w, rt);
+    EXPECT_EQ(w.ctr.to_control, 1u);
+    EXPECT_EQ(w.ctr.drops[size_t(dp::drop::ctrl_prio_ring_full)], 2u);
+    void* out[4];
+    EXPECT_EQ(rte_ring_dequeue_burst(ring, out, 4, nullptr), 3u);
+    for (unsigned i = 0; i < 3; ++i)
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(out[i]));
+    EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+}
+
 // An advert with a TTL below 255 was routed: it is no VRRP peer's (the engine refuses it), so
 // it takes the policed exception ring, not the priority ring.
 TEST(ctrl_flood, routed_vrrp_is_not_priority_traffic) {

@@ -19,13 +19,27 @@ void free_rest(worker_ctx& w, rte_mbuf** pkts, uint16_t from, uint16_t n, drop w
     }
 }
 
+// A resolution request's carrier (mbuf_port_resolve_request, xmit.h send_routed) is a packet
+// already counted as dropped (neigh_unresolved): it is neither to_control nor, when the ring
+// refuses it, a second drop, so that every received packet is counted once (counters.h). Which
+// ones are carriers is read before the enqueue: after it the control lcore may free them.
 void flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
     if (s.n == 0)
         return;
+    bool carrier[tx_stage_size];
+    for (uint16_t i = 0; i < s.n; ++i)
+        carrier[i] = (s.pkts[i]->port & mbuf_port_resolve_request) != 0;
     const unsigned q =
         rte_ring_sp_enqueue_burst(ring, reinterpret_cast<void**>(s.pkts), s.n, nullptr);
-    w.ctr.to_control += q;
-    free_rest(w, s.pkts, static_cast<uint16_t>(q), s.n, why);
+    for (uint16_t i = 0; i < s.n; ++i) {
+        if (i < q) {
+            w.ctr.to_control += carrier[i] ? 0 : 1;
+            continue;
+        }
+        if (!carrier[i])
+            w.ctr.count_drop(why);
+        rte_pktmbuf_free(s.pkts[i]);
+    }
     s.n = 0;
 }
 
