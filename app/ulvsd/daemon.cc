@@ -5,6 +5,7 @@
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/control/vrrp/engine.h"
+#include "ulvs/dataplane/mbuf_budget.h"
 #include "ulvs/dataplane/port/port.h"
 #include "ulvs/mgmt/manager.h"
 #include "ulvs/mgmt/server.h"
@@ -33,7 +34,8 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_hup = 0;
 
 constexpr uint32_t neigh_capacity = 4096;
-constexpr unsigned exception_ring_size = 1024;
+// Ring and cache sizes are counted in the config's mbuf check (dataplane/mbuf_budget.h).
+constexpr unsigned exception_ring_size = dp::lcore_ring_size;
 
 void on_signal(int sig) {
     if (sig == SIGHUP)
@@ -108,7 +110,7 @@ ctl::vrrp::engine_io vrrp_io(ctl::control_env& env, const std::vector<uint16_t>&
                link.link_status == RTE_ETH_LINK_UP;
     };
     io.peer_mac = [&neigh](uint8_t port, ip_addr peer) {
-        neigh.slot_for(peer, port);
+        neigh.slot_for(peer, port, true); // pinned: the peer stays for the whole run
         return neigh.mac_of(peer);
     };
     return io;
@@ -134,7 +136,7 @@ int run(const options& opts, const config::config& cfg) {
                       rte_lcore_count(), rte_get_main_lcore(), cfg.lcores.control, n_workers);
         return 1;
     }
-    rt.pool = rte_pktmbuf_pool_create("ulvs_mbufs", cfg.dpdk.mbufs, 256, 0,
+    rt.pool = rte_pktmbuf_pool_create("ulvs_mbufs", cfg.dpdk.mbufs, dp::mbuf_cache_size, 0,
                                       RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
     if (rt.pool == nullptr) {
         spdlog::error("cannot allocate {} mbufs: {} (more EAL memory, -m?)", cfg.dpdk.mbufs,
@@ -156,13 +158,14 @@ int run(const options& opts, const config::config& cfg) {
         ctl::port_addrs pa;
         pa.mac = info->mac;
         pa.addresses = pc.addresses;
-        spdlog::info("port {}: {} driver {} mac {} rss {} tx queues {}{}", pc.name, pc.device,
-                     info->driver, mac_addr{info->mac}.to_string(), info->rss ? "on" : "off",
-                     info->n_tx_queues, info->mtu_set ? "" : " (MTU not settable on this device)");
+        spdlog::info("port {}: {} driver {} mac {} rss {} tx queues {} multi-seg tx {}{}", pc.name,
+                     pc.device, info->driver, mac_addr{info->mac}.to_string(),
+                     info->rss ? "on" : "off", info->n_tx_queues, info->tx_multi_seg ? "on" : "off",
+                     info->mtu_set ? "" : " (MTU not settable on this device)");
         env.addrs.push_back(pa);
         env.ports.push_back({info->dpdk_port, info->ctrl_tx_queue, n_workers});
         need_proxy |= !info->ctrl_tx_queue;
-        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu});
+        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu, info->tx_multi_seg});
     }
 
     // Neighbours, snapshot, publication.
@@ -176,6 +179,7 @@ int run(const options& opts, const config::config& cfg) {
     dp::load_board loads(n_workers);
     ctl::stats_ids ids;
     ids.attach_loads(&loads);
+    ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
     ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
@@ -188,6 +192,10 @@ int run(const options& opts, const config::config& cfg) {
     }
     rt.pub = std::make_unique<dp::publisher>(n_workers);
     rt.pub->publish(std::move(*snap));
+    neigh.published(*rt.pub->current());
+    ids.published(*rt.pub->current());
+    // A reclaimed neighbour slot is reused only after a grace period (neigh_manager.h).
+    neigh.set_synchronize([&rt] { rt.pub->synchronize(); });
 
     // Workers.
     rte_ring* proxy = need_proxy ? make_ring(rt, "ulvs_ctl_tx") : nullptr;
@@ -239,16 +247,24 @@ int run(const options& opts, const config::config& cfg) {
     for (const auto& w : rt.workers)
         mgmt_ctxs.push_back(w.get());
     auto conn_dumps = std::make_unique<dp::conn_dump_channel[]>(n_workers); // ulvsadm -c
+    auto id_checks = std::make_unique<dp::id_check_channel[]>(n_workers);   // id recycling
     std::vector<dp::conn_dump_channel*> dump_ptrs;
+    std::vector<dp::id_check_channel*> check_ptrs;
     for (uint16_t i = 0; i < n_workers; ++i) {
         rt.worker_rts[i]->conn_dump = &conn_dumps[i];
         dump_ptrs.push_back(&conn_dumps[i]);
+        rt.worker_rts[i]->id_check = &id_checks[i];
+        check_ptrs.push_back(&id_checks[i]);
     }
     health_runtime health; // health checks + kernel exception path (health_runtime.h)
-    mgmt::manager mgr(cfg,
-                      {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
-                       [&vrrp] { return vrrp_json(vrrp); }, &health.checker},
-                      dp::clock_ms());
+    mgmt::manager mgr(
+        cfg,
+        {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
+         [&vrrp] { return vrrp_json(vrrp); }, &health.checker, check_ptrs,
+         [pool = rt.pool] {
+             return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
+         }},
+        dp::clock_ms());
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
         [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },

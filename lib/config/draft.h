@@ -56,6 +56,11 @@ struct draft {
     std::vector<neighbor_note> neighbors;
     std::vector<virtual_server_note> virtual_servers;
     std::vector<vrrp_note> vrrp;
+    // dpdk.mbufs: where it is (the `dpdk` key, or the file's start, when it is not given), and
+    // whether it was read (a value out of range already has its error).
+    source_loc mbufs_at{1, 1};
+    bool mbufs_given = false;
+    bool mbufs_ok = true;
 };
 
 // parse_top.cc: the whole document; reads each section into d.cfg.
@@ -66,6 +71,8 @@ void parse_virtual_servers(reader& r, const field& f, draft& d);
 // validate()).
 void parse_vrrp_instances(reader& r, const field& f, draft& d);
 void check_vrrp_instances(reader& r, const draft& d, bool names_known, bool subnets_known);
+// check_mbufs.cc: dpdk.mbufs against what the ports, rings and caches can hold.
+void check_mbufs(reader& r, const draft& d);
 // validate.cc: checks across items (names, subnets, duplicates).
 void validate(reader& r, draft& d);
 

@@ -24,7 +24,8 @@ std::optional<std::string> read_nonempty(reader& r, const field& f) {
     return s;
 }
 
-void parse_dpdk(reader& r, const field& f, dpdk_cfg& out) {
+void parse_dpdk(reader& r, const field& f, draft& d) {
+    dpdk_cfg& out = d.cfg.dpdk;
     mapping m(r, f, {"eal_args", "mbufs"});
     if (auto args = m.get("eal_args")) {
         if (auto items = read_list(r, *args)) {
@@ -36,8 +37,14 @@ void parse_dpdk(reader& r, const field& f, dpdk_cfg& out) {
         }
     }
     // 2^n - 1 is the mempool's sweet spot; the bounds are what one pool can sensibly hold.
-    if (auto mb = m.get("mbufs"))
-        set(read_uint(r, *mb, 1023, 16777215), out.mbufs);
+    d.mbufs_at = f.key_at;
+    if (auto mb = m.get("mbufs")) {
+        auto v = read_uint(r, *mb, 1023, 16777215);
+        set(v, out.mbufs);
+        d.mbufs_at = mb->at;
+        d.mbufs_given = true;
+        d.mbufs_ok = v.has_value();
+    }
 }
 
 // EAL accepts lcore ids up to RTE_MAX_LCORE; whether one exists here is check_host's business.
@@ -258,7 +265,7 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     }
     config& c = d.cfg;
     if (auto f = m.get("dpdk"))
-        parse_dpdk(r, *f, c.dpdk);
+        parse_dpdk(r, *f, d);
     if (auto f = m.get("lcores"))
         parse_lcores(r, *f, c.lcores);
     if (auto f = m.get("ports")) {

@@ -1,6 +1,7 @@
 #include "ulvs/control/control_loop.h"
 
 #include "ulvs/control/sched/tables.h"
+#include "ulvs/dataplane/mbuf_budget.h"
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -14,7 +15,7 @@ namespace ulvs::ctl {
 
 namespace {
 
-constexpr unsigned ring_burst = 32;
+constexpr unsigned ring_burst = dp::ctrl_ring_burst; // counted in dataplane/mbuf_budget.h
 constexpr uint64_t neigh_period_ms = 100;
 constexpr uint64_t loads_period_ms = 10; // the staleness bound of sched/load.h
 

@@ -32,6 +32,7 @@ manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
     : m_cfg(std::move(running)), m_deps(std::move(deps)), m_started_ms(now_ms),
       m_next_est(now_ms + estimator::interval_ms) {
     track_new_servers();
+    m_deps.ids->committed(m_cfg);
     if (m_deps.health)
         m_deps.health->sync(m_cfg, now_ms);
 }
@@ -92,7 +93,8 @@ json manager::commit(config::config next, uint64_t now) {
     m_cfg = std::move(next);
     ++m_changes;
     track_new_servers();
-    if (m_deps.health) // unchanged servers keep their health state
+    m_deps.ids->committed(m_cfg); // ids of removed servers no worker has seen go back now
+    if (m_deps.health)            // unchanged servers keep their health state
         m_deps.health->sync(m_cfg, now);
     m_dirty = true;
     m_dirty_since = now;
@@ -130,6 +132,9 @@ void manager::try_publish(uint64_t now) {
     // Blocks until every worker passed a quiescent state: microseconds (publisher.h).
     m_deps.pub->publish(std::move(*snap));
     m_dirty = false;
+    // The grace period is over: what only the previous snapshot named is out of the workers' reach.
+    m_deps.neigh->published(*m_deps.pub->current());
+    m_deps.ids->published(*m_deps.pub->current());
 }
 
 json manager::reload(uint64_t now) {
@@ -176,6 +181,7 @@ unsigned manager::poll(uint64_t now) {
         try_publish(now);
         ++work;
     }
+    work += recycle_ids(now);
     if (now >= m_next_est) {
         // As the kernel's timer: one sample per tick, a late tick is still one interval.
         m_next_est = std::max(m_next_est + estimator::interval_ms, now);
@@ -190,6 +196,56 @@ unsigned manager::poll(uint64_t now) {
         ++work;
     }
     return work;
+}
+
+unsigned manager::recycle_ids(uint64_t now) {
+    if (m_idq.asking) {
+        for (const dp::id_check_channel* ch : m_deps.id_checks)
+            if (ch->done.load(std::memory_order_acquire) != ch->request.load())
+                return 0; // not every worker answered yet
+        std::vector<uint32_t> unused;
+        for (size_t i = 0; i < m_idq.ids.size(); ++i) {
+            bool busy = false;
+            for (const auto& b : m_idq.busy)
+                busy = busy || b[i] != 0;
+            if (!busy)
+                unused.push_back(m_idq.ids[i]);
+        }
+        m_deps.ids->release_unused(unused);
+        m_idq.asking = false;
+        return 1;
+    }
+    if (now < m_idq.next_ms)
+        return 0;
+    m_idq.next_ms = now + id_check_period_ms;
+    m_idq.ids = m_deps.ids->to_check(id_check_max);
+    if (m_idq.ids.empty())
+        return 0;
+    if (m_deps.id_checks.empty()) {
+        // No worker runs concurrently (tests): the counts are exact as read here.
+        std::vector<uint32_t> unused;
+        for (uint32_t id : m_idq.ids) {
+            bool busy = false;
+            for (const dp::worker_ctx* w : m_deps.workers) {
+                const dp::dest_conn_counts& c = w->dest_conns[id];
+                busy = busy || (c.active | c.inactive | c.persistent) != 0;
+            }
+            if (!busy)
+                unused.push_back(id);
+        }
+        m_deps.ids->release_unused(unused);
+        return 1;
+    }
+    m_idq.busy.assign(m_deps.id_checks.size(), std::vector<uint8_t>(m_idq.ids.size()));
+    for (size_t w = 0; w < m_deps.id_checks.size(); ++w) {
+        dp::id_check_channel& ch = *m_deps.id_checks[w];
+        ch.ids = m_idq.ids.data();
+        ch.busy = m_idq.busy[w].data();
+        ch.n = static_cast<uint32_t>(m_idq.ids.size());
+        ch.request.store(ch.request.load() + 1, std::memory_order_release);
+    }
+    m_idq.asking = true;
+    return 1;
 }
 
 json manager::status(uint64_t now) {
@@ -221,7 +277,9 @@ json manager::status(uint64_t now) {
               {"drops", drops},
               {"changes", m_changes},
               {"reloads", m_reloads},
-              {"pending_publication", m_dirty}};
+              {"pending_publication", m_dirty},
+              {"stats_ids_in_use", m_deps.ids->in_use()},
+              {"neighbour_slots_unused", m_deps.neigh->unused_slots()}};
     std::string text = "ulvsd " + std::string(ULVS_VERSION) + ", up " + std::to_string(up_s) +
                        " s, config " + m_cfg.path + "\n";
     text += "workers " + std::to_string(m_deps.workers.size()) + ", virtual servers " +

@@ -52,11 +52,11 @@ uint64_t seconds(config::duration d) {
 
 uint32_t manager::service_id(const config::virtual_server_cfg& vs) {
     // Committed services were built, so their ids exist; this is a lookup.
-    return m_deps.ids->service(vs).value_or(0);
+    return m_deps.ids->find_service(vs).value_or(0);
 }
 
 uint32_t manager::dest_id(uint32_t svc_id, const config::real_server_cfg& rs) {
-    return m_deps.ids->dest({svc_id, htonl(rs.address.v4), htons(rs.port)}).value_or(0);
+    return m_deps.ids->find_dest({svc_id, htonl(rs.address.v4), htons(rs.port)}).value_or(0);
 }
 
 dp::traffic_counters manager::traffic(bool service, uint32_t id) const {

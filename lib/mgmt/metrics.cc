@@ -149,14 +149,28 @@ std::string manager::metrics(uint64_t) {
         {"ulvs_worker_rx_bytes_total", "Bytes received.", &dp::worker_counters::rx_bytes},
         {"ulvs_worker_tx_packets_total", "Packets transmitted.", &dp::worker_counters::tx_pkts},
         {"ulvs_worker_tx_bytes_total", "Bytes transmitted.", &dp::worker_counters::tx_bytes},
+        {"ulvs_worker_forwarded_packets_total", "Packets sent on along their connection.",
+         &dp::worker_counters::forwarded},
         {"ulvs_worker_to_control_packets_total", "Packets handed to the control lcore.",
          &dp::worker_counters::to_control},
         {"ulvs_worker_redirected_packets_total", "Packets handed to their owner worker.",
          &dp::worker_counters::redirected},
+        {"ulvs_worker_fragments_received_total", "IPv4 fragments received for reassembly.",
+         &dp::worker_counters::frags_in},
+        {"ulvs_worker_datagrams_reassembled_total", "Datagrams reassembled from fragments.",
+         &dp::worker_counters::reassembled},
+        {"ulvs_worker_fragments_merged_total",
+         "Fragments ended inside a reassembled datagram (k - 1 of a datagram's k).",
+         &dp::worker_counters::frags_merged},
+        {"ulvs_worker_fragments_sent_total", "Fragments sent (packets over the egress MTU).",
+         &dp::worker_counters::fragments},
         {"ulvs_worker_connections_created_total", "Connections created.",
          &dp::worker_counters::conns_created},
         {"ulvs_worker_connections_expired_total", "Connections expired.",
          &dp::worker_counters::conns_expired},
+        {"ulvs_worker_connections_reclaimed_total",
+         "Half-open or closed connections ended to admit a new one into a full table.",
+         &dp::worker_counters::conns_reclaimed},
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);
@@ -170,6 +184,13 @@ std::string manager::metrics(uint64_t) {
                      "worker=\"" + std::to_string(wc->id) + "\",reason=\"" +
                          std::string(dp::drop_name(static_cast<dp::drop>(i))) + "\"",
                      i64(wc->ctr.drops[i]));
+    if (m_deps.mbufs) {
+        const auto [in_use, size] = m_deps.mbufs();
+        w.help("ulvs_mbufs_in_use", "gauge", "Packet buffers in use (lcore caches included).");
+        w.sample("ulvs_mbufs_in_use", "", i64(in_use));
+        w.help("ulvs_mbufs", "gauge", "Packet buffers in the pool (dpdk.mbufs).");
+        w.sample("ulvs_mbufs", "", i64(size));
+    }
     w.help("ulvs_worker_connection_table_entries", "gauge", "Connection table occupancy.");
     for (const dp::worker_ctx* wc : m_deps.workers)
         w.sample("ulvs_worker_connection_table_entries",

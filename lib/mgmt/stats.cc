@@ -10,11 +10,16 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.rx_bytes += c.rx_bytes;
         t.tx_pkts += c.tx_pkts;
         t.tx_bytes += c.tx_bytes;
+        t.forwarded += c.forwarded;
         t.to_control += c.to_control;
         t.conns_created += c.conns_created;
         t.conns_expired += c.conns_expired;
+        t.conns_reclaimed += c.conns_reclaimed;
         t.redirected += c.redirected;
         t.fragments += c.fragments;
+        t.frags_in += c.frags_in;
+        t.reassembled += c.reassembled;
+        t.frags_merged += c.frags_merged;
         t.icmp_sent += c.icmp_sent;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
@@ -26,11 +31,16 @@ std::string format_counters(const dp::worker_counters& c) {
     std::string s =
         "rx_pkts=" + std::to_string(c.rx_pkts) + " rx_bytes=" + std::to_string(c.rx_bytes) +
         " tx_pkts=" + std::to_string(c.tx_pkts) + " tx_bytes=" + std::to_string(c.tx_bytes) +
+        " forwarded=" + std::to_string(c.forwarded) +
         " to_control=" + std::to_string(c.to_control) +
         " conns_created=" + std::to_string(c.conns_created) +
         " conns_expired=" + std::to_string(c.conns_expired) +
+        " conns_reclaimed=" + std::to_string(c.conns_reclaimed) +
         " redirected=" + std::to_string(c.redirected) +
-        " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent);
+        " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent) +
+        " frags_in=" + std::to_string(c.frags_in) +
+        " reassembled=" + std::to_string(c.reassembled) +
+        " frags_merged=" + std::to_string(c.frags_merged);
     for (size_t i = 0; i < c.drops.size(); ++i)
         if (c.drops[i] != 0)
             s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +

@@ -30,6 +30,17 @@ done
 rc=$?
 [[ $rc -eq 2 ]] || fail "starting on a bad config: exit $rc, want 2"
 
+# dpdk.mbufs below what the ports, rings and caches can hold (issue 12): the minimum and its terms.
+low="$root/tests/unit/config/bad/mbufs_too_low.yaml"
+out=$("$ulvsd" -c "$low" --check 2>&1)
+rc=$?
+[[ $rc -eq 2 ]] || fail "--check mbufs_too_low.yaml exit $rc, want 2"
+grep -q "^$low:4:10: error: dpdk.mbufs 2047 is below the 5470 mbufs .*worker -> control rings \
+1023 (1 x 1023).*set dpdk.mbufs to at least 5470$" <<<"$out" || fail "mbufs message: $out"
+"$ulvsd" -c "$low" >/dev/null 2>&1
+rc=$?
+[[ $rc -eq 2 ]] || fail "starting with too few mbufs: exit $rc, want 2"
+
 out=$("$ulvsd" -c /nonexistent/ulvs.yaml --check 2>&1)
 rc=$?
 [[ $rc -eq 2 && $out == *"/nonexistent/ulvs.yaml"*"error"* ]] || fail "missing file: exit $rc: $out"

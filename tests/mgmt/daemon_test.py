@@ -55,7 +55,7 @@ def check(ok: bool, what: str, detail: str = "") -> bool:
 def config_text(d: str, services: str, mtu: int = 1500) -> str:
     neigh = ", ".join(f'{{address: {a}, mac: "{m}", port: lan}}' for a, m in RS.items())
     return f"""
-dpdk: {{eal_args: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "ulvs-mgmt-{os.getpid()}"], mbufs: 4095}}
+dpdk: {{eal_args: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "ulvs-mgmt-{os.getpid()}"], mbufs: 8191}}
 lcores: {{control: 0, workers: [1]}}
 ports:
   - {{name: wan, device: "net_pcap0,rx_pcap={d}/traffic.pcap,infinite_rx=1,tx_pcap=/dev/null", addresses: [203.0.113.10/24], mtu: {mtu}}}

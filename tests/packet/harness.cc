@@ -3,6 +3,7 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unistd.h>
@@ -142,14 +143,23 @@ std::vector<std::vector<frame>> rig::burst_on(uint32_t wi, uint8_t port,
     dp::worker_ctx& w = *m_workers[wi];
     dp::process_burst(w, port, pkts, n, now_ms);
     collect(w, out, now_ms);
-    // The rings: each owner processes what was redirected to it.
-    for (uint32_t o = 0; o < m_workers.size(); ++o) {
-        dp::redirect_stage& r = w.redirect[o];
-        if (r.n == 0)
-            continue;
-        dp::process_redirected(*m_workers[o], r.pkts, r.n, now_ms);
-        r.n = 0;
-        collect(*m_workers[o], out, now_ms);
+    // The rings: each owner processes what was redirected to it, until nothing moves (a
+    // fragment goes to the worker that reassembles it, the datagram to its connection's owner).
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (const auto& from : m_workers)
+            for (uint32_t o = 0; o < m_workers.size(); ++o) {
+                dp::redirect_stage& r = from->redirect[o];
+                if (r.n == 0)
+                    continue;
+                rte_mbuf* batch[dp::max_burst];
+                const uint16_t k = r.n;
+                std::copy(r.pkts, r.pkts + k, batch);
+                r.n = 0;
+                dp::process_redirected(*m_workers[o], batch, k, now_ms);
+                collect(*m_workers[o], out, now_ms);
+                moved = true;
+            }
     }
     return out;
 }

@@ -33,6 +33,7 @@ public:
     dp::worker_ctx& worker(uint32_t i = 0) { return *m_workers[i]; }
     const dp::snapshot& snap() const { return *m_snap; }
     ctl::neigh_manager& neigh() { return m_neigh; }
+    dp::neigh_table& table() { return m_table; }
     // The counter ids every snapshot is built with (a test attaches a VRRP engine to them).
     ctl::stats_ids& ids() { return m_ids; }
 

@@ -78,7 +78,8 @@ DROP_REASONS = [
     "ip_bad_ihl", "ip_bad_len", "ip_bad_checksum", "ip_fragment", "l4_truncated", "tcp_bad_doff",
     "udp_bad_len", "not_for_us", "no_service", "vip_not_owned", "no_conn", "no_dest",
     "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "tx_full", "ttl_exceeded", "no_route", "too_big",
-    "frag_failed", "icmp_no_conn", "redirect_ring_full",
+    "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
+    "frag_invalid",
 ]
 
 
@@ -466,10 +467,11 @@ def drop_cases() -> list[Case]:
         drop("drop_ip_bad_checksum", "TCP SYN to VIP:80 with a wrong IP header checksum",
              [edit(syn, ETH + 10, bytes(x ^ 0x01 for x in syn_ip[10:12]), fix_csum=False)],
              {"ip_bad_checksum": 1}),
-        drop("drop_ip_fragment", "first fragment (MF) and later fragment (offset 185): ip_fragment",
-             [from_router(client_ip(flags="MF", id=7) / TCP(sport=46601, dport=80, flags="S")
-                          / Raw(b"a" * 16)),
-              from_router(client_ip(frag=185, id=7, proto=6) / Raw(b"b" * 16))],
+        # TCP and UDP fragments are reassembled (frag_cases); the others are not forwarded.
+        drop("drop_ip_fragment", "ICMP first fragment (MF) and a GRE later fragment (offset "
+             "185): ip_fragment",
+             [from_router(client_ip(flags="MF", id=7) / ICMP(type=8) / Raw(b"a" * 16)),
+              from_router(client_ip(frag=185, id=7, proto=47) / Raw(b"b" * 16))],
              {"ip_fragment": 2}),
         drop("drop_l4_truncated", "TCP header of 10 bytes, UDP of 4, ICMP of 4: l4_truncated",
              [ip_raw(6, syn_ip[20:30]), ip_raw(17, struct.pack("!HH", 46701, 53)),
@@ -585,21 +587,27 @@ def tcp_sized(sport: int, total: int, df: bool, dst: str = VIP_TUN, ip_id: int =
                payload=bytes((i * 7) & 0xFF for i in range(pad)))
 
 
-def tun_outer(frame: bytes, rs: str):
-    """The outer IPv4 packet TUN sends for a received frame (the inner packet as received)."""
+def tun_outer(frame: bytes, rs: str, outer_id: int | None = None):
+    """The outer IPv4 packet TUN sends for a received frame (the inner packet as received).
+    A DF inner makes an atomic outer packet, which keeps the inner's IP ID; a fragmentable one
+    gets the worker's own ID (RFC 6864): `outer_id`, 0, 1, 2, ... per worker from its start."""
     inner = frame[ETH:ETH + _ip_total(frame)]
     iip = IP(inner)
-    return IP(version=4, ihl=5, tos=iip.tos, id=iip.id, flags="DF" if iip.flags.DF else 0,
+    if iip.flags.DF:
+        assert outer_id is None, "a DF inner keeps its ID"
+        outer_id = iip.id
+    assert outer_id is not None, "a non-DF inner needs the worker's next outer ID"
+    return IP(version=4, ihl=5, tos=iip.tos, id=outer_id, flags="DF" if iip.flags.DF else 0,
               frag=0, ttl=64, proto=4, src=LAN_ADDR, dst=RS[rs][0]) / Raw(inner)
 
 
-def tun_out(frame: bytes, rs: str) -> bytes:
-    return b(Ether(dst=RS[rs][1], src=LAN_MAC, type=0x0800) / tun_outer(frame, rs))
+def tun_out(frame: bytes, rs: str, outer_id: int | None = None) -> bytes:
+    return b(Ether(dst=RS[rs][1], src=LAN_MAC, type=0x0800) / tun_outer(frame, rs, outer_id))
 
 
-def tun_frags(frame: bytes, rs: str, mtu: int) -> list[bytes]:
+def tun_frags(frame: bytes, rs: str, mtu: int, outer_id: int | None = None) -> list[bytes]:
     """The encapsulated packet fragmented to `mtu`, checked against the layout rte_ip_frag makes."""
-    outer = tun_outer(frame, rs)
+    outer = tun_outer(frame, rs, outer_id)
     size = (mtu - 20) // 8 * 8
     frags = fragment(outer, fragsize=size)
     data = bytes(outer)[20:]
@@ -619,12 +627,13 @@ def tun_frags(frame: bytes, rs: str, mtu: int) -> list[bytes]:
     return [b(Ether(dst=RS[rs][1], src=LAN_MAC, type=0x0800) / f) for f in frags]
 
 
-def frag_needed(frame: bytes, mtu: int) -> bytes:
-    """ICMP fragmentation-needed for a received frame, out of wan back to its sender's MAC."""
+def frag_needed(frame: bytes, mtu: int, src: str = WAN_ADDR, port: str = "wan") -> bytes:
+    """ICMP fragmentation-needed from `src` for a frame received on `port`, back out of it to the
+    sender's MAC, quoting the packet as received."""
     e = Ether(frame)
     quote = frame[ETH:ETH + _ihl(frame) + 8]
-    return b(Ether(dst=e.src, src=WAN_MAC)
-             / IP(tos=0, id=0, flags=0, frag=0, ttl=64, src=WAN_ADDR, dst=e[IP].src)
+    return b(Ether(dst=e.src, src=PORT_MAC[port])
+             / IP(tos=0, id=0, flags=0, frag=0, ttl=64, src=src, dst=e[IP].src)
              / ICMP(type=3, code=4, nexthopmtu=mtu) / Raw(quote))
 
 
@@ -808,10 +817,12 @@ def nat_cases() -> list[Case]:
 
 
 # --- TUN ------------------------------------------------------------------------------------------
-# Out on lan to the real server's MAC: outer IPv4 (IHL 5, TOS and id of the inner, DF copied, TTL
-# 64, proto 4, src = lan's address, dst = RIP) + the inner packet exactly as received. With the
-# lan MTU at 1400: an inner DF packet over 1380 bytes gets ICMP fragmentation-needed (MTU 1380)
-# back out of wan and is counted too_big; a non-DF one is fragmented (data 1376 per fragment).
+# Out on lan to the real server's MAC: outer IPv4 (IHL 5, TOS of the inner, DF copied, TTL 64,
+# proto 4, src = lan's address, dst = RIP; the IP ID is the inner's for a DF inner and the
+# worker's own, 0, 1, 2, ..., for the others: RFC 6864) + the inner packet exactly as received.
+# With the lan MTU at 1400: an inner DF packet over 1380 bytes gets ICMP fragmentation-needed
+# (MTU 1380) back out of wan and is counted too_big; a non-DF one is fragmented (data 1376 per
+# fragment).
 def tun_cases() -> list[Case]:
     cases = []
     flow = [
@@ -827,13 +838,14 @@ def tun_cases() -> list[Case]:
         "outer without DF) and rs3 (inner IP options kept), outer src 198.51.100.1",
         [TUN_WEB], "wan", flow,
         {"lan": [tun_out(flow[0], "rs1"), tun_out(flow[1], "rs1"), tun_out(flow[2], "rs1"),
-                 tun_out(flow[3], "rs2"), tun_out(flow[4], "rs3")]}))
+                 tun_out(flow[3], "rs2", outer_id=0), tun_out(flow[4], "rs3")]}))
 
     dns = [udp(50600, b"tun-query", dport=53, dst=VIP_TUN, ip_id=9),
            udp(50601, b"tun-query-2", dport=53, dst=VIP_TUN, ip_id=10)]
     cases.append(Case(
         "tun_udp", "TUN udp VIP:53: datagrams encapsulated to rs1, rs2 (inner TTL unchanged)",
-        [TUN_DNS], "wan", dns, {"lan": [tun_out(dns[0], "rs1"), tun_out(dns[1], "rs2")]}))
+        [TUN_DNS], "wan", dns, {"lan": [tun_out(dns[0], "rs1", outer_id=0),
+                                        tun_out(dns[1], "rs2", outer_id=1)]}))
 
     syn = tcp(40700, "S", dst=VIP_TUN, ip_id=20)
     fits = tcp_sized(40700, 1380, df=True, ip_id=21)
@@ -859,8 +871,8 @@ def tun_cases() -> list[Case]:
         "tun_fragment", "TUN, lan MTU 1400: non-DF inners of 1381 and 1500 bytes are sent as "
         "fragments of the outer packet (1376 data bytes, then the rest); 1380 fits whole",
         [TUN_WEB], "wan", [syn, small, f1, f2],
-        {"lan": [tun_out(syn, "rs1"), tun_out(small, "rs1")] + tun_frags(f1, "rs1", 1400)
-         + tun_frags(f2, "rs1", 1400)},
+        {"lan": [tun_out(syn, "rs1", outer_id=0), tun_out(small, "rs1", outer_id=1)]
+         + tun_frags(f1, "rs1", 1400, outer_id=2) + tun_frags(f2, "rs1", 1400, outer_id=3)},
         mtu={"lan": 1400}))
     return cases
 
@@ -977,6 +989,75 @@ def reuse_cases() -> list[Case]:
         [WEB], "wan", [f for f, _ in seq], {"lan": [dr_out(f, r) for f, r in seq]})]
 
 
+# --- duplicates inside one burst (issue 12) -------------------------------------------------------
+# The burst path looks a whole burst up at once; a packet's duplicate in the same burst must see
+# what the first copy did (a connection it created, one it ended and replaced), in every TCP state
+# and for UDP. Each sequence below reaches a state and then repeats its last packet; all of a
+# port's inputs are one burst. DR (input-only table): S -> SYN_RECV, A -> ESTABLISHED, F after
+# ESTABLISHED -> FIN_WAIT, S F -> TIME_WAIT, R -> CLOSE; a pure SYN on TIME_WAIT or CLOSE is a new
+# connection (rr moves on) and its duplicate follows the new one.
+def dup_cases() -> list[Case]:
+    dr_seq = [  # (sport, flags of each packet, servers each is sent to)
+        (41800, "SS", ["rs1", "rs1"]),  # SYN_RECV, duplicate SYN
+        (41801, "SAA", ["rs2"] * 3),  # ESTABLISHED, duplicate ACK
+        (41802, "SAFF", ["rs3"] * 4),  # FIN_WAIT, duplicate FIN
+        (41803, "SARR", ["rs1"] * 4),  # CLOSE, duplicate RST
+        (41804, "SARSS", ["rs2"] * 3 + ["rs3", "rs3"]),  # CLOSE, duplicate reusing SYN
+        (41805, "SFSS", ["rs1"] * 2 + ["rs2", "rs2"]),  # TIME_WAIT, duplicate reusing SYN
+    ]
+    flag_names = {"S": "S", "A": "A", "F": "FA", "R": "R"}
+    frames, outs = [], []
+    ip_id = 1
+    for sport, flags, servers in dr_seq:
+        for fl, rs in zip(flags, servers):
+            f = tcp(sport, flag_names[fl], seq=1000 if fl == "S" else 1001,
+                    ack=0 if fl in "SR" else 1, ip_id=ip_id)
+            ip_id += 1
+            frames.append(f)
+            outs.append(dr_out(f, rs))
+    u = [udp(51800, b"dup-query", ip_id=100), udp(51800, b"dup-query", ip_id=100)]
+    cases = [Case(
+        "dr_duplicates_in_one_burst", "DR rr: in one burst, each TCP state reached and its last "
+        "packet repeated (SYN_RECV, ESTABLISHED, FIN_WAIT, CLOSE, and a reusing SYN on CLOSE and "
+        "on TIME_WAIT), then a UDP datagram twice: duplicates follow their connection",
+        [WEB, vs("dns", 53, protocol="udp")], "wan", frames + u,
+        {"lan": outs + [dr_out(u[0], "rs1"), dr_out(u[1], "rs1")]})]
+
+    # NAT sees both sides: the requests' burst on wan, then the replies' burst on lan, each with
+    # duplicates. Client side: S -> SYN_RECV, S A -> ESTABLISHED, S A F -> CLOSE_WAIT, S A R ->
+    # CLOSE (and a reusing SYN twice: to the next server), S F -> TIME_WAIT (reusing SYN twice).
+    nat_seq = [
+        (41900, "SS", ["rs1"] * 2),
+        (41901, "SAA", ["rs2"] * 3),
+        (41902, "SAFF", ["rs3"] * 4),
+        (41903, "SARSS", ["rs1"] * 3 + ["rs2"] * 2),
+        (41904, "SFSS", ["rs3"] * 2 + ["rs1"] * 2),
+    ]
+    reqs, req_out, reps, rep_out = [], [], [], []
+    ip_id = 1
+    for sport, flags, servers in nat_seq:
+        for fl, rs in zip(flags, servers):
+            f = tcp(sport, flag_names[fl], seq=1000 if fl == "S" else 1001,
+                    ack=0 if fl in "SR" else 5001, dst=VIP_NAT, ip_id=ip_id)
+            ip_id += 1
+            reqs.append(f)
+            req_out.append(nat_in(f, rs, 8080))
+        # The server the connection ended up on answers twice (a retransmitted SYN-ACK).
+        r = rs_tcp(servers[-1], sport, "SA", ip_id=0x300 + sport % 100)
+        reps += [r, r]
+        rep_out += [nat_out(r, VIP_NAT, 80)] * 2
+    ur = [udp(51900, b"q", dst=VIP_NAT, ip_id=200)] * 2
+    ua = [rs_udp("rs1", 51900, b"a", ip_id=0x400)] * 2
+    cases.append(Case(
+        "nat_duplicates_in_one_burst", "NAT rr: requests with each client-side TCP state's last "
+        "packet repeated (incl. reusing SYNs on CLOSE and TIME_WAIT) in one burst, then every "
+        "connection's server answering twice in one burst; UDP both ways twice",
+        [NAT_WEB, NAT_DNS], "", {"wan": reqs + ur, "lan": reps + ua},
+        {"lan": req_out + [nat_in(f, "rs1", 5353) for f in ur],
+         "wan": rep_out + [nat_out(f, VIP_NAT, 53) for f in ua]}))
+    return cases
+
+
 # --- persistence and match services (issue 5) ---------------------------------------------------
 # Persistence: IPVS templates keyed by the client address masked by the granularity (here /25, so
 # the lab's ranges give distinct client networks: 203.0.113.128/25 and 198.51.100.128/25); rr moves
@@ -1043,9 +1124,208 @@ def persist_match_cases() -> list[Case]:
     return cases
 
 
+# --- issue 12: the egress MTU for DR and NAT, and fragments ---------------------------------------
+# A packet too big for its egress port (lan for requests, the routed port for NAT replies): with
+# DF it is dropped (too_big) and answered with ICMP fragmentation-needed carrying that port's MTU,
+# quoting the packet as received: from the VIP back to the client for DR and NAT requests (IPVS),
+# from the port's own address back to the real server for NAT replies (the kernel's forwarding
+# path, which checks the MTU before IPVS rewrites the reply). Without DF it leaves as fragments
+# of (MTU - 20) // 8 * 8 data bytes, after the NAT rewrite.
+# Fragments (TCP and UDP) are reassembled, the datagram handled as one packet, and cut again when
+# it exceeds the egress MTU; a datagram that fits leaves whole. Fragments of other protocols:
+# ip_fragment. Bad sets: frag_invalid; no room for a new datagram (256 per worker):
+# frag_table_full; never completed: frag_timeout (packet_frag_test, with injected time).
+DNS_DR = vs("dns", 53, protocol="udp")
+
+
+def ip_split(frame: bytes, sizes: list[int], order: list[int] | None = None) -> list[bytes]:
+    """The IP packet of `frame` (no IP options) as fragments with `sizes` data bytes each (the
+    last takes the rest), each behind `frame`'s Ethernet header, in `order` (default: as cut)."""
+    pkt = IP(frame[ETH:ETH + _ip_total(frame)])
+    assert _ihl(frame) == 20 and not pkt.flags.DF and pkt.frag == 0
+    data = bytes(pkt)[20:]
+    cuts, off = [], 0
+    for n in sizes:
+        assert n % 8 == 0 and 0 < n and off + n < len(data)
+        cuts.append((off, data[off:off + n]))
+        off += n
+    cuts.append((off, data[off:]))
+    out = []
+    for i, (o, chunk) in enumerate(cuts):
+        last = i == len(cuts) - 1
+        hdr = IP(version=4, ihl=5, tos=pkt.tos, id=pkt.id, flags=0 if last else "MF",
+                 frag=o // 8, ttl=pkt.ttl, proto=pkt.proto, src=pkt.src, dst=pkt.dst)
+        f = bytes(hdr / Raw(chunk))
+        assert scapy_checksum(f[:20]) == 0 and len(f) == 20 + len(chunk)
+        out.append(frame[:ETH] + f)
+    return [out[i] for i in order] if order else out
+
+
+def ip_fragments(frame: bytes, mtu: int) -> list[bytes]:
+    """What rte_ipv4_fragment_packet makes of `frame` for `mtu` (equal pieces of (mtu - 20) // 8
+    * 8 data bytes), cross-checked against scapy's own fragment()."""
+    size = (mtu - 20) // 8 * 8
+    n = (_ip_total(frame) - 20 - 1) // size
+    out = ip_split(frame, [size] * n)
+    ref = fragment(IP(frame[ETH:ETH + _ip_total(frame)]), fragsize=size)
+    assert [o[ETH:] for o in out] == [bytes(r) for r in ref]
+    assert all(len(o) - ETH <= mtu for o in out) and len(out) >= 2
+    return out
+
+
+def udp_sized(sport: int, total: int, dport: int = 53, dst: str = VIP, ip_id: int = 1) -> bytes:
+    """A client UDP datagram (no DF) of IP total length `total`."""
+    return udp(sport, bytes((i * 13 + 5) & 0xFF for i in range(total - 28)), dport=dport,
+               dst=dst, ip_id=ip_id)
+
+
+def pad60(frame: bytes) -> bytes:
+    return frame + bytes(max(0, 60 - len(frame)))  # Ethernet padding, as NICs add
+
+
+def mtu_cases() -> list[Case]:
+    cases = []
+    syn = tcp(47001, "S", ip_id=1)
+    fits = tcp_sized(47001, 1400, df=True, dst=VIP, ip_id=2)
+    over = tcp_sized(47001, 1401, df=True, dst=VIP, ip_id=3, seq=1001 + 1360)
+    nodf = tcp_sized(47001, 1500, df=False, dst=VIP, ip_id=4, seq=1001 + 1360)
+    cases.append(Case(
+        "dr_too_big", "DR, lan MTU 1400: DF 1400 fits; DF 1401 gets frag-needed (MTU 1400) from "
+        "the VIP: too_big; non-DF 1500 leaves as fragments of 1376 data bytes",
+        [WEB], "wan", [syn, fits, over, nodf],
+        {"lan": [dr_out(syn, "rs1"), dr_out(fits, "rs1")] + ip_fragments(dr_out(nodf, "rs1"), 1400),
+         "wan": [frag_needed(over, 1400, src=VIP)]},
+        drops={"too_big": 1}, mtu={"lan": 1400}))
+
+    syn = tcp(47101, "S", dst=VIP_NAT, ip_id=1)
+    fits = tcp_sized(47101, 1400, df=True, dst=VIP_NAT, ip_id=2)
+    over = tcp_sized(47101, 1401, df=True, dst=VIP_NAT, ip_id=3, seq=1001 + 1360)
+    nodf = tcp_sized(47101, 1500, df=False, dst=VIP_NAT, ip_id=4, seq=1001 + 1360)
+    cases.append(Case(
+        "nat_too_big", "NAT, lan MTU 1400: DF 1400 fits; DF 1401 gets frag-needed (MTU 1400) from "
+        "the VIP quoting VIP:80: too_big; non-DF 1500 is rewritten, then fragmented (1376)",
+        [NAT_WEB], "wan", [syn, fits, over, nodf],
+        {"lan": [nat_in(syn, "rs1", 8080), nat_in(fits, "rs1", 8080)]
+         + ip_fragments(nat_in(nodf, "rs1", 8080), 1400),
+         "wan": [frag_needed(over, 1400, src=VIP_NAT)]},
+        drops={"too_big": 1}, mtu={"lan": 1400}))
+
+    req = [tcp(47201, "S", dst=VIP_NAT, ip_id=1), udp(47202, b"q", dst=VIP_NAT, ip_id=2)]
+    small = rs_tcp("rs1", 47201, "SA", ip_id=0x101)
+    big_df = rs_tcp("rs1", 47201, "PA", seq=5001, ip_id=0x102, payload=bytes(1360))
+    big = rs_udp("rs1", 47202, bytes((i * 3) & 0xFF for i in range(1372)), ip_id=0x103)
+    assert _ip_total(big_df) == 1400 and _ip_total(big) == 1400
+    cases.append(Case(
+        "nat_reply_too_big", "NAT, wan MTU 1280: a DF reply of 1400 bytes gets frag-needed "
+        "(MTU 1280) from lan's address back to rs1: too_big; a non-DF one is rewritten and "
+        "leaves wan as fragments of 1256 data bytes",
+        [NAT_WEB, NAT_DNS], "", {"wan": req, "lan": [small, big_df, big]},
+        {"lan": [nat_in(req[0], "rs1", 8080), nat_in(req[1], "rs1", 5353),
+                 frag_needed(big_df, 1280, src=LAN_ADDR, port="lan")],
+         "wan": [nat_out(small, VIP_NAT, 80)] + ip_fragments(nat_out(big, VIP_NAT, 53), 1280)},
+        drops={"too_big": 1}, mtu={"wan": 1280}))
+    return cases
+
+
+def frag_cases() -> list[Case]:
+    cases = []
+    d1 = udp_sized(48001, 2028, ip_id=0x501)  # 2 pieces in, 2 out (lan MTU 1500)
+    d2 = udp_sized(48002, 1200, ip_id=0x502)  # 3 pieces out of order, leaves whole
+    d3 = udp_sized(48003, 628, ip_id=0x503)  # first piece only the UDP header, padded
+    inputs = (ip_split(d1, [1480]) + ip_split(d2, [400, 400], order=[2, 0, 1])
+              + [pad60(f) for f in ip_split(d3, [8])])
+    cases.append(Case(
+        "frag_dr_udp", "DR udp VIP:53: datagrams of 2028 bytes (2 fragments), 1200 (3, out of "
+        "order), 628 (a padded 8-byte first fragment) are reassembled and go to rs1, rs2, rs3; "
+        "2028 leaves as 2 fragments, the others whole",
+        [WEB, DNS_DR], "wan", inputs,
+        {"lan": ip_fragments(dr_out(d1, "rs1"), 1500) + [dr_out(d2, "rs2"), dr_out(d3, "rs3")]},
+        min_counters={"reassembled": 3, "frags_in": 7, "fragments": 2}))
+
+    q = udp_sized(48101, 2028, dst=VIP_NAT, ip_id=0x601)
+    rep = rs_udp("rs1", 48101, bytes((i * 5) & 0xFF for i in range(2500)), ip_id=0x602)
+    syn = tcp(48102, "S", dst=VIP_NAT, ip_id=0x603, ip_kw={"flags": 0}, payload=bytes(120))
+    cases.append(Case(
+        "frag_nat", "NAT: a 2028-byte query in 2 fragments (last first) is rewritten to rs1:5353 "
+        "and cut again for lan; rs1's 2528-byte answer in 2 fragments goes out of wan from "
+        "VIP:53 in 2; a SYN whose first fragment holds 8 bytes of TCP header is rewritten whole",
+        [NAT_DNS, NAT_WEB], "",
+        {"wan": ip_split(q, [1480], order=[1, 0]) + ip_split(syn, [8]),
+         "lan": ip_split(rep, [1480])},
+        {"lan": ip_fragments(nat_in(q, "rs1", 5353), 1500) + [nat_in(syn, "rs1", 8080)],
+         "wan": ip_fragments(nat_out(rep, VIP_NAT, 53), 1500)},
+        min_counters={"reassembled": 3}))
+
+    t1 = udp_sized(48201, 2028, dst=VIP_TUN, ip_id=0x701)
+    t2 = udp_sized(48202, 1000, dst=VIP_TUN, ip_id=0x702)
+    cases.append(Case(
+        "frag_tun", "TUN udp: a 2028-byte datagram in 3 fragments (out of order) is reassembled, "
+        "encapsulated with the worker's IP ID and cut to lan's 1500; a 1000-byte one in 2 "
+        "leaves whole",
+        [TUN_DNS], "wan", ip_split(t1, [680, 680], order=[2, 0, 1]) + ip_split(t2, [496]),
+        {"lan": tun_frags(t1, "rs1", 1500, outer_id=0) + [tun_out(t2, "rs2", outer_id=1)]},
+        min_counters={"reassembled": 2}))
+
+    echo = b(Ether(src=ROUTER_MAC, dst=WAN_MAC) / client_ip(VIP, id=0x801)
+             / ICMP(type=8, id=1, seq=1) / Raw(bytes(100)))
+    gre = from_router(client_ip(VIP, id=0x802, proto=47) / Raw(bytes(64)))
+    cases.append(Case(
+        "frag_no_service", "fragments of a UDP datagram to VIP:54 (no service) and to a stranger "
+        "are reassembled, then dropped once each (no_service, not_for_us); fragments of an ICMP "
+        "echo and of GRE: ip_fragment",
+        [WEB, DNS_DR], "wan",
+        ip_split(udp_sized(48301, 400, dport=54, ip_id=0x803), [200])
+        + ip_split(udp_sized(48302, 400, dst=STRANGER, ip_id=0x804), [200])
+        + ip_split(echo, [64]) + ip_split(gre, [32]),
+        {}, drops={"no_service": 1, "not_for_us": 1, "ip_fragment": 4}))
+
+    # Invalid sets: a non-last piece whose length is no multiple of 8; overlapping pieces; a
+    # duplicate first piece; a datagram of 9 pieces (one more than a table entry holds: the
+    # first 8 go, the 9th starts a new datagram that never completes).
+    base = udp_sized(48401, 300, ip_id=0x901)
+    odd = edit(ip_split(base, [200])[0], ETH + 2, struct.pack("!H", 20 + 196))[:ETH + 216]
+    odd = fix_ip_csum(bytearray(odd))
+    ov = ip_split(udp_sized(48402, 100, ip_id=0x902), [16])[0]  # [0, 16) MF
+    ov_last = ip_split(udp_sized(48402, 52, ip_id=0x902), [8])[1]  # [8, 24), the end
+    dup = ip_split(udp_sized(48403, 100, ip_id=0x903), [16])
+    nine = ip_split(udp_sized(48404, 20 + 9 * 16, ip_id=0x904), [16] * 8)
+    assert len(nine) == 9
+    cases.append(Case(
+        "frag_invalid", "fragments that make no datagram: a 196-byte non-last piece, "
+        "overlapping pieces, a duplicate first piece, 9 pieces: frag_invalid 1 + 2 + 2 + 8",
+        [WEB, DNS_DR], "wan", [odd, ov, ov_last, dup[0], dup[0]] + nine,
+        {}, drops={"frag_invalid": 13}))
+
+    flood = [ip_split(udp_sized(48500 + i % 100, 100, ip_id=0xA000 + i), [16])[0]
+             for i in range(300)]
+    cases.append(Case(
+        "frag_flood", "300 first fragments of datagrams that never complete: 256 wait in the "
+        "table (its bound), 44 are dropped as frag_table_full",
+        [WEB, DNS_DR], "wan", flood, {}, drops={"frag_table_full": 44},
+        min_counters={"frags_in": 300}))
+
+    # Two workers: the pieces of each datagram arrive on both RX queues; the worker of
+    # frag_owner(src, dst, id) reassembles, the connection's owner forwards.
+    one = vs("dns", 53, protocol="udp", servers=["rs1"])
+    dg = [udp_sized(48600 + i, 2028, ip_id=0xB00 + i) for i in range(8)]
+    q0, q1 = [], []
+    for i, d in enumerate(dg):
+        first, second = ip_split(d, [1480])
+        q0.append(first if i % 2 else second)
+        q1.append(second if i % 2 else first)
+    cases.append(Case(
+        "frag_two_workers", "DR udp on 2 workers: 8 datagrams of 2 fragments, one on each RX "
+        "queue: all reassembled and forwarded (2 fragments each), none lost",
+        [WEB, one], "", {"wan": [q0, q1]},
+        {"lan": [f for d in dg for f in ip_fragments(dr_out(d, "rs1"), 1500)]},
+        order={"lan": "set"}, workers=2, min_counters={"reassembled": 8, "redirected": 1}))
+    return cases
+
+
 def all_cases() -> list[Case]:
     cases = (arp_cases() + ping_cases() + dr_cases() + drop_cases() + nat_cases() + tun_cases()
-             + icmp_cases() + reuse_cases() + persist_match_cases())
+             + icmp_cases() + reuse_cases() + dup_cases() + persist_match_cases() + mtu_cases()
+             + frag_cases())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for c in cases:

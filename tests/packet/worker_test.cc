@@ -121,20 +121,64 @@ TEST(worker, udp_connection_uses_the_udp_timeout) {
 TEST(worker, full_table_refuses_new_connections_but_keeps_established_ones) {
     test::rig r(load()); // connections.max = 8
     ASSERT_TRUE(r.ok());
+    std::vector<test::frame> syns, acks;
+    for (uint16_t p = 0; p < 8; ++p) {
+        syns.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, syn));
+        acks.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, ack));
+    }
+    EXPECT_EQ(r.burst(0, syns, 1000)[1].size(), 8u);
+    EXPECT_EQ(r.burst(0, acks, 1001)[1].size(), 8u); // all ESTABLISHED
+    EXPECT_EQ(r.worker().conns.size(), 8u);
+    // A ninth connection is refused and counted: established flows are never evicted...
+    EXPECT_TRUE(r.burst(0, {packet(6, 42000, 80, syn)}, 1002)[1].empty());
+    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 1u);
+    EXPECT_EQ(r.worker().ctr.conns_reclaimed, 0u);
+    // ...and every one keeps flowing.
+    EXPECT_EQ(r.burst(0, acks, 1003)[1].size(), 8u);
+    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 1u);
+}
+
+TEST(worker, full_table_of_half_open_connections_admits_a_new_one_in_place_of_the_oldest) {
+    test::rig r(load()); // connections.max = 8
+    ASSERT_TRUE(r.ok());
+    std::vector<test::frame> syns;
+    for (uint16_t p = 0; p < 7; ++p) // seven handshakes that never complete (spoofed SYNs)
+        syns.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, syn));
+    EXPECT_EQ(r.burst(0, syns, 1000)[1].size(), 7u);
+    EXPECT_EQ(r.burst(0, {packet(6, 41100, 80, syn)}, 1001)[1].size(), 1u);
+    EXPECT_EQ(r.burst(0, {packet(6, 41100, 80, ack)}, 1002)[1].size(), 1u); // one established
+    ASSERT_EQ(r.worker().conns.size(), 8u);
+    // Two new clients: each takes a half-open entry's place, in the order they were made.
+    EXPECT_EQ(r.burst(0, {packet(6, 42000, 80, syn), packet(6, 42001, 80, syn)}, 1003)[1].size(),
+              2u);
+    EXPECT_EQ(r.worker().ctr.conns_reclaimed, 2u);
+    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 0u);
+    EXPECT_EQ(r.worker().conns.size(), 8u);
+    // The new clients complete; the established flow was not touched.
+    EXPECT_EQ(
+        r.burst(0,
+                {packet(6, 42000, 80, ack), packet(6, 42001, 80, ack), packet(6, 41100, 80, ack)},
+                1004)[1]
+            .size(),
+        3u);
+    EXPECT_EQ(drops(r, dp::drop::no_conn), 0u);
+    // The two oldest half-open ones are gone: their late ACKs find nothing.
+    EXPECT_TRUE(
+        r.burst(0, {packet(6, 41000, 80, ack), packet(6, 41001, 80, ack)}, 1005)[1].empty());
+    EXPECT_EQ(drops(r, dp::drop::no_conn), 2u);
+}
+
+TEST(worker, handshakes_live_shorter_while_the_table_is_under_pressure) {
+    test::rig r(load()); // connections.max = 8: under pressure with 8 entries (none of 8 free)
+    ASSERT_TRUE(r.ok());
     std::vector<test::frame> syns;
     for (uint16_t p = 0; p < 8; ++p)
-        syns.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, syn));
-    EXPECT_EQ(r.burst(0, syns, 1000)[1].size(), 8u);
-    EXPECT_EQ(r.worker().conns.size(), 8u);
-    // A ninth connection is refused and counted...
-    EXPECT_TRUE(r.burst(0, {packet(6, 42000, 80, syn)}, 1001)[1].empty());
-    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 1u);
-    // ...while every established flow keeps flowing.
-    std::vector<test::frame> acks;
-    for (uint16_t p = 0; p < 8; ++p)
-        acks.push_back(packet(6, static_cast<uint16_t>(41000 + p), 80, ack));
-    EXPECT_EQ(r.burst(0, acks, 1002)[1].size(), 8u);
-    EXPECT_EQ(drops(r, dp::drop::conn_table_full), 1u);
+        syns.push_back(packet(6, static_cast<uint16_t>(43000 + p), 80, syn));
+    r.burst(0, syns, 1000);
+    ASSERT_EQ(r.worker().conns.size(), 8u);
+    // The last SYN was handled with the table full: its SYN_RECV lasts 10 s, not IPVS' 60 s.
+    dp::expire_conns(r.worker(), 1000 + 11'000, 1000);
+    EXPECT_EQ(r.worker().conns.size(), 7u);
 }
 
 TEST(worker, unresolved_next_hop_drops_and_counts_until_arp_answers) {

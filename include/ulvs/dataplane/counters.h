@@ -19,7 +19,7 @@ namespace ulvs::dp {
     _(ip_bad_ihl, "IHL below 5 or past the frame")                                                 \
     _(ip_bad_len, "total length below the header or past the frame")                               \
     _(ip_bad_checksum, "IPv4 header checksum wrong")                                               \
-    _(ip_fragment, "IPv4 fragment (reassembly not supported)")                                     \
+    _(ip_fragment, "IPv4 fragment of neither TCP nor UDP, or a datagram for us over one mbuf")     \
     _(l4_truncated, "TCP/UDP/ICMP header past the packet")                                         \
     _(tcp_bad_doff, "TCP data offset below 5 or past the packet")                                  \
     _(udp_bad_len, "UDP length field inconsistent")                                                \
@@ -35,9 +35,12 @@ namespace ulvs::dp {
     _(ttl_exceeded, "routed NAT reply whose TTL would reach 0")                                    \
     _(no_route, "no route to the destination")                                                     \
     _(too_big, "DF packet too big for the egress MTU (ICMP fragmentation-needed sent back)")       \
-    _(frag_failed, "fragmentation failed (no mbufs)")                                              \
+    _(frag_failed, "fragmenting or linearising failed (no mbufs, over 8 pieces, over one mbuf)")   \
     _(icmp_no_conn, "ICMP error about a packet of no known connection")                            \
-    _(redirect_ring_full, "ring to the owner worker full")
+    _(redirect_ring_full, "ring to the owner worker full")                                         \
+    _(frag_timeout, "fragment of a datagram not completed within the reassembly timeout")          \
+    _(frag_table_full, "fragment of a new datagram while the reassembly table is full")            \
+    _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,
@@ -55,14 +58,26 @@ struct worker_counters {
     uint64_t rx_bytes = 0;
     uint64_t tx_pkts = 0;
     uint64_t tx_bytes = 0;
+    // Every received packet (rx_pkts, summed over workers) ends as exactly one of: forwarded,
+    // to_control, ctrl_ring_full, a drop other than tx_full (tx_full counts forwarded packets
+    // a full TX queue refused), or merged into a reassembled datagram (frags_merged: a datagram
+    // of k fragments ends once, as one packet, and counts k - 1 here). Packets crossing to their
+    // owner worker (redirected) are counted once, where they end; fragments waiting for the rest
+    // of their datagram (frag_table.h, at most its timeout) are in flight. scripts/soak checks
+    // that sum.
+    uint64_t forwarded = 0;  // sent on along a connection (a packet cut into fragments: once)
     uint64_t to_control = 0; // handed to the control lcore (ARP, ICMP to us, local traffic)
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
+    uint64_t conns_reclaimed = 0;   // half-open or closed entries ended to admit a new one
     uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
-    uint64_t redirected = 0; // handed to the owner worker over its ring
-    uint64_t fragments = 0;  // TUN fragments sent (non-DF packets over the MTU)
-    uint64_t icmp_sent = 0;  // ICMP errors generated (fragmentation needed)
+    uint64_t redirected = 0;   // handed to the owner worker over its ring
+    uint64_t fragments = 0;    // fragments sent (non-DF packets over the egress MTU)
+    uint64_t frags_in = 0;     // IPv4 fragments received for reassembly
+    uint64_t reassembled = 0;  // datagrams reassembled from them
+    uint64_t frags_merged = 0; // fragments ended inside a reassembled datagram (k - 1 of k)
+    uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed)
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }

@@ -6,7 +6,8 @@
 // into a snapshot with the same neighbour manager and stats ids (so unchanged virtual and real
 // servers keep their counters) and only then committed; a refused change leaves everything as it
 // was. Connections keep a copy of their real server, so removed servers' connections go on
-// (IPVS expire_nodest_conn=0) with no work here.
+// (IPVS expire_nodest_conn=0); the removed server's stats id and neighbour slot are recycled only
+// once no connection names them (stats_ids.h), which poll() finds out from the workers.
 //
 // Publication waits for neighbours: a snapshot that sends new connections to a real server whose
 // MAC is not resolved yet would drop their first packets (neigh_unresolved). So a committed change
@@ -24,12 +25,14 @@
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/dataplane/fwd/conn_dump.h"
+#include "ulvs/dataplane/fwd/id_check.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker.h"
 #include "ulvs/mgmt/estimator.h"
 #include "ulvs/mgmt/protocol.h"
 #include "ulvs/mgmt/server.h"
 
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
@@ -51,11 +54,21 @@ struct manager_deps {
     // Health checks (control/health/checker.h): synced with every committed config, overlaid on
     // it for snapshots and listings; null: every real server counts as up.
     ctl::health::checker* health = nullptr;
+    // One per worker, served by the worker loop (dataplane/fwd/id_check.h): may a retired real
+    // server's stats id be reused? Empty: no worker runs concurrently with this manager (tests),
+    // the workers' counts are read directly.
+    std::vector<dp::id_check_channel*> id_checks;
+    // The packet buffer pool's {in use, size} (in use includes the lcores' caches); null: not
+    // reported. For the metrics, and so scripts/soak can see a leak.
+    std::function<std::array<uint64_t, 2>()> mbufs;
 };
 
 class manager {
 public:
     static constexpr uint64_t publish_wait_ms = 2000;
+    // Retired real servers' stats ids are checked for reuse this often, at most this many a time.
+    static constexpr uint64_t id_check_period_ms = 100;
+    static constexpr size_t id_check_max = 4096;
 
     manager(config::config running, manager_deps deps, uint64_t now_ms);
 
@@ -100,6 +113,8 @@ private:
     // A virtual or real server that (re)appears starts from zero counters, as in IPVS, even though
     // its stable stats id (and so the workers' counter slot) is the one it had before.
     void track_new_servers();
+    // Stats id recycling (control/service/stats_ids.h): ask the workers about retired ids.
+    unsigned recycle_ids(uint64_t now);
 
     config::config m_cfg;
     manager_deps m_deps;
@@ -115,6 +130,12 @@ private:
     std::vector<std::vector<dp::conn_dump_entry>> m_dump_bufs;        // by worker
     bool m_dump_busy = false;
     std::set<uint32_t> m_live_svc, m_live_dest; // stats ids in the running config
+    struct id_question {
+        bool asking = false;
+        uint64_t next_ms = 0;
+        std::vector<uint32_t> ids;
+        std::vector<std::vector<uint8_t>> busy; // by worker
+    } m_idq;
 };
 
 } // namespace ulvs::mgmt

@@ -2,20 +2,112 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 namespace ulvs::ctl {
 
-std::optional<uint32_t> neigh_manager::slot_for(ip_addr ip, uint8_t port) {
-    if (auto it = m_entries.find(ip.v4); it != m_entries.end())
+std::optional<uint32_t> neigh_manager::slot_for(ip_addr ip, uint8_t port, bool pin) {
+    if (auto it = m_entries.find(ip.v4); it != m_entries.end()) {
+        it->second.pinned |= pin;
+        if (m_building)
+            it->second.built = m_serial;
         return it->second.slot;
-    if (m_next_slot >= m_table.capacity())
+    }
+    auto slot = take_slot();
+    if (!slot)
         return std::nullopt;
     entry e{};
-    e.slot = m_next_slot++;
+    e.slot = *slot;
     e.port = port;
+    e.pinned = pin;
+    if (m_building) {
+        e.built = m_serial;
+        m_created.push_back(ip.v4);
+    }
     m_table.clear(e.slot);
     m_entries.emplace(ip.v4, e);
     m_table.index(htonl(ip.v4), e.slot); // workers find routed next hops by address
     return e.slot;
+}
+
+bool neigh_manager::held(const entry& e) const {
+    return e.is_static || e.pinned || m_refs[e.slot] != 0 || m_published[e.slot] != 0 ||
+           e.built >= m_kept || (m_building && e.built == m_serial);
+}
+
+std::optional<uint32_t> neigh_manager::take_slot() {
+    if (m_free.empty() && m_next_slot < m_table.capacity())
+        return m_next_slot++;
+    if (m_free.empty() && reclaim() == 0)
+        return std::nullopt;
+    const uint32_t s = m_free.back();
+    m_free.pop_back();
+    return s;
+}
+
+size_t neigh_manager::reclaim(const std::vector<uint32_t>* only) {
+    std::vector<uint32_t> gone;
+    std::vector<std::pair<uint32_t, uint32_t>> keep;
+    for (auto it = m_entries.begin(); it != m_entries.end();) {
+        const bool candidate =
+            only == nullptr || std::find(only->begin(), only->end(), it->first) != only->end();
+        if (!candidate || held(it->second)) {
+            keep.emplace_back(htonl(it->first), it->second.slot);
+            ++it;
+        } else {
+            gone.push_back(it->second.slot);
+            it = m_entries.erase(it);
+        }
+    }
+    if (gone.empty())
+        return 0;
+    auto old_index = m_table.replace_index(keep);
+    // After this, no worker probes the old index or uses a slot number it found there.
+    if (m_synchronize)
+        m_synchronize();
+    old_index.reset();
+    for (uint32_t s : gone) {
+        m_table.clear(s);
+        m_free.push_back(s);
+    }
+    return gone.size();
+}
+
+void neigh_manager::begin_build() {
+    ++m_serial;
+    m_building = true;
+    m_created.clear();
+}
+
+void neigh_manager::end_build(bool kept) {
+    m_building = false;
+    if (kept) {
+        m_kept = m_serial;
+        return;
+    }
+    // A refused change: what it added goes back at once unless something else holds it (a
+    // stats id, a static entry). No snapshot names these slots, but the host index may: they go
+    // through reclaim's grace period.
+    for (uint32_t ip : m_created)
+        if (auto it = m_entries.find(ip); it != m_entries.end())
+            it->second.built = 0;
+    std::vector<uint32_t> created;
+    created.swap(m_created);
+    if (!created.empty())
+        reclaim(&created);
+}
+
+void neigh_manager::published(const dp::snapshot& s) {
+    std::fill(m_published.begin(), m_published.end(), 0);
+    auto mark = [&](uint32_t slot) {
+        if (slot < m_published.size())
+            m_published[slot] = 1;
+    };
+    for (const dp::dest& d : s.dests)
+        mark(d.neigh);
+    for (const dp::next_hop& h : s.hops)
+        if (h.gateway != 0)
+            mark(h.neigh);
 }
 
 std::optional<uint32_t> neigh_manager::set_static(ip_addr ip, uint8_t port, const mac_addr& mac) {

@@ -52,10 +52,8 @@ dp::match_rule match_rule_of(const config::match_cfg& m, size_t svc_index) {
     return r;
 }
 
-} // namespace
-
 std::expected<std::unique_ptr<dp::snapshot>, std::string>
-build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
+build(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
     auto s = std::make_unique<dp::snapshot>();
     s->timeouts = timeouts_from(cfg.timeouts);
     s->loads = ids.loads();
@@ -137,6 +135,7 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
             if (!did)
                 return std::unexpected("out of counter ids");
             d.stats_id = *did;
+            ids.note_slot(*did, d.neigh); // its connections will copy the slot
             s->dests.push_back(d);
         }
         svc.dest_count = static_cast<uint32_t>(s->dests.size()) - svc.dest_first;
@@ -153,6 +152,18 @@ build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) 
     }
     if (ids.vrrp() != nullptr)
         vrrp::overlay_ownership(*ids.vrrp(), *s);
+    return s;
+}
+
+} // namespace
+
+std::expected<std::unique_ptr<dp::snapshot>, std::string>
+build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
+    ids.begin_build();
+    neigh.begin_build();
+    auto s = build(cfg, neigh, ids);
+    ids.end_build(s.has_value()); // first: a dest id given back releases its neighbour holds
+    neigh.end_build(s.has_value());
     return s;
 }
 

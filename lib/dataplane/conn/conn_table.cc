@@ -8,6 +8,7 @@
 
 #include <nmmintrin.h> // SSE4.2 crc32 (-march=corei7)
 
+#include <cassert>
 #include <cstring>
 #include <sys/mman.h>
 
@@ -86,7 +87,7 @@ inline void prefetch_buckets(const conn_table::bucket* bs, const uint32_t (&b)[2
 } // namespace
 
 conn_table::conn_table(const char* name, uint32_t capacity, int socket) noexcept
-    : m_free(capacity), m_capacity(capacity) {
+    : m_free(capacity), m_capacity(capacity), m_pressure_free(capacity / 8) {
     m_n_buckets = n_buckets_for(capacity);
     // Zeroed: every signature 0, every slot empty.
     m_buckets =
@@ -260,6 +261,7 @@ uint32_t conn_table::insert(const conn_key& key, const conn& init, bool with_rep
     conn& c = m_conns[idx];
     c = init;
     c.key = key;
+    c.flags |= conn_flag::live;
     if (!add(hash_of(key), ref_of(idx, false)))
         return conn_ref::none;
     if (with_reply && !add(hash_of(reply_key(c)), ref_of(idx, true))) {
@@ -271,11 +273,17 @@ uint32_t conn_table::insert(const conn_key& key, const conn& init, bool with_rep
 }
 
 void conn_table::erase(uint32_t index) noexcept {
-    const conn& c = m_conns[index];
+    conn& c = m_conns[index];
+    // A second erase of one entry would push its index twice: two connections would later
+    // share it. The burst path makes that impossible (erasures()); this states it.
+    assert(c.flags & conn_flag::live);
+    assert(m_free_top < m_capacity);
     remove(c.key, ref_of(index, false));
     if (c.mode == fwd_mode::nat) // absent for entries inserted without it: a no-op then
         remove(reply_key(c), ref_of(index, true));
+    c.flags &= static_cast<uint8_t>(~conn_flag::live);
     m_free[m_free_top++] = index;
+    ++m_erasures;
 }
 
 uint64_t conn_table::memory_bytes() const noexcept {

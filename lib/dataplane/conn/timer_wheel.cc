@@ -20,7 +20,7 @@ uint64_t timer_wheel::clamp_tick(uint64_t tick) const noexcept {
 }
 
 void timer_wheel::schedule(uint32_t entry, uint64_t deadline_ms) noexcept {
-    assert(entry < m_next.size()); // and not filed: the caller knows
+    assert(entry < m_next.size() && !is_filed(entry));
     const uint64_t tick = clamp_tick(tick_of(deadline_ms));
     uint32_t& head = m_heads[tick & m_mask];
     m_prev[entry] = nil;
@@ -43,6 +43,7 @@ void timer_wheel::advance_to(uint32_t entry, uint64_t deadline_ms) noexcept {
 }
 
 void timer_wheel::unlink(uint32_t entry) noexcept {
+    assert(is_filed(entry));
     const uint32_t next = m_next[entry], prev = m_prev[entry];
     if (prev == nil)
         m_heads[m_tick[entry] & m_mask] = next;

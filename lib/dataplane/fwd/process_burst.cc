@@ -1,6 +1,8 @@
 // The worker's burst path: classify, steer to the owner worker, connection lookup in bulk,
 // schedule new connections, rewrite and stage. See worker.h for the contract and ARCHITECTURE.md
 // "A packet's way".
+#include "fragments.h"
+#include "mtu.h"
 #include "nat.h"
 #include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
@@ -12,6 +14,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+
+#include <cassert>
 
 namespace ulvs::dp {
 
@@ -41,6 +45,7 @@ struct candidate {
     uint8_t tcp_flags;
     uint8_t in_port;
     path way;
+    bool reassembled; // a datagram this worker put together: its owner is still to be checked
 };
 
 inline bool is_multicast_or_broadcast_ip(uint32_t dst_be) noexcept {
@@ -95,6 +100,7 @@ int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
 
 void end_conn(worker_ctx& w, uint32_t idx) noexcept {
     const conn& c = w.conns.at(idx);
+    assert(w.conns.live(idx));
     dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
     if (c.flags & conn_flag::persist_template)
         --dc.persistent;
@@ -105,6 +111,48 @@ void end_conn(worker_ctx& w, uint32_t idx) noexcept {
     if (c.tmpl != no_template) // a template outlives the connections it created
         --w.conns.at(c.tmpl).n_control;
     w.conns.erase(idx);
+}
+
+// Table pressure (SYN floods): which entries a new connection may take the place of. Never an
+// established flow, a template, or UDP (whose flows have no handshake to tell a spoofed one):
+// only TCP entries still in the handshake (SYN_RECV/SYN_SENT/NONE: a spoofed SYN never leaves
+// it) or already closed (CLOSE, TIME_WAIT), as IPVS' drop_entry spares established ones.
+inline bool evictable(const conn& c) noexcept {
+    if (c.key.proto != proto_tcp)
+        return false;
+    switch (c.state) {
+    case tcp_state::none:
+    case tcp_state::syn_recv:
+    case tcp_state::syn_sent:
+    case tcp_state::synack:
+    case tcp_state::close:
+    case tcp_state::time_wait:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Entries find_evictable looks at for one insert: bounded so a table full of established flows
+// costs a refused SYN at most this many entry reads (a flooded table is nearly all half-open, so
+// the first one or two usually qualify).
+constexpr uint32_t reclaim_probes = 16;
+
+// Insert, and when the table is full end a half-open or closed entry to make room (issue 12:
+// a legitimate client still connects during a spoofed SYN flood). The erase bumps erasures(),
+// so the burst looks up again any entry index it held.
+uint32_t insert_reclaiming(worker_ctx& w, const conn_key& key, const conn& init,
+                           bool with_reply) noexcept {
+    uint32_t idx = w.conns.insert(key, init, with_reply);
+    if (idx != conn_ref::none || w.conns.size() < w.conns.capacity())
+        return idx; // inserted, or no cuckoo path: freeing an entry would not help
+    const uint32_t victim = w.conns.find_evictable(reclaim_probes, evictable);
+    if (victim == conn_ref::none)
+        return idx;
+    w.wheel.cancel(victim);
+    end_conn(w, victim);
+    ++w.ctr.conns_reclaimed;
+    return w.conns.insert(key, init, with_reply);
 }
 
 // The service's dest whose counters are `stats_id` (a template names its real server so, since
@@ -177,7 +225,7 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
     init.tmpl = no_template;
     init.persist_ms = svc.persist_ms;
     init.expire_ms = now_ms + svc.persist_ms;
-    const uint32_t idx = w.conns.insert(tk, init, false);
+    const uint32_t idx = insert_reclaiming(w, tk, init, false);
     if (idx == conn_ref::none) {
         drop_pkt(w, c.m, drop::conn_table_full);
         return idx;
@@ -221,7 +269,7 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
     init.state = tcp_state::none;
     init.expire_ms = now_ms + s.timeouts.of(tcp_state::none);
     init.key = key;
-    const uint32_t idx = w.conns.insert(key, init, d.mode == fwd_mode::nat);
+    const uint32_t idx = insert_reclaiming(w, key, init, d.mode == fwd_mode::nat);
     if (idx == conn_ref::none) {
         drop_pkt(w, c.m, drop::conn_table_full);
         return idx;
@@ -236,6 +284,10 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
     w.wheel.schedule(idx, init.expire_ms);
     return idx;
 }
+
+// SYN_RECV's life while the table is under pressure (instead of IPVS' 60 s): long enough for a
+// client's SYN retransmissions (1 s, 3 s) and its ACK, short enough to drain a flood's entries.
+constexpr uint32_t handshake_pressure_ms = 10'000;
 
 // Advance the IPVS state and idle timeout of connection `idx` for one packet.
 void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
@@ -262,7 +314,13 @@ void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
             dc.inactive += active ? -1 : 1;
             cn.flags ^= conn_flag::active;
         }
-        expire = now_ms + s.timeouts.of(cn.state);
+        uint32_t timeout = s.timeouts.of(cn.state);
+        // Under table pressure a handshake lives at most handshake_pressure_ms (IPVS'
+        // secure_tcp spirit): spoofed SYNs never complete, so they leave room sooner.
+        if (cn.state == tcp_state::syn_recv && timeout > handshake_pressure_ms &&
+            w.conns.under_pressure())
+            timeout = handshake_pressure_ms;
+        expire = now_ms + timeout;
     }
     // A shorter timeout than the one the wheel holds (e.g. FIN after ESTABLISHED) must not wait
     // for the old, later slot. Only state changes shorten it, so only they pay for the check.
@@ -282,9 +340,15 @@ inline bool reuse_as_new(const conn& c, const candidate& cd) noexcept {
 // Send a client-side packet (request or ICMP error about one) to the connection's real server.
 bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
     auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
+    // Too big for the real server's port with DF: ICMP frag-needed from the VIP, quoting the
+    // packet as the client sent it (IPVS ip_vs_dr_xmit/ip_vs_nat_xmit); TUN has its own check.
+    if (cd.ip_len > w.ports[c.out_port].mtu && c.mode != fwd_mode::tun &&
+        refuse_too_big(w, cd.m, cd.ip_len, w.ports[c.out_port].mtu, cd.in_port,
+                       load32(f + cd.l3_off + ip_dst)))
+        return false;
     switch (c.mode) {
     case fwd_mode::dr:
-        return send_to(w, cd.m, c.out_port, c.neigh);
+        return send_fit(w, cd.m, c.out_port, c.neigh, cd.ip_len);
     case fwd_mode::tun:
         return forward_tun(w, c, cd.m, cd.ip_len, cd.in_port);
     case fwd_mode::nat:
@@ -307,7 +371,7 @@ bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept 
                 inet_checksum(f + cd.l4_off,
                               static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
     }
-    return send_to(w, cd.m, c.out_port, c.neigh);
+    return send_fit(w, cd.m, c.out_port, c.neigh, cd.ip_len);
 }
 
 // Send a server-side NAT packet (reply or ICMP error about a request) to the client, as if the
@@ -315,6 +379,12 @@ bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept 
 bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
     auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
     uint8_t* l3 = f + cd.l3_off;
+    // Too big for the client's way with DF: the real server hears it from the address it sent
+    // to us by, about its packet as sent (the kernel's ip_forward order: TTL, MTU, rewrite).
+    if (cd.ip_len > w.min_mtu && l3[ip_ttl] > 1 &&
+        refuse_too_big_routed(w, cd.m, cd.ip_len, c.key.src_ip, cd.in_port,
+                              w.snap->port_addr[cd.in_port]))
+        return false;
     if (!decrement_ttl(l3)) {
         drop_pkt(w, cd.m, drop::ttl_exceeded);
         return false;
@@ -335,7 +405,7 @@ bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
                 inet_checksum(f + cd.l4_off,
                               static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
     }
-    return send_routed(w, cd.m, c.key.src_ip);
+    return send_routed_fit(w, cd.m, c.key.src_ip, cd.ip_len);
 }
 
 // A packet whose lookup found nothing: a new connection, or a drop with its reason.
@@ -362,13 +432,23 @@ uint32_t on_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const co
 
 // Classify one packet. Returns true when it needs a connection lookup (cd and key filled); the
 // other packets are staged for the control lcore or dropped here.
-bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, candidate& cd,
-              conn_key& key) noexcept {
+bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, uint64_t now_ms,
+              candidate& cd, conn_key& key) noexcept {
     const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
     const bool csum_good =
         (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
     parsed_pkt pp;
-    const drop verdict = parse_frame(f, rte_pktmbuf_data_len(m), !csum_good, pp);
+    // A chain: a datagram another worker reassembled (or a jumbo frame) continues past the first
+    // segment, which holds its headers.
+    drop verdict = parse_chain(f, rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m), !csum_good, pp);
+    bool reassembled = false;
+    if (verdict == drop::ip_fragment) { // the whole datagram, when this piece completes it
+        if ((m = fragment_in(w, m, pp, in_port, now_ms)) == nullptr)
+            return false;
+        f = rte_pktmbuf_mtod(m, const uint8_t*);
+        verdict = parse_chain(f, rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m), false, pp);
+        reassembled = true;
+    }
     if (verdict != drop::none) {
         drop_pkt(w, m, verdict);
         return false;
@@ -379,11 +459,11 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
         return false;
     }
     if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
-        to_control(w, m, in_port); // ARP, VRRP and other link-local control traffic
+        to_control_whole(w, m, in_port); // ARP, VRRP and other link-local control traffic
         return false;
     }
-    cd = candidate{m, nullptr,     pp.l3_off,    pp.l4_off, pp.ip_total_len,
-                   0, pp.ip_proto, pp.tcp_flags, in_port,   path::request};
+    cd = candidate{m,           nullptr,      pp.l3_off, pp.l4_off,     pp.ip_total_len, 0,
+                   pp.ip_proto, pp.tcp_flags, in_port,   path::request, reassembled};
     key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, 0, {0, 0}};
     const bool icmp_error = pp.ip_proto == proto_icmp && is_icmp_error(f[pp.l4_off]);
     const auto info = s.addrs.find(pp.dst_ip);
@@ -415,7 +495,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
         }
     }
     if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
-        to_control(w, m, in_port); // our own addresses; pings to VIPs
+        to_control_whole(w, m, in_port); // our own addresses; pings to VIPs
         return false;
     }
     cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
@@ -423,7 +503,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ca
                  : nullptr;
     if (cd.svc == nullptr) {
         if (has(kind, addr_kind::local))
-            to_control(w, m, in_port); // a VIP that is also our address: local traffic
+            to_control_whole(w, m, in_port); // a VIP that is also our address: local traffic
         else
             drop_pkt(w, m, drop::no_service);
         return false;
@@ -471,11 +551,13 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             ++w.ctr.rx_pkts;
             w.ctr.rx_bytes += m->pkt_len;
         }
-        if (!classify(w, s, m, port, cand[nc], keys[nc]))
+        if (!classify(w, s, m, port, now_ms, cand[nc], keys[nc]))
             continue;
-        if (!steered && w.n_workers > 1) {
+        // A datagram reassembled here may belong to another worker's connection (frag_table.h).
+        if ((!steered || cand[nc].reassembled) && w.n_workers > 1) {
             const uint32_t owner = owner_of_key(s, cand[nc], keys[nc], w.n_workers);
             if (owner != w.id) {
+                m = cand[nc].m;
                 m->port = port; // the owner needs the port index
                 w.redirect[owner].pkts[w.redirect[owner].n++] = m;
                 ++w.ctr.redirected;
@@ -492,13 +574,18 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         w.conns.lookup_bulk(key_ptrs, nc, refs);
 
     // Stage 3: create or refresh connections, rewrite, stage for TX.
+    // The bulk result is a picture of the table before this stage. A connection created earlier
+    // in the burst is not in it (so a miss is looked up again after an insert), and an entry
+    // ended earlier in the burst (conn_reuse, a reclaim) may since have been freed or handed to
+    // another connection (so after any erase every packet is looked up again: an index from the
+    // bulk lookup is never used after its entry's erase).
     uint16_t staged = 0;
     bool inserted = false;
+    const uint64_t erasures = w.conns.erasures();
     for (uint16_t j = 0; j < nc; ++j) {
         const candidate& cd = cand[j];
         conn_ref ref = refs[j];
-        // A connection created earlier in this very burst is not in the bulk result.
-        if (!ref.found() && inserted)
+        if ((!ref.found() && inserted) || w.conns.erasures() != erasures)
             ref = w.conns.lookup(keys[j]);
         // A key seen from the wrong side (a reply key for a request, ...) is not this packet's.
         const bool want_reply = cd.way == path::reply || cd.way == path::icmp_reply;
@@ -535,6 +622,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             staged += to_real_server(w, cn, cd) ? 1 : 0;
         }
     }
+    w.ctr.forwarded += staged;
     return staged;
 }
 

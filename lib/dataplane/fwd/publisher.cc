@@ -38,4 +38,8 @@ void publisher::publish(std::unique_ptr<const snapshot> next) {
     m_owned = std::move(next);
 }
 
+void publisher::synchronize() noexcept {
+    rte_rcu_qsbr_synchronize(m_qsbr, RTE_QSBR_THRID_INVALID);
+}
+
 } // namespace ulvs::dp

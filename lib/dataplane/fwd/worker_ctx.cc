@@ -19,11 +19,16 @@ const char* conn_table_name(uint32_t id) {
 
 worker_ctx::worker_ctx(const worker_params& p, uint64_t now_ms)
     : id(p.id), n_workers(p.n_workers), n_ports(static_cast<uint8_t>(p.ports.size())), pool(p.pool),
-      neigh(p.neigh), conns(conn_table_name(p.id), p.conn_capacity, p.socket),
-      wheel(p.conn_capacity, wheel_slots, wheel_tick_ms, now_ms), svc_ctr(max_stats_ids),
-      dest_ctr(max_stats_ids), dest_conns(max_stats_ids), cursors(max_services) {
-    for (size_t i = 0; i < p.ports.size() && i < max_ports; ++i)
+      neigh(p.neigh), next_ip_id(static_cast<uint16_t>(p.id)),
+      conns(conn_table_name(p.id), p.conn_capacity, p.socket),
+      wheel(p.conn_capacity, wheel_slots, wheel_tick_ms, now_ms), frags(p.socket),
+      svc_ctr(max_stats_ids), dest_ctr(max_stats_ids), dest_conns(max_stats_ids),
+      cursors(max_services) {
+    for (size_t i = 0; i < p.ports.size() && i < max_ports; ++i) {
         ports[i] = p.ports[i];
+        if (min_mtu == 0 || ports[i].mtu < min_mtu)
+            min_mtu = ports[i].mtu;
+    }
 }
 
 } // namespace ulvs::dp

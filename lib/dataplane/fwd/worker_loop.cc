@@ -104,8 +104,11 @@ int worker_main(void* arg) {
             flush_stages(w, rt);
         }
         expire_conns(w, now, expire_budget);
+        expire_fragments(w, now);
         if (rt.conn_dump != nullptr)
             conn_dump_step(w.conns, *rt.conn_dump, now);
+        if (rt.id_check != nullptr) // here, where this worker's counts are exact
+            id_check_step(w.dest_conns.data(), *rt.id_check);
         rt.pub->worker_quiescent(w.id);
     }
     if (rt.ctrl_tx != nullptr) { // the control lcore's last words (it stopped before us)

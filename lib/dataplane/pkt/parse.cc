@@ -48,22 +48,25 @@ drop parse_arp(const uint8_t* frame, uint32_t len, parsed_pkt& out) noexcept {
 }
 
 // TCP/UDP/ICMP header presence and the length fields inside them. `l4` points at the transport
-// header; `l4_len` is what the IP total length leaves for it (never past the frame).
-drop parse_l4(const uint8_t* l4, uint32_t l4_len, parsed_pkt& out) noexcept {
+// header; `l4_len` is what the IP total length leaves for it (never past the packet), `head` what
+// of it is contiguous (a reassembled datagram continues in further segments).
+drop parse_l4(const uint8_t* l4, uint32_t l4_len, uint32_t head, parsed_pkt& out) noexcept {
     switch (out.ip_proto) {
     case proto_tcp: {
-        if (l4_len < 20)
+        if (l4_len < 20 || head < 20)
             return drop::l4_truncated;
         const uint32_t doff = l4[12] >> 4;
         if (doff < 5 || doff * 4 > l4_len)
             return drop::tcp_bad_doff;
+        if (doff * 4 > head)
+            return drop::l4_truncated;
         out.tcp_flags = l4[13];
         out.src_port = load_raw16(l4);
         out.dst_port = load_raw16(l4 + 2);
         return drop::none;
     }
     case proto_udp: {
-        if (l4_len < 8)
+        if (l4_len < 8 || head < 8)
             return drop::l4_truncated;
         const uint32_t ulen = load_be16(l4 + 4);
         if (ulen < 8 || ulen > l4_len)
@@ -73,7 +76,7 @@ drop parse_l4(const uint8_t* l4, uint32_t l4_len, parsed_pkt& out) noexcept {
         return drop::none;
     }
     case proto_icmp:
-        return l4_len < 8 ? drop::l4_truncated : drop::none;
+        return l4_len < 8 || head < 8 ? drop::l4_truncated : drop::none;
     default:
         return drop::none; // other protocols pass with ports 0 (the classifier decides)
     }
@@ -82,6 +85,11 @@ drop parse_l4(const uint8_t* l4, uint32_t l4_len, parsed_pkt& out) noexcept {
 } // namespace
 
 drop parse_frame(const uint8_t* frame, uint32_t len, bool verify_ip_csum,
+                 parsed_pkt& out) noexcept {
+    return parse_chain(frame, len, len, verify_ip_csum, out);
+}
+
+drop parse_chain(const uint8_t* frame, uint32_t len, uint32_t pkt_len, bool verify_ip_csum,
                  parsed_pkt& out) noexcept {
     if (len < eth_hdr_len)
         return drop::eth_truncated;
@@ -94,6 +102,7 @@ drop parse_frame(const uint8_t* frame, uint32_t len, bool verify_ip_csum,
 
     const uint8_t* ip = frame + eth_hdr_len;
     const uint32_t avail = len - eth_hdr_len;
+    const uint32_t pkt_avail = (pkt_len > len ? pkt_len : len) - eth_hdr_len;
     if (avail < ipv4_min_hdr)
         return drop::ip_truncated;
     if (ip[0] >> 4 != 4)
@@ -103,14 +112,10 @@ drop parse_frame(const uint8_t* frame, uint32_t len, bool verify_ip_csum,
         return drop::ip_bad_ihl;
     // Bytes past total_len are Ethernet padding (short frames are padded to 60 bytes): allowed.
     const uint32_t total_len = load_be16(ip + 2);
-    if (total_len < hdr_len || total_len > avail)
+    if (total_len < hdr_len || total_len > pkt_avail)
         return drop::ip_bad_len;
     if (verify_ip_csum && inet_checksum(ip, hdr_len) != 0)
         return drop::ip_bad_checksum;
-    // DF alone is fine; MF or a non-zero offset means a fragment, which has no (or no complete)
-    // transport header to route by.
-    if (load_be16(ip + 6) & (ip_mf | ip_frag_offset_mask))
-        return drop::ip_fragment;
 
     out = {};
     out.kind = frame_kind::ipv4;
@@ -122,7 +127,11 @@ drop parse_frame(const uint8_t* frame, uint32_t len, bool verify_ip_csum,
     out.l4_len = static_cast<uint16_t>(total_len - hdr_len);
     out.src_ip = load_raw32(ip + 12);
     out.dst_ip = load_raw32(ip + 16);
-    return parse_l4(ip + hdr_len, out.l4_len, out);
+    // DF alone is fine; MF or a non-zero offset means a fragment, which has no (or no complete)
+    // transport header to route by: the caller may reassemble it (its L3 fields are filled in).
+    if (load_be16(ip + 6) & (ip_mf | ip_frag_offset_mask))
+        return drop::ip_fragment;
+    return parse_l4(ip + hdr_len, out.l4_len, avail - hdr_len, out);
 }
 
 // The result is in network byte order, ready to memcpy into a header (or assign to an rte_be16_t

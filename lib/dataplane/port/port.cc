@@ -1,5 +1,7 @@
 #include "ulvs/dataplane/port/port.h"
 
+#include "ulvs/dataplane/mbuf_budget.h"
+
 #include <rte_ethdev.h>
 
 #include <cctype>
@@ -9,8 +11,9 @@ namespace ulvs::dp {
 
 namespace {
 
-constexpr uint16_t rx_desc = 1024;
-constexpr uint16_t tx_desc = 1024;
+// The pool must cover every descriptor: the sizes live with the mbuf budget (mbuf_budget.h).
+constexpr uint16_t rx_desc = port_rx_desc;
+constexpr uint16_t tx_desc = port_tx_desc;
 
 std::string err(const port_request& r, std::string_view what, int rc) {
     return "port " + r.name + " (" + r.device + "): " + std::string(what) + ": " +
@@ -77,6 +80,13 @@ std::expected<port_info, std::string> port_open(const port_request& req) {
     if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
         conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
         info.rx_ip_csum = true;
+    }
+    // Fragments (rte_ipv4_fragment_packet) and reassembled datagrams are chained mbufs. Devices
+    // that can send chains are asked to; the others get each frame copied into one mbuf by the
+    // worker (port_view::multi_seg).
+    if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+        info.tx_multi_seg = true;
     }
     if (int rc = rte_eth_dev_configure(pid, req.n_workers, info.n_tx_queues, &conf); rc != 0)
         return std::unexpected(err(req, "configure", rc));

@@ -156,7 +156,7 @@ TEST(ConfigLoad, DefaultsWhenKeysAreOmitted) {
 TEST(ConfigLoad, ValuesAcceptedAtTheEdges) {
     auto r =
         load_string(std::string(two_ports) +
-                        "dpdk: {eal_args: [], mbufs: 1023}\n"
+                        "dpdk: {eal_args: [], mbufs: 16777215}\n"
                         "lcores: {control: 3, workers: [0, 2, 1]}\n"
                         "timeouts: {tcp: 1, tcp_fin: 500ms, udp: 1h}\n"
                         "connections: {max: 67108864}\n"
@@ -174,7 +174,7 @@ TEST(ConfigLoad, ValuesAcceptedAtTheEdges) {
                     "edge.yaml");
     ASSERT_TRUE(r.has_value()) << join(r.error());
     EXPECT_TRUE(r->dpdk.eal_args.empty());
-    EXPECT_EQ(r->dpdk.mbufs, 1023u);
+    EXPECT_EQ(r->dpdk.mbufs, 16777215u); // 1023, the lower edge, is below any config's minimum
     EXPECT_EQ(r->lcores.control, 3u);
     EXPECT_EQ(r->lcores.workers, (std::vector<unsigned>{0, 2, 1}));
     ASSERT_EQ(r->lcores.worker_locs.size(), 3u);
@@ -209,7 +209,9 @@ TEST(ConfigLoad, PortFor) {
 }
 
 TEST(ConfigLoad, CheckHost) {
-    auto r = load_string(std::string(two_ports) + "lcores:\n  control: 2\n  workers: [3, 4, 1]\n",
+    // Three workers on two devices that hold descriptors need more than the default pool.
+    auto r = load_string(std::string(two_ports) +
+                             "lcores:\n  control: 2\n  workers: [3, 4, 1]\ndpdk: {mbufs: 65535}\n",
                          "h.yaml");
     ASSERT_TRUE(r.has_value()) << join(r.error());
     EXPECT_TRUE(check_host(*r, 5).empty());

@@ -248,6 +248,48 @@ TEST(parse, fragments_dropped_df_passes) {
     EXPECT_EQ(parse(ipv4_frame(s, tcp_segment(1, 2, 0))), drop::none);
 }
 
+TEST(parse, fragments_come_with_their_ip_fields_for_reassembly) {
+    ipv4_spec s;
+    s.frag_word = 0x2000; // first fragment: MF
+    parsed_pkt p{};
+    ASSERT_EQ(parse(ipv4_frame(s, tcp_segment(40000, 80, 0, 4)), p), drop::ip_fragment);
+    EXPECT_EQ(p.kind, frame_kind::ipv4);
+    EXPECT_EQ(p.ip_proto, 6);
+    EXPECT_EQ(p.ip_hdr_len, 20);
+    EXPECT_EQ(p.ip_total_len, 44);
+    EXPECT_EQ(p.l4_len, 24);
+    EXPECT_EQ(raw(p.src_ip), (std::vector<uint8_t>{203, 0, 113, 1}));
+    EXPECT_EQ(raw(p.dst_ip), (std::vector<uint8_t>{203, 0, 113, 100}));
+    EXPECT_EQ(p.src_port, 0); // not parsed: a later fragment has no ports to read
+    // A later fragment whose data would not even hold a TCP header is still a fragment.
+    s.frag_word = 0x0003;
+    EXPECT_EQ(parse(ipv4_frame(s, bytes(8, 0xab)), p), drop::ip_fragment);
+    EXPECT_EQ(p.l4_len, 8);
+}
+
+// A chained packet (a reassembled datagram): `head` contiguous bytes of a longer packet.
+TEST(parse, chain_headers_must_be_in_the_first_segment) {
+    const bytes f = good_tcp(tcp_flag::ack, 200); // 14 + 20 + 20 + 200
+    parsed_pkt p{};
+    const auto n = static_cast<uint32_t>(f.size());
+    EXPECT_EQ(parse_chain(f.data(), 54, n, true, p), drop::none);
+    EXPECT_EQ(p.ip_total_len, 240);
+    EXPECT_EQ(p.l4_len, 220);
+    EXPECT_EQ(p.tcp_flags, tcp_flag::ack);
+    // The TCP header split across segments: l4_truncated, never a read past the segment.
+    EXPECT_EQ(parse_chain(f.data(), 53, n, true, p), drop::l4_truncated);
+    // The IP total length is checked against the whole chain, not the first segment...
+    EXPECT_EQ(parse_frame(f.data(), 54, true, p), drop::ip_bad_len);
+    // ...and still against it.
+    EXPECT_EQ(parse_chain(f.data(), 54, n - 1, true, p), drop::ip_bad_len);
+    ipv4_spec s;
+    s.proto = 17;
+    const bytes u = ipv4_frame(s, udp_datagram(5353, 53, 100));
+    EXPECT_EQ(parse_chain(u.data(), 42, static_cast<uint32_t>(u.size()), true, p), drop::none);
+    EXPECT_EQ(parse_chain(u.data(), 41, static_cast<uint32_t>(u.size()), true, p),
+              drop::l4_truncated);
+}
+
 TEST(parse, tcp_bad_data_offset) {
     EXPECT_EQ(parse(ipv4_frame({}, tcp_segment(1, 2, tcp_flag::syn, 0, 0, 4))), drop::tcp_bad_doff);
     EXPECT_EQ(parse(ipv4_frame({}, tcp_segment(1, 2, tcp_flag::syn, 0, 0, 0))), drop::tcp_bad_doff);
@@ -340,7 +382,8 @@ TEST(counters, drop_names_from_the_list) {
     EXPECT_EQ(drop_name(drop::eth_truncated), "eth_truncated");
     EXPECT_EQ(drop_name(drop::ip_bad_ihl), "ip_bad_ihl");
     EXPECT_EQ(drop_name(drop::tx_full), "tx_full");
-    EXPECT_EQ(drop_description(drop::ip_fragment), "IPv4 fragment (reassembly not supported)");
+    EXPECT_EQ(drop_description(drop::ip_fragment),
+              "IPv4 fragment of neither TCP nor UDP, or a datagram for us over one mbuf");
     EXPECT_EQ(drop_description(drop::tx_full), "transmit queue refused the packet");
     EXPECT_EQ(drop_name(drop::none), "none");
     for (size_t i = 0; i < static_cast<size_t>(drop::count); ++i) {

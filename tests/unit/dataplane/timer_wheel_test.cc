@@ -221,3 +221,27 @@ TEST(timer_wheel, advance_to_refiles_an_earlier_deadline) {
     EXPECT_EQ(t.expired_at[2], 5000u);
     EXPECT_EQ(w.filed(), 0u);
 }
+
+namespace {
+
+// Issue 12: cancelling an entry that is not filed (a connection ended twice, or one never
+// scheduled) used to unlink it again from the slot it was last in, cutting that slot's list: the
+// entries after it never came due, and the table filled for good.
+TEST(timer_wheel, cancel_of_an_entry_not_filed_changes_nothing) {
+    timer_wheel w(4, 64, 10, 0);
+    fake_table t(4);
+    t.deadline = {100, 100, 100, 0};
+    w.schedule(0, 100);
+    w.schedule(1, 100); // the slot's list: 1, 0
+    w.cancel(1);
+    EXPECT_FALSE(w.is_filed(1));
+    w.cancel(1); // again
+    w.cancel(3); // never filed
+    EXPECT_TRUE(w.is_filed(0));
+    EXPECT_EQ(w.filed(), 1u);
+    t.run(w, 200);
+    EXPECT_EQ(t.expired_at[0], 200u) << "an entry was lost from its slot";
+    EXPECT_EQ(w.filed(), 0u);
+}
+
+} // namespace

@@ -60,6 +60,9 @@ namespace conn_flag {
 constexpr uint8_t active = 0x01;
 // A persistence template (IP_VS_CONN_F_TEMPLATE): counted in PersistConn, never forwarded.
 constexpr uint8_t persist_template = 0x02;
+// Set by insert, cleared by erase: an entry index taken from a lookup is only meaningful while
+// its entry is live (debug builds assert it wherever an entry is ended).
+constexpr uint8_t live = 0x80;
 } // namespace conn_flag
 
 constexpr uint32_t no_template = UINT32_MAX; // conn::tmpl of a connection without persistence
@@ -116,6 +119,9 @@ public:
     bool ok() const noexcept { return m_buckets != nullptr && m_conns != nullptr; }
     uint32_t capacity() const noexcept { return m_capacity; }
     uint32_t size() const noexcept { return m_capacity - m_free_top; }
+    // Fewer than 1/8 of the entries free: handshakes get a shorter life (the burst path's
+    // refresh), so a table filled by spoofed SYNs drains quickly once the flood stops.
+    bool under_pressure() const noexcept { return m_free_top < m_pressure_free; }
 
     // refs[i] for keys[i]; n <= lookup_bulk_max.
     void lookup_bulk(const conn_key** keys, uint32_t n, conn_ref* refs) const noexcept;
@@ -125,8 +131,22 @@ public:
     // (the caller fills dest_ip/dest_port first through `prepare`). Returns the entry index or
     // conn_ref::none when the table is full.
     uint32_t insert(const conn_key& key, const conn& init, bool with_reply) noexcept;
-    // Remove entry `index` and its keys; the index returns to the pool.
+    // Remove entry `index` (live) and its keys; the index returns to the pool, where the next
+    // insert may hand it out again for another key. Every erase bumps erasures(): an entry index
+    // found before it may since name nothing, or another connection, so whoever holds indices
+    // across a possible erase (the burst path's bulk lookup) must look its key up again.
     void erase(uint32_t index) noexcept;
+    uint64_t erasures() const noexcept { return m_erasures; }
+    bool live(uint32_t index) const noexcept {
+        return (m_conns[index].flags & conn_flag::live) != 0;
+    }
+
+    // Under pressure (an insert failed for want of an entry): a live entry, other than a
+    // persistence template, for which `evictable(const conn&)` holds, visited in clock order
+    // from where the last search stopped, at most `probes` entries; or conn_ref::none. Clock
+    // order gives every entry a whole revolution of the table between two visits, so a
+    // connection just created is the last to be chosen (see the burst path's reclaim).
+    template <class F> uint32_t find_evictable(uint32_t probes, F&& evictable) noexcept;
 
     conn& at(uint32_t index) noexcept { return m_conns[index]; }
     const conn& at(uint32_t index) const noexcept { return m_conns[index]; }
@@ -157,6 +177,20 @@ private:
     std::vector<uint32_t> m_free; // stack of free entry indices
     uint32_t m_free_top = 0;      // number of free indices on the stack
     uint32_t m_capacity = 0;
+    uint32_t m_pressure_free = 0; // capacity / 8
+    uint64_t m_erasures = 0;
+    uint32_t m_clock = 0; // find_evictable's cursor
 };
+
+template <class F> uint32_t conn_table::find_evictable(uint32_t probes, F&& evictable) noexcept {
+    for (uint32_t i = 0; i < probes && m_capacity != 0; ++i) {
+        const uint32_t idx = m_clock;
+        m_clock = m_clock + 1 == m_capacity ? 0 : m_clock + 1;
+        const conn& c = m_conns[idx];
+        if ((c.flags & conn_flag::live) && !(c.flags & conn_flag::persist_template) && evictable(c))
+            return idx;
+    }
+    return conn_ref::none;
+}
 
 } // namespace ulvs::dp

@@ -35,8 +35,20 @@ public:
     // `entry` (filed) must come due no later than `deadline_ms`: re-file it if its slot is later.
     void advance_to(uint32_t entry, uint64_t deadline_ms) noexcept;
 
-    // Take `entry` (filed) out of the wheel, e.g. when its connection ends before its deadline.
-    void cancel(uint32_t entry) noexcept { unlink(entry); }
+    // Take `entry` out of the wheel, e.g. when its connection ends before its deadline. A no-op
+    // for an entry not filed: unlinking one would cut its slot's list at a stale position and
+    // lose every entry after it (they would never expire).
+    void cancel(uint32_t entry) noexcept {
+        if (is_filed(entry))
+            unlink(entry);
+    }
+
+    // Whether `entry` is in a slot. An entry is filed iff it has a predecessor or heads the slot
+    // of the tick it was last filed at (unlink clears both links, and an unfiled entry cannot
+    // head a slot: heads are only set by schedule and unlink).
+    bool is_filed(uint32_t entry) const noexcept {
+        return m_prev[entry] != nil || m_heads[m_tick[entry] & m_mask] == entry;
+    }
 
     // Visit due slots up to `now_ms`, calling `on_due(entry)` for each filed entry, at most
     // `budget` entries per call (the rest stay for the next call, so a burst of expiries cannot

@@ -2,14 +2,23 @@
 //
 // Each slot is one 64-bit word: MAC in the low 48 bits, bit 48 = valid. A single atomic store
 // publishes a complete MAC, so workers never see half an address and never lock. Slot numbers are
-// handed out by the control plane (control/neigh) and stay fixed for the life of the process, so a
-// connection can keep its slot even after its real server leaves the configuration.
+// handed out by the control plane (control/neigh/neigh_manager.h), which also decides when a slot
+// may serve another address: only when nothing a worker can reach names it any more (its rules
+// are in that header). A slot number read by a worker is used within the same loop iteration or
+// kept in a connection, whose real server's stats id holds the slot (stats_ids.h).
+//
+// The host index (next-hop address -> slot, for hosts the data path reaches by routing) is an
+// open-addressing table that is never edited in place except to add keys: forgetting an address
+// replaces the whole index (replace_index), and the caller frees the old one after an RCU grace
+// period (every worker passed a quiescent state), so a worker always probes one consistent index.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
+#include <utility>
 
 namespace ulvs::dp {
 
@@ -19,38 +28,51 @@ public:
 
     static constexpr uint32_t no_slot = UINT32_MAX;
 
+    // One generation of the host index: keys are IPv4 (network order, never 0), 0 = empty.
+    struct host_index {
+        explicit host_index(uint32_t capacity) {
+            size = 16;
+            while (size < capacity * 2) // at most half full: short probes
+                size *= 2;
+            keys = std::make_unique<std::atomic<uint32_t>[]>(size);
+            vals = std::make_unique<uint32_t[]>(size);
+        }
+        uint32_t size;
+        std::unique_ptr<std::atomic<uint32_t>[]> keys;
+        std::unique_ptr<uint32_t[]> vals;
+    };
+
     explicit neigh_table(uint32_t capacity)
-        : m_slots(std::make_unique<std::atomic<uint64_t>[]>(capacity)), m_capacity(capacity) {
-        m_index_size = 16;
-        while (m_index_size < capacity * 2) // at most half full: short probes
-            m_index_size *= 2;
-        m_keys = std::make_unique<std::atomic<uint32_t>[]>(m_index_size);
-        m_vals = std::make_unique<uint32_t[]>(m_index_size);
+        : m_slots(std::make_unique<std::atomic<uint64_t>[]>(capacity)), m_capacity(capacity),
+          m_owned(std::make_unique<host_index>(capacity)) {
+        m_index.store(m_owned.get(), std::memory_order_release);
     }
 
-    // Host index: next-hop IPv4 (network order, never 0) -> slot, for the hosts the data path
-    // meets by routing. Single writer (control lcore), lock-free readers: the value is written
-    // before the key is published with release, readers acquire the key. Never shrinks.
+    // Host index lookup (workers): slot of next hop `ip` (network order), or no_slot.
     uint32_t find(uint32_t ip) const noexcept {
-        for (uint32_t i = mix(ip);; i = (i + 1) & (m_index_size - 1)) {
-            const uint32_t k = m_keys[i].load(std::memory_order_acquire);
+        const host_index& x = *m_index.load(std::memory_order_acquire);
+        for (uint32_t i = mix(ip, x.size);; i = (i + 1) & (x.size - 1)) {
+            const uint32_t k = x.keys[i].load(std::memory_order_acquire);
             if (k == ip)
-                return m_vals[i];
+                return x.vals[i];
             if (k == 0)
                 return no_slot;
         }
     }
-    void index(uint32_t ip, uint32_t slot) noexcept {
-        for (uint32_t i = mix(ip);; i = (i + 1) & (m_index_size - 1)) {
-            const uint32_t k = m_keys[i].load(std::memory_order_relaxed);
-            if (k == ip)
-                return;
-            if (k == 0) {
-                m_vals[i] = slot;
-                m_keys[i].store(ip, std::memory_order_release);
-                return;
-            }
-        }
+    // Control side: add `ip` -> `slot` (no-op when `ip` is indexed). The value is written before
+    // the key is published with release; readers acquire the key. At most `capacity` addresses
+    // are indexed at once (the caller's slots), so an empty position always remains.
+    void index(uint32_t ip, uint32_t slot) noexcept { put(*m_owned, ip, slot); }
+    // Control side: a fresh index holding exactly `entries` (ip, slot), published at once. The
+    // previous one is returned: free it only after an RCU grace period.
+    std::unique_ptr<host_index>
+    replace_index(std::span<const std::pair<uint32_t, uint32_t>> entries) {
+        auto next = std::make_unique<host_index>(m_capacity);
+        for (const auto& [ip, slot] : entries)
+            put(*next, ip, slot);
+        m_index.store(next.get(), std::memory_order_release);
+        std::swap(next, m_owned);
+        return next;
     }
 
     uint32_t capacity() const noexcept { return m_capacity; }
@@ -78,13 +100,26 @@ public:
     }
 
 private:
-    uint32_t mix(uint32_t ip) const noexcept { return (ip * 0x9e3779b1u) & (m_index_size - 1); }
+    static uint32_t mix(uint32_t ip, uint32_t size) noexcept {
+        return (ip * 0x9e3779b1u) & (size - 1);
+    }
+    static void put(host_index& x, uint32_t ip, uint32_t slot) noexcept {
+        for (uint32_t i = mix(ip, x.size);; i = (i + 1) & (x.size - 1)) {
+            const uint32_t k = x.keys[i].load(std::memory_order_relaxed);
+            if (k == ip)
+                return;
+            if (k == 0) {
+                x.vals[i] = slot;
+                x.keys[i].store(ip, std::memory_order_release);
+                return;
+            }
+        }
+    }
 
     std::unique_ptr<std::atomic<uint64_t>[]> m_slots;
     uint32_t m_capacity;
-    std::unique_ptr<std::atomic<uint32_t>[]> m_keys; // host index
-    std::unique_ptr<uint32_t[]> m_vals;
-    uint32_t m_index_size;
+    std::unique_ptr<host_index> m_owned;    // the index workers read now
+    std::atomic<const host_index*> m_index; // == m_owned, for the workers
 };
 
 } // namespace ulvs::dp

@@ -30,6 +30,9 @@ public:
     // Control lcore only: publish `next` and free the previous snapshot once no worker can hold it.
     // Blocks until then: workers pass a quiescent state every loop iteration (microseconds).
     void publish(std::unique_ptr<const snapshot> next);
+    // Control lcore only: return once every online worker passed a quiescent state (an RCU grace
+    // period, microseconds), e.g. before reusing a neighbour slot a worker may have looked up.
+    void synchronize() noexcept;
 
 private:
     rte_rcu_qsbr* m_qsbr = nullptr;

@@ -11,6 +11,7 @@
 #include "ulvs/dataplane/conn/conn_table.h"
 #include "ulvs/dataplane/conn/timer_wheel.h"
 #include "ulvs/dataplane/counters.h"
+#include "ulvs/dataplane/fwd/frag_table.h"
 #include "ulvs/dataplane/fwd/neigh_table.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
 
@@ -26,8 +27,8 @@ namespace ulvs::dp {
 constexpr uint16_t max_burst = 32;
 constexpr uint8_t max_ports = 16;
 constexpr uint32_t max_workers = 32;
-// A TX stage holds one burst's output for a port; a TUN packet fragmented in up to 4 pieces
-// (jumbo inner over a 1500-byte MTU) per input still fits.
+// A TX stage holds one burst's output for a port: four frames per input, e.g. a jumbo packet
+// fragmented to a 1500-byte MTU (more pieces than that are counted as tx_full).
 constexpr uint16_t tx_stage_size = 4 * max_burst;
 
 // mbuf->port of a packet handed to the control lcore holds its port index; with this bit set it is
@@ -48,6 +49,9 @@ struct port_view {
     uint16_t tx_queue = 0;
     std::array<uint8_t, 6> mac{};
     uint16_t mtu = 1500;
+    // The device sends chained (multi-segment) mbufs; otherwise the worker copies a chain into one
+    // mbuf before staging it (fragments, reassembled datagrams).
+    bool multi_seg = true;
 };
 
 struct tx_stage {
@@ -80,9 +84,12 @@ struct alignas(64) worker_ctx {
     const snapshot* snap = nullptr; // fetched once per loop iteration
     const neigh_table* neigh;
     std::array<port_view, max_ports> ports{};
+    uint16_t min_mtu = 0; // the smallest port MTU: packets up to it need no MTU check
+    uint16_t next_ip_id;  // IP ID for headers we make fragmentable (fwd/mtu.h)
 
     conn_table conns;
     timer_wheel wheel;
+    frag_table frags; // IPv4 reassembly (fwd/frag_table.h)
 
     std::array<tx_stage, max_ports> tx{};
     tx_stage to_ctrl{};
@@ -108,5 +115,9 @@ uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t
 
 // Expire idle connections whose time has come, at most `budget` wheel visits. Worker lcore only.
 uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept;
+
+// Drop (frag_timeout) fragments of datagrams not completed in time (frag_table.h). Worker lcore
+// only; the burst path calls it too whenever a fragment arrives.
+void expire_fragments(worker_ctx& w, uint64_t now_ms) noexcept;
 
 } // namespace ulvs::dp

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ulvs/dataplane/fwd/conn_dump.h"
+#include "ulvs/dataplane/fwd/id_check.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker.h"
 
@@ -32,6 +33,7 @@ struct alignas(64) worker_runtime {
     std::array<rte_ring*, max_workers> redirect_out{};
     std::array<rte_ring*, max_workers> redirect_in{};
     conn_dump_channel* conn_dump = nullptr; // ulvsadm -c: listings served a bounded step a loop
+    id_check_channel* id_check = nullptr;   // may a stats id be reused? (id_check.h)
     alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
 };
 

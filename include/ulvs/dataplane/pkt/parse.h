@@ -36,7 +36,15 @@ struct parsed_pkt {
 // Returns drop::none and fills `out`, or the drop reason. IP options are accepted (l4_off accounts
 // for them). Ethernet padding after the IP total length is allowed. `verify_ip_csum` is false
 // when the NIC already reported a good IP checksum.
+// A fragment (MF or an offset) returns drop::ip_fragment with the IPv4 fields of `out` filled in
+// (ports 0): the data path reassembles it (fwd/fragments.h), the control plane drops it.
 drop parse_frame(const uint8_t* frame, uint32_t len, bool verify_ip_csum, parsed_pkt& out) noexcept;
+
+// The same for a packet of `pkt_len` bytes whose first `len` are contiguous at `frame` (a chained
+// mbuf, e.g. a reassembled datagram): the headers up to the end of the TCP/UDP/ICMP header must
+// lie in those `len` bytes, the IP total length in `pkt_len`.
+drop parse_chain(const uint8_t* frame, uint32_t len, uint32_t pkt_len, bool verify_ip_csum,
+                 parsed_pkt& out) noexcept;
 
 // One's-complement sum helpers (RFC 1071), also used by the ICMP/ARP responders.
 uint16_t inet_checksum(const void* data, uint32_t len) noexcept;

@@ -28,6 +28,7 @@ struct port_info {
     bool rss = false;           // RSS spreads flows over the workers' RX queues
     bool mtu_set = false;       // false when the device does not support setting the MTU
     bool rx_ip_csum = false;    // NIC verifies IPv4 header checksums
+    bool tx_multi_seg = false;  // TX takes chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
     std::string driver;
 };
 
