@@ -11,11 +11,13 @@
 // it). A burst also ends at 32 frames or when the port, worker or offload bit changes.
 // delta: the clock moves by (delta & 63) << (5 * (delta >> 6)) ms before the frame (1 ms to
 // 34 min steps: handshakes, timeouts and persistence all come due). After each burst every worker
-// expires what is due. A record cut short by the end of the input is not sent.
+// expires what is due (connections, fragments). A record cut short by the end of the input is not
+// sent.
 //
-// Checks beyond ASan/UBSan, after each input: every mbuf is back in the pool; then, with time
-// moved past every timeout, every connection and template has expired, the timer wheels are
-// empty and every real server's active/inactive/persistent count is back to zero.
+// Checks beyond ASan/UBSan, after each input, with time moved past every timeout: every mbuf is
+// back in the pool (fragments in reassembly included), every connection and template has
+// expired, the timer wheels are empty and every real server's active/inactive/persistent count
+// is back to zero.
 //
 // Each input starts from the state the previous one left once drained (checked empty above),
 // with the scheduler cursors rewound and the clock on a whole second, so a crash depends on its
@@ -76,9 +78,12 @@ void fix_ipv4_checksum(test::frame& f) {
     f[25] = static_cast<uint8_t>(c);
 }
 
+// What the worker loop does between bursts: connections and fragments whose time has come.
 void expire_all(uint64_t now_ms) {
-    for (uint32_t w = 0; w < n_workers; ++w)
+    for (uint32_t w = 0; w < n_workers; ++w) {
         dp::expire_conns(g_rig->worker(w), now_ms, UINT32_MAX);
+        dp::expire_fragments(g_rig->worker(w), now_ms);
+    }
 }
 
 void new_rig() {
@@ -95,6 +100,9 @@ uint64_t check_drained(uint64_t now_ms) {
         now_ms += drain_step_ms;
         expire_all(now_ms);
     }
+    // Fragments waiting for reassembly hold mbufs until they time out (2 s).
+    if (rte_mempool_avail_count(test::test_pool()) != g_pool_free)
+        fail("mbufs not returned to the pool");
     for (uint32_t w = 0; w < n_workers; ++w) {
         const dp::worker_ctx& wc = g_rig->worker(w);
         if (wc.conns.size() != 0)
@@ -182,9 +190,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             flush();
     }
     flush();
-
-    if (rte_mempool_avail_count(test::test_pool()) != g_pool_free)
-        fail("mbufs not returned to the pool");
     rewind(check_drained(now));
     return 0;
 }
