@@ -18,7 +18,9 @@ rte_mbuf* to_mbuf(const frame& f) {
     rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
     if (m == nullptr)
         return nullptr;
-    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(f.size()));
+    if (!f.empty()) // an empty vector's data() may be null, which memcpy must not get
+        std::memcpy(p, f.data(), f.size());
     return m;
 }
 
@@ -45,6 +47,10 @@ bool init_eal(const char* prog, unsigned mem_mb) {
         return false;
     g_pool = rte_pktmbuf_pool_create("test_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     return g_pool != nullptr;
+}
+
+rte_mempool* test_pool() {
+    return g_pool;
 }
 
 std::array<uint8_t, 6> pcap_port_mac(size_t i) {
@@ -127,12 +133,15 @@ void rig::collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint6
 }
 
 std::vector<std::vector<frame>> rig::burst_on(uint32_t wi, uint8_t port,
-                                              const std::vector<frame>& in, uint64_t now_ms) {
+                                              const std::vector<frame>& in, uint64_t now_ms,
+                                              uint64_t ol_flags) {
     std::vector<std::vector<frame>> out(m_cfg.ports.size());
     rte_mbuf* pkts[dp::max_burst];
     const auto n = static_cast<uint16_t>(std::min<size_t>(in.size(), dp::max_burst));
-    for (uint16_t k = 0; k < n; ++k)
+    for (uint16_t k = 0; k < n; ++k) {
         pkts[k] = to_mbuf(in[k]);
+        pkts[k]->ol_flags |= ol_flags;
+    }
     dp::worker_ctx& w = *m_workers[wi];
     dp::process_burst(w, port, pkts, n, now_ms);
     collect(w, out, now_ms);

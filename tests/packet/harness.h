@@ -18,6 +18,9 @@ namespace ulvs::test {
 // need gigabytes), and an mbuf pool. False on failure.
 bool init_eal(const char* prog, unsigned mem_mb = 256);
 
+// The mbuf pool init_eal made (tests check that every mbuf came back).
+rte_mempool* test_pool();
+
 // The MAC net_pcap gives the n-th pcap vdev: e2e runs and burst runs must agree.
 std::array<uint8_t, 6> pcap_port_mac(size_t i);
 
@@ -47,9 +50,11 @@ public:
         return burst_on(0, port, in, now_ms);
     }
     // The same, received by worker `wi`; packets it redirects are delivered to their owners (as
-    // the rings would) and what those send is included.
+    // the rings would) and what those send is included. `ol_flags` are the RX offload flags each
+    // mbuf gets (e.g. RTE_MBUF_F_RX_IP_CKSUM_GOOD: the NIC checked the IP checksum).
     std::vector<std::vector<frame>> burst_on(uint32_t wi, uint8_t port,
-                                             const std::vector<frame>& in, uint64_t now_ms);
+                                             const std::vector<frame>& in, uint64_t now_ms,
+                                             uint64_t ol_flags = 0);
 
 private:
     void collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint64_t now_ms);

@@ -54,7 +54,7 @@ config::config load(const std::string& yaml) {
     return c ? *c : config::config{};
 }
 
-constexpr uint8_t syn = 0x02, ack = 0x10, fin = 0x01, rst = 0x04;
+constexpr uint8_t syn = 0x02, ack = 0x10, rst = 0x04;
 const test::mac6 router{2, 0, 0, 0, 0, 1};
 
 test::frame from_client(const std::string& client, uint16_t sport, uint16_t dport, uint8_t flags,

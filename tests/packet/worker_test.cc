@@ -227,6 +227,17 @@ TEST(worker, counters_per_virtual_and_real_server) {
     EXPECT_EQ(w.ctr.rx_pkts, 5u);
 }
 
+// Found by fuzz_burst: an empty frame (a zero-length read) crashed the harness (memcpy from an
+// empty vector's null data(), undefined behaviour); the worker must count it as truncated.
+TEST(worker, an_empty_frame_is_dropped_as_truncated) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok());
+    const auto out = r.burst(0, {test::frame{}}, 1000);
+    EXPECT_TRUE(out[0].empty() && out[1].empty());
+    EXPECT_EQ(drops(r, dp::drop::eth_truncated), 1u);
+    EXPECT_EQ(r.worker().ctr.rx_pkts, 1u);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {

@@ -29,7 +29,7 @@ uint32_t get32(const uint8_t* p) {
     return uint32_t(get16(p)) << 16 | get16(p + 2);
 }
 
-size_t message_len(uint8_t version, size_t n_addrs) {
+constexpr size_t message_len(uint8_t version, size_t n_addrs) {
     return vrrp_hdr_len + 4 * n_addrs + (version == 2 ? auth_len : 0);
 }
 
