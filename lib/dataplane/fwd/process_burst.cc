@@ -1,52 +1,25 @@
 // The worker's burst path: classify, steer to the owner worker, connection lookup in bulk,
 // schedule new connections, rewrite and stage. See worker.h for the contract and ARCHITECTURE.md
 // "A packet's way".
+#include "burst.h"
+#include "conn_life.h"
 #include "fragments.h"
 #include "mtu.h"
 #include "nat.h"
 #include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
 #include "ulvs/dataplane/pkt/parse.h"
-#include "ulvs/dataplane/sched/dispatch.h"
 #include "xmit.h"
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
-
-#include <cassert>
-
 namespace ulvs::dp {
 
 namespace {
 
 using namespace detail;
-
-constexpr uint8_t proto_icmp = 1, proto_tcp = 6, proto_udp = 17, proto_vrrp = 112;
-
-// Which way a packet travels relative to its connection.
-enum class path : uint8_t {
-    request,    // client -> VIP:vport
-    reply,      // real server -> client (NAT)
-    icmp_in,    // ICMP error to the VIP about a packet we sent the client
-    icmp_reply, // ICMP error from a real server about a packet we sent it (NAT)
-};
-
-// A packet that needs its connection, waiting for the bulk lookup.
-struct candidate {
-    rte_mbuf* m;
-    const service* svc; // requests only
-    uint16_t l3_off;
-    uint16_t l4_off;
-    uint16_t ip_len;
-    uint16_t inner_off; // ICMP errors: the embedded IP header
-    uint8_t proto;      // of the packet, or of the embedded packet for ICMP errors
-    uint8_t tcp_flags;
-    uint8_t in_port;
-    path way;
-    bool reassembled; // a datagram this worker put together: its owner is still to be checked
-};
 
 inline bool is_multicast_or_broadcast_ip(uint32_t dst_be) noexcept {
     const uint32_t d = rte_be_to_cpu_32(dst_be);
@@ -93,259 +66,6 @@ uint16_t embedded_key(const uint8_t* f, const parsed_pkt& pp, conn_key& key,
                    0,
                    {0, 0}};
     return in;
-}
-
-// The scheduler's pick for a new connection of `key` (sched/dispatch.h). Load counts: this
-// worker's live ones plus the other workers' as last aggregated (sched/load.h).
-int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
-                  const conn_key& key) noexcept {
-    const uint32_t svc_idx = static_cast<uint32_t>(&svc - s.services_v.data());
-    sched_cursor& cur = w.cursors[svc_idx];
-    const dest* d = s.dests.data() + svc.dest_first;
-    const bool shared = s.loads != nullptr && w.id < s.loads->workers();
-    sched_args a{{key.src_ip, key.dst_ip, key.src_port, key.dst_port},
-                 load_view(w.dest_conns.data(), shared ? s.loads->others(w.id) : nullptr,
-                           shared ? s.loads->overload(w.id) : nullptr)};
-    return sched_pick(a, d, svc.dest_count, svc, cur);
-}
-
-void end_conn(worker_ctx& w, uint32_t idx) noexcept {
-    const conn& c = w.conns.at(idx);
-    assert(w.conns.live(idx));
-    dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
-    if (c.flags & conn_flag::persist_template)
-        --dc.persistent;
-    else if (c.flags & conn_flag::active)
-        --dc.active;
-    else
-        --dc.inactive;
-    if (c.tmpl != no_template) // a template outlives the connections it created
-        --w.conns.at(c.tmpl).n_control;
-    w.conns.erase(idx);
-}
-
-// Table pressure (SYN floods): which entries a new connection may take the place of. Never an
-// established flow, a template, or UDP (whose flows have no handshake to tell a spoofed one):
-// only TCP entries still in the handshake (SYN_RECV/SYN_SENT/NONE: a spoofed SYN never leaves
-// it) or already closed (CLOSE, TIME_WAIT), as IPVS' drop_entry spares established ones.
-inline bool evictable(const conn& c) noexcept {
-    if (c.key.proto != proto_tcp)
-        return false;
-    switch (c.state) {
-    case tcp_state::none:
-    case tcp_state::syn_recv:
-    case tcp_state::syn_sent:
-    case tcp_state::synack:
-    case tcp_state::close:
-    case tcp_state::time_wait:
-        return true;
-    default:
-        return false;
-    }
-}
-
-// Entries find_evictable looks at for one insert: bounded so a table full of established flows
-// costs a refused SYN at most this many entry reads (a flooded table is nearly all half-open, so
-// the first one or two usually qualify).
-constexpr uint32_t reclaim_probes = 16;
-
-// Insert, and when the table is full end a half-open or closed entry to make room (issue 12:
-// a legitimate client still connects during a spoofed SYN flood). The erase bumps erasures(),
-// so the burst looks up again any entry index it held.
-uint32_t insert_reclaiming(worker_ctx& w, const conn_key& key, const conn& init,
-                           bool with_reply) noexcept {
-    uint32_t idx = w.conns.insert(key, init, with_reply);
-    if (idx != conn_ref::none || w.conns.size() < w.conns.capacity())
-        return idx; // inserted, or no cuckoo path: freeing an entry would not help
-    const uint32_t victim = w.conns.find_evictable(reclaim_probes, evictable);
-    if (victim == conn_ref::none)
-        return idx;
-    w.wheel.cancel(victim);
-    end_conn(w, victim);
-    ++w.ctr.conns_reclaimed;
-    return w.conns.insert(key, init, with_reply);
-}
-
-// The service's dest whose counters are `stats_id` (a template names its real server so, since
-// dest indexes change with every snapshot), or nullptr when it is no longer in the service.
-const dest* dest_by_stats_id(const snapshot& s, const service& svc, uint32_t stats_id) noexcept {
-    const dest* d = s.dests.data() + svc.dest_first;
-    for (uint32_t i = 0; i < svc.dest_count; ++i)
-        if (d[i].stats_id == stats_id)
-            return &d[i];
-    return nullptr;
-}
-
-// IPVS' template key (ip_vs_sched_persist): the client address masked by the granularity, port
-// 0, and the VIP:vport, or for a match service its id and port 0 (as fwmark templates).
-conn_key template_key(const service& svc, const conn_key& k) noexcept {
-    if (svc.is_match)
-        return conn_key{k.src_ip & svc.persist_mask, svc.stats_id, 0, 0, k.proto,
-                        key_kind::match_template,    {0, 0}};
-    return conn_key{k.src_ip & svc.persist_mask, k.dst_ip, 0, k.dst_port, k.proto,
-                    key_kind::addr_template,     {0, 0}};
-}
-
-// The persistence template for a new connection of `key`, found or created, with its real
-// server: IPVS' ip_vs_sched_persist. Returns the template index, or none after dropping the
-// packet (no server, or a full table).
-uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, const conn_key& key,
-                          uint64_t now_ms, const dest*& d) noexcept {
-    const service& svc = *c.svc;
-    const conn_key tk = template_key(svc, key);
-    const conn_ref ref = w.conns.lookup(tk);
-    if (ref.found()) {
-        conn& t = w.conns.at(ref.index);
-        d = dest_by_stats_id(s, svc, t.dest_stats_id);
-        // ip_vs_check_template: a server that left the service, or (with
-        // expire_quiescent_template) one quiesced with weight 0, no longer holds the client.
-        if (d != nullptr && !(svc.expire_quiescent && d->weight == 0)) {
-            t.expire_ms = now_ms + t.persist_ms; // each new connection restarts the timer
-            return ref.index;
-        }
-    }
-    const int32_t pick = pick_dest(w, s, svc, key);
-    if (pick < 0) {
-        drop_pkt(w, c.m, drop::no_dest);
-        return conn_ref::none;
-    }
-    d = &s.dests[svc.dest_first + static_cast<uint32_t>(pick)];
-    if (ref.found()) {
-        // IPVS expires the stale template and makes a new one; re-pointing it in place is the
-        // same to every observer, and the connections it controls keep their link.
-        conn& t = w.conns.at(ref.index);
-        --w.dest_conns[t.dest_stats_id].persistent;
-        ++w.dest_conns[d->stats_id].persistent;
-        t.dest_ip = d->ip;
-        t.dest_port = d->port;
-        t.dest_stats_id = d->stats_id;
-        t.mode = d->mode;
-        t.persist_ms = svc.persist_ms;
-        t.expire_ms = now_ms + svc.persist_ms;
-        return ref.index;
-    }
-    conn init{};
-    init.key = tk;
-    init.dest_ip = d->ip;
-    init.dest_port = d->port; // as configured: 0 keeps each connection's own port
-    init.mode = d->mode;
-    init.dest_stats_id = d->stats_id;
-    init.svc_stats_id = svc.stats_id;
-    init.state = tcp_state::none;
-    init.flags = conn_flag::persist_template;
-    init.tmpl = no_template;
-    init.persist_ms = svc.persist_ms;
-    init.expire_ms = now_ms + svc.persist_ms;
-    const uint32_t idx = insert_reclaiming(w, tk, init, false);
-    if (idx == conn_ref::none) {
-        drop_pkt(w, c.m, drop::conn_table_full);
-        return idx;
-    }
-    ++w.dest_conns[d->stats_id].persistent;
-    ++w.ctr.templates_created;
-    w.wheel.schedule(idx, init.expire_ms);
-    return idx;
-}
-
-// A new connection for a request: schedule, insert, initialise. Returns the entry or none
-// (the packet was dropped and counted).
-uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const conn_key& key,
-                  uint64_t now_ms) noexcept {
-    const service& svc = *c.svc;
-    const dest* dp = nullptr;
-    uint32_t tmpl = no_template;
-    if (svc.persist_ms != 0) {
-        tmpl = persist_template(w, s, c, key, now_ms, dp);
-        if (tmpl == conn_ref::none)
-            return conn_ref::none;
-    } else {
-        const int32_t pick = pick_dest(w, s, svc, key);
-        if (pick < 0) {
-            drop_pkt(w, c.m, drop::no_dest);
-            return conn_ref::none;
-        }
-        dp = &s.dests[svc.dest_first + static_cast<uint32_t>(pick)];
-    }
-    const dest& d = *dp;
-    conn init{};
-    init.tmpl = tmpl;
-    init.dest_ip = d.ip;
-    init.dest_port = d.port == 0 ? key.dst_port : d.port;
-    init.mode = d.mode;
-    init.out_port = d.out_port;
-    init.neigh = d.neigh;
-    init.dest_stats_id = d.stats_id;
-    init.svc_stats_id = svc.stats_id;
-    init.tun_src = d.tun_src;
-    init.state = tcp_state::none;
-    init.expire_ms = now_ms + s.timeouts.of(tcp_state::none);
-    init.key = key;
-    const uint32_t idx = insert_reclaiming(w, key, init, d.mode == fwd_mode::nat);
-    if (idx == conn_ref::none) {
-        drop_pkt(w, c.m, drop::conn_table_full);
-        return idx;
-    }
-    // IPVS binds every new connection as inactive; it becomes active with its state.
-    ++w.dest_conns[d.stats_id].inactive;
-    ++w.dest_ctr[d.stats_id].conns;
-    ++w.svc_ctr[svc.stats_id].conns;
-    ++w.ctr.conns_created;
-    if (tmpl != no_template)
-        ++w.conns.at(tmpl).n_control;
-    w.wheel.schedule(idx, init.expire_ms);
-    return idx;
-}
-
-// SYN_RECV's life while the table is under pressure (instead of IPVS' 60 s): long enough for a
-// client's SYN retransmissions (1 s, 3 s) and its ACK, short enough to drain a flood's entries.
-constexpr uint32_t handshake_pressure_ms = 10'000;
-
-// Advance the IPVS state and idle timeout of connection `idx` for one packet.
-void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
-             uint64_t now_ms) noexcept {
-    conn& cn = w.conns.at(idx);
-    uint64_t expire;
-    bool changed = false;
-    if (c.proto == proto_udp || c.way == path::icmp_in || c.way == path::icmp_reply) {
-        // ICMP errors keep a connection alive but do not move its TCP state.
-        expire = now_ms + (c.proto == proto_udp ? s.timeouts.udp_ms : s.timeouts.of(cn.state));
-    } else {
-        // NAT sees both directions (IPVS' input and output tables); DR and TUN only the client's.
-        const tcp_dir dir = c.way == path::reply       ? tcp_dir::output
-                            : cn.mode == fwd_mode::nat ? tcp_dir::input
-                                                       : tcp_dir::input_only;
-        const tcp_state next = tcp_next_state(cn.state, c.tcp_flags, dir);
-        changed = next != cn.state;
-        cn.state = next;
-        // Which states count as ActiveConn is tcp_state_active (ESTABLISHED and the handshake).
-        const bool active = tcp_state_active(cn.state);
-        if (active != ((cn.flags & conn_flag::active) != 0)) {
-            dest_conn_counts& dc = w.dest_conns[cn.dest_stats_id];
-            dc.active += active ? 1 : -1;
-            dc.inactive += active ? -1 : 1;
-            cn.flags ^= conn_flag::active;
-        }
-        uint32_t timeout = s.timeouts.of(cn.state);
-        // Under table pressure a handshake lives at most handshake_pressure_ms (IPVS'
-        // secure_tcp spirit): spoofed SYNs never complete, so they leave room sooner.
-        if (cn.state == tcp_state::syn_recv && timeout > handshake_pressure_ms &&
-            w.conns.under_pressure())
-            timeout = handshake_pressure_ms;
-        expire = now_ms + timeout;
-    }
-    // A shorter timeout than the one the wheel holds (e.g. FIN after ESTABLISHED) must not wait
-    // for the old, later slot. Only state changes shorten it, so only they pay for the check.
-    if (changed && expire < cn.expire_ms)
-        w.wheel.advance_to(idx, expire);
-    cn.expire_ms = expire;
-}
-
-// conn_reuse_mode=1: a fresh SYN for a connection that has ended is a new connection.
-inline bool reuse_as_new(const conn& c, const candidate& cd) noexcept {
-    constexpr uint8_t pure_syn_mask = tcp_flag::syn | tcp_flag::ack | tcp_flag::rst | tcp_flag::fin;
-    return cd.way == path::request && cd.proto == proto_tcp &&
-           (cd.tcp_flags & pure_syn_mask) == tcp_flag::syn &&
-           (c.state == tcp_state::time_wait || c.state == tcp_state::close);
 }
 
 // Send a client-side packet (request or ICMP error about one) to the connection's real server.
@@ -648,26 +368,6 @@ uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t
 
 uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms) noexcept {
     return run_burst(w, pkts, n, now_ms, -1, true);
-}
-
-uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept {
-    return w.wheel.advance(now_ms, budget, [&](uint32_t idx) -> uint64_t {
-        conn& c = w.conns.at(idx);
-        if (c.expire_ms > now_ms)
-            return c.expire_ms; // refreshed since it was filed
-        if (c.flags & conn_flag::persist_template) {
-            // IPVS (ip_vs_conn_expire): a template that still controls connections waits
-            // another full timeout.
-            if (c.n_control > 0)
-                return c.expire_ms = now_ms + c.persist_ms;
-            end_conn(w, idx);
-            ++w.ctr.templates_expired;
-            return 0;
-        }
-        end_conn(w, idx);
-        ++w.ctr.conns_expired;
-        return 0;
-    });
 }
 
 } // namespace ulvs::dp
