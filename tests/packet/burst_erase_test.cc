@@ -8,6 +8,7 @@
 // reply of the old connection was translated onto the new one that took over the index.
 #include "frames.h"
 #include "harness.h"
+#include "two_port_config.h"
 #include "ulvs/config/load.h"
 
 #include <gtest/gtest.h>
@@ -24,12 +25,7 @@ const test::mac6 wan = test::pcap_port_mac(0);
 
 // DR, two real servers of weight `w`; a table of 8.
 std::string dr_config(int w) {
-    return R"(
-lcores: {control: 0, workers: [1]}
-ports:
-  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
-  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
-neighbors:
+    return test::two_port_config(R"(neighbors:
   - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
   - {address: 198.51.100.12, mac: "02:00:00:00:00:12", port: lan}
 connections: {max: 8}
@@ -42,9 +38,9 @@ virtual_servers:
     forwarding: dr
     real_servers:
       - {address: 198.51.100.11, port: 80, weight: )" +
-           std::to_string(w) + R"(}
+                                 std::to_string(w) + R"(}
       - {address: 198.51.100.12, port: 80, weight: )" +
-           std::to_string(w) + "}\n";
+                                 std::to_string(w) + "}\n");
 }
 
 config::config load(const std::string& yaml) {
@@ -127,12 +123,8 @@ INSTANTIATE_TEST_SUITE_P(states, reuse_then_no_server,
 
 // NAT with the real servers on the clients' port (a one-armed director): requests and replies
 // arrive in the same bursts.
-constexpr const char* one_arm_nat = R"(
-lcores: {control: 0, workers: [1]}
-ports:
-  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
-  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
-routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]
+const std::string one_arm_nat =
+    test::two_port_config(R"(routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]
 neighbors:
   - {address: 203.0.113.1, mac: "02:00:00:00:00:01", port: wan}
   - {address: 203.0.113.20, mac: "02:00:00:00:00:20", port: wan}
@@ -148,7 +140,7 @@ virtual_servers:
     real_servers:
       - {address: 203.0.113.20, port: 8080}
       - {address: 203.0.113.21, port: 8080}
-)";
+)");
 
 test::frame from_rs(const char* rs, uint8_t rs_mac_low, uint16_t cport, uint8_t flags) {
     return test::make_frame({rs, "203.0.113.130", 8080, cport, 6}, {2, 0, 0, 0, 0, rs_mac_low}, wan,

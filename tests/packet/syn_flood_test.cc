@@ -4,6 +4,7 @@
 // still connects during and after the flood.
 #include "frames.h"
 #include "harness.h"
+#include "two_port_config.h"
 #include "ulvs/config/load.h"
 
 #include <gtest/gtest.h>
@@ -14,12 +15,7 @@ using namespace ulvs;
 
 namespace {
 
-constexpr const char* config_yaml = R"(
-lcores: {control: 0, workers: [1]}
-ports:
-  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
-  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
-neighbors:
+const std::string config_yaml = test::two_port_config(R"(neighbors:
   - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
   - {address: 198.51.100.12, mac: "02:00:00:00:00:12", port: lan}
 connections: {max: 65536}
@@ -33,7 +29,7 @@ virtual_servers:
     real_servers:
       - {address: 198.51.100.11, port: 80}
       - {address: 198.51.100.12, port: 80}
-)";
+)");
 
 constexpr uint8_t syn = 0x02, ack = 0x10;
 const test::mac6 router = {2, 0, 0, 0, 0, 1};

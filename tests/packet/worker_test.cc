@@ -2,6 +2,7 @@
 // of one pcap cannot show (expiry, a full table, unresolved next hops, counters).
 #include "frames.h"
 #include "harness.h"
+#include "two_port_config.h"
 #include "ulvs/config/load.h"
 
 #include <gtest/gtest.h>
@@ -10,12 +11,7 @@ using namespace ulvs;
 
 namespace {
 
-constexpr const char* base_config = R"(
-lcores: {control: 0, workers: [1]}
-ports:
-  - {name: wan, device: "net_pcap0", addresses: [203.0.113.10/25]}
-  - {name: lan, device: "net_pcap1", addresses: [198.51.100.1/24]}
-neighbors:
+const std::string base_config = test::two_port_config(R"(neighbors:
   - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
   - {address: 198.51.100.12, mac: "02:00:00:00:00:12", port: lan}
 timeouts: {tcp: 900s, tcp_fin: 120s, udp: 300s}
@@ -38,7 +34,7 @@ virtual_servers:
     forwarding: dr
     real_servers:
       - {address: 198.51.100.13, port: 53}
-)";
+)");
 
 config::config load(const std::string& yaml = base_config) {
     auto c = config::load_string(yaml, "worker_test.yaml");
