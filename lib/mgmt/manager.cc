@@ -43,13 +43,13 @@ manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
 handler_result manager::handle(const json& req, uint64_t now) {
     const std::string cmd = req["cmd"].get<std::string>();
     if (is_config_change(cmd))
-        return change(req, now);
+        return enqueue(req, true);
     if (cmd == "list")
         return list(req);
     if (cmd == "zero")
         return zero(req);
     if (cmd == "reload")
-        return reload(now);
+        return enqueue({{"cmd", "reload"}}, true);
     if (cmd == "save_yaml")
         return make_ok({{"yaml", config::to_yaml(m_cfg)}});
     if (cmd == "status")
@@ -67,19 +67,94 @@ handler_result manager::handle(const json& req, uint64_t now) {
     return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
 }
 
-json manager::change(const json& op, uint64_t now) {
-    config::config next = m_cfg;
-    if (auto r = apply_op(next, op); !r)
-        return make_error(r.error());
-    auto valid = revalidate(next);
-    if (!valid)
-        return make_error(valid.error());
-    json reply = commit(std::move(*valid), now);
+handler_result manager::enqueue(json op, bool reply_wanted) {
+    const uint64_t id = m_next_work++;
+    if (op.value("cmd", "") == "reload")
+        ++m_reloads;
+    m_work.push_back({id, std::move(op), reply_wanted});
+    if (!reply_wanted)
+        return json();
+    return deferred_reply([this, id](uint64_t) -> std::optional<json> {
+        auto it = m_replies.find(id);
+        if (it == m_replies.end())
+            return std::nullopt;
+        json r = std::move(it->second);
+        m_replies.erase(it);
+        return r;
+    });
+}
+
+void manager::request_reload() {
+    enqueue({{"cmd", "reload"}}, false);
+}
+
+bool manager::start_work(const config_work& w) {
+    if (w.op.value("cmd", "") == "reload") {
+        m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
+            auto loaded = config::load_file(path);
+            if (!loaded) {
+                std::vector<std::string> details;
+                for (const config::diagnostic& d : loaded.error())
+                    details.push_back(d.to_string());
+                return std::unexpected(fail(errc::invalid,
+                                            "invalid configuration " + path +
+                                                ": not reloaded, the running configuration is "
+                                                "unchanged",
+                                            details));
+            }
+            loaded->path = path;
+            return std::move(*loaded);
+        });
+        return true;
+    }
+    config::config next = m_cfg; // the op itself is cheap: applied here, validated off the lcore
+    if (auto r = apply_op(next, w.op); !r) {
+        if (w.reply_wanted)
+            m_replies[w.id] = make_error(r.error());
+        return false;
+    }
+    m_jobs.start([next = std::move(next)]() -> config_jobs::outcome {
+        auto valid = revalidate(next);
+        if (!valid)
+            return std::unexpected(make_error(valid.error()));
+        return std::move(*valid);
+    });
+    return true;
+}
+
+unsigned manager::advance_config_work(uint64_t now) {
+    unsigned work = 0;
+    if (m_jobs.busy()) {
+        auto done = m_jobs.take();
+        if (!done)
+            return 0;
+        const config_work w = std::move(m_work.front());
+        m_work.pop_front();
+        json reply = w.op.value("cmd", "") == "reload" ? finish_reload(std::move(*done), now)
+                                                       : finish_change(w.op, std::move(*done), now);
+        if (w.reply_wanted)
+            m_replies[w.id] = std::move(reply);
+        ++work;
+    }
+    // Changes that do not apply are answered at once; the first that needs a job starts it.
+    while (!m_work.empty() && !m_jobs.busy()) {
+        ++work;
+        if (start_work(m_work.front()))
+            break;
+        m_work.pop_front();
+    }
+    return work;
+}
+
+json manager::finish_change(const json& op, config_jobs::outcome o, uint64_t now) {
+    if (!o)
+        return std::move(o.error());
+    json reply = commit(std::move(*o), now);
     // -Z inside a -R batch: after the services it names exist.
     if (reply.value("ok", false) && op.value("cmd", "") == "batch")
-        for (const json& o : op["ops"])
-            if (o.value("cmd", "") == "zero")
-                zero(o);
+        for (const json& z : op["ops"])
+            if (z.value("cmd", "") == "zero")
+                zero(z);
     return reply;
 }
 
@@ -97,22 +172,12 @@ void manager::republish(uint64_t now) {
     m_pub.republish(m_cfg, now);
 }
 
-json manager::reload(uint64_t now) {
-    ++m_reloads;
-    auto loaded = config::load_file(m_cfg.path);
+json manager::finish_reload(config_jobs::outcome loaded, uint64_t now) {
     if (!loaded) {
-        std::vector<std::string> details;
-        for (const config::diagnostic& d : loaded.error()) {
-            details.push_back(d.to_string());
-            spdlog::error("reload refused: {}", d.to_string());
-        }
-        return fail(errc::invalid,
-                    "invalid configuration " + m_cfg.path +
-                        ": not reloaded, the running "
-                        "configuration is unchanged",
-                    details);
+        for (const json& d : loaded.error()["error"].value("details", json::array()))
+            spdlog::error("reload refused: {}", d.get<std::string>());
+        return std::move(loaded.error());
     }
-    loaded->path = m_cfg.path;
     auto restart = restart_only_changes(m_cfg, *loaded);
     if (!restart.empty()) {
         std::string what;
@@ -136,7 +201,8 @@ json manager::reload(uint64_t now) {
 }
 
 unsigned manager::poll(uint64_t now) {
-    return m_pub.poll(m_cfg, now) + m_ids.poll(now) + m_stats.poll(m_cfg, now);
+    return advance_config_work(now) + m_pub.poll(m_cfg, now) + m_ids.poll(now) +
+           m_stats.poll(m_cfg, now);
 }
 
 std::string manager::metrics(uint64_t) {

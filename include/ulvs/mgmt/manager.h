@@ -23,6 +23,7 @@
 #include "ulvs/dataplane/fwd/id_check.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker.h"
+#include "ulvs/mgmt/config_jobs.h"
 #include "ulvs/mgmt/conn_listing.h"
 #include "ulvs/mgmt/id_recycling.h"
 #include "ulvs/mgmt/protocol.h"
@@ -31,7 +32,9 @@
 #include "ulvs/mgmt/traffic_stats.h"
 
 #include <array>
+#include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -63,11 +66,13 @@ class manager {
 public:
     manager(config::config running, manager_deps deps, uint64_t now_ms);
 
-    // One request (already checked by parse_request) -> its reply (deferred for -c).
+    // One request (already checked by parse_request) -> its reply (deferred for changes, reload
+    // and -c: they complete in later poll()s).
     handler_result handle(const json& request, uint64_t now_ms);
-    // Reload the file the running config came from (SIGHUP and `ulvsadm reload`).
-    json reload(uint64_t now_ms);
-    // Timers: rate estimation every 2 s, pending publication, id recycling. Returns work done.
+    // SIGHUP: reload the file the running config came from; the outcome is logged.
+    void request_reload();
+    // Timers: config work, rate estimation every 2 s, pending publication, id recycling. Returns
+    // work done.
     unsigned poll(uint64_t now_ms);
     // Rebuild and publish the running config's snapshot (health or VRRP ownership changed: the
     // overlays of build_snapshot.h differ).
@@ -78,7 +83,19 @@ public:
     const config::config& running() const { return m_cfg; }
 
 private:
-    json change(const json& op, uint64_t now);
+    // Config changes and reloads, in arrival order, one at a time: the YAML work runs off the
+    // control lcore (config_jobs.h), the commit on it.
+    struct config_work {
+        uint64_t id;
+        json op; // a change (config_edit.h is_config_change) or {"cmd": "reload"}
+        bool reply_wanted;
+    };
+    handler_result enqueue(json op, bool reply_wanted);
+    unsigned advance_config_work(uint64_t now);
+    // Starts the head's job; false when it was answered at once (a change that does not apply).
+    bool start_work(const config_work& w);
+    json finish_change(const json& op, config_jobs::outcome o, uint64_t now);
+    json finish_reload(config_jobs::outcome o, uint64_t now);
     json commit(config::config next, uint64_t now);
     json list(const json& request);
     json zero(const json& request);
@@ -93,6 +110,10 @@ private:
     publication m_pub;
     id_recycler m_ids;
     conn_listing m_listing;
+    config_jobs m_jobs;
+    std::deque<config_work> m_work;
+    std::map<uint64_t, json> m_replies; // finished work whose client has not collected it yet
+    uint64_t m_next_work = 1;
 };
 
 } // namespace ulvs::mgmt
