@@ -278,7 +278,7 @@ int run(const options& opts, const config::config& cfg) {
                      ? ""
                      : ", metrics http://" + cfg.management.metrics + "/metrics");
     // One SP/SC ring per ordered pair of workers: a packet of a connection another worker owns
-    // goes to it (ARCHITECTURE "A packet's way", step 3).
+    // goes to it (docs/architecture.md "A packet's way", step 3).
     for (uint16_t i = 0; i < n_workers; ++i)
         for (uint16_t j = 0; j < n_workers; ++j) {
             if (i == j)
