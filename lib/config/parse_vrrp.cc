@@ -1,5 +1,6 @@
 // `vrrp_instances`: keepalived's vrrp_instance in YAML (SPEC section 3), read and checked here.
 #include "draft.h"
+#include "parse_scripts.h"
 
 #include <algorithm>
 #include <charconv>
@@ -43,6 +44,8 @@ void parse_track_script(reader& r, const field& f, vrrp_track_script_cfg& out) {
             r.error(p->at, p->path + " must not be empty");
         else if (s)
             out.path = *s;
+        if (s)
+            check_command(r, *p, *s);
     }
     if (auto i = m.get("interval")) {
         auto d = read_duration(r, *i);
@@ -73,8 +76,10 @@ void parse_notify(reader& r, const field& f, vrrp_notify_cfg& out) {
     mapping m(r, f, {"master", "backup", "fault"});
     auto one = [&](std::string_view key, std::string& dst) {
         if (auto v = m.get(key))
-            if (auto s = read_string(r, *v))
+            if (auto s = read_string(r, *v)) {
                 dst = *s;
+                check_command(r, *v, dst);
+            }
     };
     one("master", out.master);
     one("backup", out.backup);
