@@ -133,11 +133,13 @@ std::string comm_of(pid_t pid) {
     return s;
 }
 
-// The one child a misc probe started (it is still running `sleep`), once it has exec'd.
+// The one child a misc probe started, once it has exec'd (its name is no longer ours: `sleep`,
+// or `sh` where a shell ran it).
 pid_t the_sleeping_child(const std::set<pid_t>& before) {
+    const std::string self = comm_of(getpid());
     for (int i = 0; i < 500; ++i) {
         for (pid_t p : my_children())
-            if (!before.contains(p) && comm_of(p) == "sleep")
+            if (!before.contains(p) && comm_of(p) != self && !comm_of(p).empty())
                 return p;
         usleep(2000);
     }
