@@ -20,10 +20,19 @@ namespace {
 constexpr uint64_t scan_period_ms = 50;
 constexpr int max_events = 64;
 
-uint64_t now_ms() {
+// status() of a child with a pidfd trusts the epoll set when it was asked this recently: the
+// checker asks for every running misc check each millisecond, and 500 of them must cost one
+// epoll_wait, not 500 waitpid calls.
+constexpr uint64_t exits_fresh_us = 500;
+
+uint64_t now_us() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+    return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
+}
+
+uint64_t now_ms() {
+    return now_us() / 1000;
 }
 
 // glibc 2.36 has no pidfd_open wrapper. A pidfd is always close-on-exec.
@@ -60,10 +69,14 @@ spawn_options options_for(const config::scripts_cfg& c) {
 reaper::reaper() : m_epoll(epoll_create1(EPOLL_CLOEXEC)) {}
 
 reaper::~reaper() {
-    // Children still running are left to run (the daemon is exiting); their pidfds go.
-    for (auto& [id, e] : m_children)
+    // The daemon is exiting. Children still running are left to run, except those it was
+    // already stopping: no poll will send their SIGKILL, so it goes now.
+    for (auto& [id, e] : m_children) {
+        if (e.kill_at_ms != 0 && !e.end)
+            kill(-e.pid, SIGKILL);
         if (e.pidfd >= 0)
             close(e.pidfd);
+    }
     if (m_epoll >= 0)
         close(m_epoll);
 }
@@ -135,9 +148,39 @@ std::optional<exit_status> reaper::status(child_id id) {
     auto it = m_children.find(id);
     if (it == m_children.end())
         return exit_status{};
-    if (reap(it->second))
-        return it->second.end;
-    return std::nullopt;
+    entry& e = it->second;
+    if (e.end)
+        return e.end;
+    if (e.pidfd < 0)
+        return reap(e) ? e.end : std::nullopt;
+    if (now_us() - m_exits_at_us < exits_fresh_us)
+        return std::nullopt;
+    collect_exits(); // may erase released entries
+    it = m_children.find(id);
+    return it == m_children.end() ? exit_status{} : it->second.end;
+}
+
+unsigned reaper::collect_exits() {
+    m_exits_at_us = now_us();
+    if (m_epoll < 0)
+        return 0;
+    unsigned work = 0;
+    epoll_event evs[max_events];
+    int n = max_events;
+    // A full batch may mean more are ready: read on (ready ones leave the set as they are
+    // reaped), a bounded number of times.
+    for (int round = 0; round < 16 && n == max_events; ++round) {
+        n = epoll_wait(m_epoll, evs, max_events, 0);
+        for (int k = 0; k < n; ++k) {
+            auto it = m_children.find(evs[k].data.u64);
+            if (it == m_children.end() || !reap(it->second))
+                continue;
+            ++work;
+            if (!it->second.owned)
+                m_children.erase(it);
+        }
+    }
+    return work;
 }
 
 void reaper::terminate(child_id id, std::chrono::milliseconds grace) {
@@ -169,19 +212,7 @@ void reaper::release(child_id id) {
 unsigned reaper::poll() {
     if (m_children.empty())
         return 0;
-    unsigned work = 0;
-    if (m_epoll >= 0) {
-        epoll_event evs[max_events];
-        const int n = epoll_wait(m_epoll, evs, max_events, 0);
-        for (int k = 0; k < n; ++k) {
-            auto it = m_children.find(evs[k].data.u64);
-            if (it == m_children.end() || !reap(it->second))
-                continue;
-            ++work;
-            if (!it->second.owned)
-                m_children.erase(it);
-        }
-    }
+    unsigned work = collect_exits();
     const uint64_t now = now_ms();
     if (now < m_next_scan_ms)
         return work;
