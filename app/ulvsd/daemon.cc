@@ -279,7 +279,7 @@ int run(const options& opts, const config::config& cfg) {
                      ? ""
                      : ", metrics http://" + cfg.management.metrics + "/metrics");
     // One SP/SC ring per ordered pair of workers: a packet of a connection another worker owns
-    // goes to it (ARCHITECTURE "A packet's way", step 3).
+    // goes to it (docs/architecture.md "A packet's way", step 3).
     for (uint16_t i = 0; i < n_workers; ++i)
         for (uint16_t j = 0; j < n_workers; ++j) {
             if (i == j)
@@ -306,7 +306,7 @@ int run(const options& opts, const config::config& cfg) {
     env.exit_idle_ms = opts.exit_idle_s ? uint64_t{*opts.exit_idle_s} * 1000 : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
-    env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
+    env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP (lib/mgmt)
     env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
         unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
         work += ctl::proc::children().poll(); // every script's child, reaped without waiting

@@ -1,5 +1,5 @@
-// ulvsd: the appliance daemon (SPEC section 2). This file only parses the command line, loads the
-// configuration and sets up logging; daemon.cc wires the planes together.
+// ulvsd: the appliance daemon (README "Running it"). This file only parses the command line, loads
+// the configuration and sets up logging; daemon.cc wires the planes together.
 #include "daemon.h"
 #include "options.h"
 #include "ulvs/config/load.h"
