@@ -239,3 +239,59 @@ TEST(misc_child, command_line_split_as_keepalived_splits_it) {
 
 } // namespace
 } // namespace ulvs::ctl::health
+
+#include "ulvs/config/load.h"
+#include "ulvs/control/health/checker.h"
+
+namespace ulvs::ctl::health {
+namespace {
+
+uint64_t mono_us() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+// The checker as the daemon drives it (checker.poll and proc::children().poll every pass): a
+// misc check that hangs in a script ignoring SIGTERM fails at its timeout, no pass takes long,
+// and the script is killed (SIGKILL after the 2 s grace) and reaped.
+TEST(misc_checker, a_hung_script_ignoring_sigterm_fails_at_its_timeout_and_is_reaped) {
+    auto cfg = config::load_string(
+        "ports: [{name: lan, device: d0, addresses: [198.51.100.1/24]}]\n"
+        "virtual_servers:\n"
+        "  - {name: web, address: 198.51.100.100, port: 80, protocol: tcp, forwarding: nat,\n"
+        "     health_check: {type: misc, path: \"sh -c 'trap \\\"\\\" TERM; sleep 30'\",\n"
+        "                    timeout: 200ms, delay_loop: 60s},\n"
+        "     real_servers: [{address: 198.51.100.20, port: 80}]}\n",
+        "t.yaml");
+    ASSERT_TRUE(cfg) << cfg.error().front().to_string();
+    const size_t before = proc::children().running();
+    checker chk;
+    const uint64_t t0 = mono_us();
+    chk.sync(*cfg, t0 / 1000);
+    const ip_addr rs = *ip_addr::parse("198.51.100.20");
+    uint64_t worst_us = 0, down_at = 0, reaped_at = 0;
+    bool started = false;
+    while (mono_us() - t0 < 6'000'000 && reaped_at == 0) {
+        const uint64_t p0 = mono_us();
+        chk.poll(p0);
+        proc::children().poll();
+        worst_us = std::max(worst_us, mono_us() - p0);
+        started = started || proc::children().running() > before;
+        if (down_at == 0 && !chk.server_up("web", rs, 80))
+            down_at = mono_us() - t0;
+        if (down_at != 0 && started && proc::children().running() == before)
+            reaped_at = mono_us() - t0;
+        usleep(1000);
+    }
+    EXPECT_TRUE(started);
+    EXPECT_GE(down_at, 200'000u);
+    EXPECT_LT(down_at, 1'000'000u) << "down " << down_at / 1000 << " ms after the start";
+    // SIGTERM at the timeout is ignored; SIGKILL 2 s later; reaped by a following poll.
+    EXPECT_GE(reaped_at, 2'200'000u);
+    EXPECT_LT(reaped_at, 3'500'000u) << "reaped " << reaped_at / 1000 << " ms after the start";
+    EXPECT_LT(worst_us, 50'000u) << "a pass took " << worst_us << " us";
+}
+
+} // namespace
+} // namespace ulvs::ctl::health
