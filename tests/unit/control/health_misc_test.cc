@@ -1,8 +1,12 @@
 // misc checks (control/health/probe.h): keepalived's exit-code semantics, and the child
 // process they run in (proc/children.h): no inherited descriptor, its own process group, and an
 // abort that never waits for the child to die.
+#include "ulvs/config/load.h"
+#include "ulvs/control/health/checker.h"
 #include "ulvs/control/health/probe.h"
 #include "ulvs/control/proc/children.h"
+
+#include "split_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +15,7 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -213,16 +218,6 @@ TEST(misc_child, abort_returns_at_once_and_a_later_poll_reaps) {
     close(ready[1]);
 }
 
-} // namespace
-} // namespace ulvs::ctl::health
-
-#include "split_fixture.h"
-
-#include <filesystem>
-
-namespace ulvs::ctl::health {
-namespace {
-
 // The command line is split by keepalived's rule, the same for misc checks as for VRRP track
 // scripts (vrrp_engine_test.cc) and notify scripts: not by a shell.
 TEST(misc_child, command_line_split_as_keepalived_splits_it) {
@@ -236,15 +231,6 @@ TEST(misc_child, command_line_split_as_keepalived_splits_it) {
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), test::split_probe_expected);
     std::filesystem::remove_all(dir);
 }
-
-} // namespace
-} // namespace ulvs::ctl::health
-
-#include "ulvs/config/load.h"
-#include "ulvs/control/health/checker.h"
-
-namespace ulvs::ctl::health {
-namespace {
 
 uint64_t mono_us() {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -292,6 +278,5 @@ TEST(misc_checker, a_hung_script_ignoring_sigterm_fails_at_its_timeout_and_is_re
     EXPECT_LT(reaped_at, 3'500'000u) << "reaped " << reaped_at / 1000 << " ms after the start";
     EXPECT_LT(worst_us, 50'000u) << "a pass took " << worst_us << " us";
 }
-
 } // namespace
 } // namespace ulvs::ctl::health
