@@ -263,7 +263,8 @@ int run(const options& opts, const config::config& cfg) {
          [&vrrp] { return vrrp_json(vrrp); }, &health.checker, check_ptrs,
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
-         }},
+         },
+         [&health] { return health.counters(); }},
         dp::clock_ms());
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,

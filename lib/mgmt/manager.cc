@@ -289,6 +289,16 @@ json manager::status(uint64_t now) {
             ", drops " + std::to_string(drops) + "\n";
     text += "changes " + std::to_string(m_changes) + ", reloads " + std::to_string(m_reloads) +
             (m_dirty ? ", a change waits for next-hop resolution" : "") + "\n";
+    if (m_deps.control_counters) {
+        const auto cc = m_deps.control_counters();
+        json o = json::object();
+        for (size_t i = 0; i < cc.size(); ++i) {
+            o[cc[i].name] = cc[i].value;
+            text += (i ? ", " : "control: ") + cc[i].name + " " + std::to_string(cc[i].value) +
+                    (i + 1 == cc.size() ? "\n" : "");
+        }
+        j["control"] = o;
+    }
     j["text"] = text;
     return make_ok(j);
 }

@@ -223,6 +223,12 @@ std::string manager::metrics(uint64_t) {
     w.help("ulvs_vrrp_transitions_total", "counter", "VRRP state changes since start.");
     for (const json& i : vrrp)
         w.sample("ulvs_vrrp_transitions_total", label(i), count(i, "transitions"));
+    if (m_deps.control_counters)
+        for (const control_counter& c : m_deps.control_counters()) {
+            const std::string name = "ulvs_" + c.name + "_total";
+            w.help(name.c_str(), "counter", c.help.c_str());
+            w.sample(name.c_str(), "", i64(c.value));
+        }
     w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
     w.sample("ulvs_config_changes_total", "", i64(m_changes));
     w.help("ulvs_config_reloads_total", "counter", "Reloads attempted.");

@@ -41,6 +41,14 @@
 
 namespace ulvs::mgmt {
 
+// A counter kept outside the manager by the control plane (the exception path's), by name:
+// `ulvsadm status` shows it, /metrics exports it as ulvs_<name>_total.
+struct control_counter {
+    std::string name;
+    std::string help;
+    uint64_t value = 0;
+};
+
 struct manager_deps {
     ctl::neigh_manager* neigh = nullptr;
     const dp::neigh_table* neigh_table = nullptr;
@@ -61,6 +69,8 @@ struct manager_deps {
     // The packet buffer pool's {in use, size} (in use includes the lcores' caches); null: not
     // reported. For the metrics, and so scripts/soak can see a leak.
     std::function<std::array<uint64_t, 2>()> mbufs;
+    // The control plane's own counters (app/ulvsd/health_runtime.h); null: none.
+    std::function<std::vector<control_counter>()> control_counters;
 };
 
 class manager {
