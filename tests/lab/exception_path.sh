@@ -162,6 +162,7 @@ SH
 
 CFG="$LAB_RUN_DIR/exception.yaml"
 LAB_CONFIG="$CFG"
+# alpha: servers start down, so "up" means a check passed.
 timers="delay_loop: 500ms, connect_timeout: 1s, retry: 1, delay_before_retry: 500ms"
 # write_config STEP: 1 the start, 2 + the route and a server behind it, 3 + allow.
 write_config() {
@@ -174,6 +175,7 @@ write_config() {
     protocol: tcp
     scheduler: rr
     forwarding: nat
+    alpha: true
     health_check: {type: http, path: /, $timers}
     real_servers:
       - {address: 192.0.2.11, port: 9000}"
@@ -198,6 +200,7 @@ virtual_servers:
     protocol: tcp
     scheduler: rr
     forwarding: nat
+    alpha: true
     health_check: {type: http, path: /, $timers}
     real_servers:
       - {address: 198.51.100.11, port: 9000}
@@ -222,7 +225,7 @@ not_answered() { [[ -z "$("$@")" ]]; }
 server_up() { adm health 2>/dev/null | grep -qE "$1:9000 .*up"; }
 not_listed() { ! adm health 2>/dev/null | grep -qF "$1:9000"; }
 status_counter() { # status_counter NAME: its value in `ulvsadm status`
-    adm status 2>/dev/null | grep -oE "$1 [0-9]+" | awk '{ print $2 }'
+    adm status 2>/dev/null | grep -oE "$1 [0-9]+" | awk '{ print $2 }' || true
 }
 reload() {
     local out

@@ -1,6 +1,6 @@
-// `exception_path:` (SPEC section 3): what traffic for the appliance's own addresses the kernel
-// behind the TAP interfaces may receive (control/exception/kernel_tap.h) beyond the replies to the
-// appliance's own health checks, which always pass. Everything else is dropped and counted.
+// `exception_path:` (README, Configuration): what traffic for the appliance's own addresses the
+// kernel behind the TAP interfaces may receive (control/exception/kernel_tap.h) beyond the replies
+// to the appliance's own health checks, which always pass. Everything else is dropped and counted.
 #pragma once
 
 #include "ulvs/common/inet.h"
