@@ -219,10 +219,11 @@ unsigned manager::poll(uint64_t now) {
 }
 
 std::string manager::metrics(uint64_t) {
-    return metrics_page({m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
-                         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(),
-                         m_changes, m_reload_outcomes, m_config_sha256, m_cfg.path,
-                         m_last_reload_ok});
+    return metrics_page(
+        {m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
+         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(), m_changes,
+         m_reload_outcomes, m_config_sha256, m_cfg.path, m_last_reload_ok,
+         m_deps.control_counters ? m_deps.control_counters() : std::vector<control_counter>{}});
 }
 
 json manager::status(uint64_t now) {
@@ -266,6 +267,16 @@ json manager::status(uint64_t now) {
             ", drops " + std::to_string(drops) + "\n";
     text += "changes " + std::to_string(m_changes) + ", reloads " + std::to_string(m_reloads) +
             (m_pub.pending() ? ", a change waits for next-hop resolution" : "") + "\n";
+    if (m_deps.control_counters) {
+        const auto cc = m_deps.control_counters();
+        json o = json::object();
+        for (size_t i = 0; i < cc.size(); ++i) {
+            o[cc[i].name] = cc[i].value;
+            text += (i ? ", " : "control: ") + cc[i].name + " " + std::to_string(cc[i].value) +
+                    (i + 1 == cc.size() ? "\n" : "");
+        }
+        j["control"] = o;
+    }
     j["text"] = text;
     return make_ok(j);
 }

@@ -26,6 +26,7 @@
 #include "ulvs/mgmt/config_jobs.h"
 #include "ulvs/mgmt/conn_listing.h"
 #include "ulvs/mgmt/id_recycling.h"
+#include "ulvs/mgmt/metrics.h"
 #include "ulvs/mgmt/protocol.h"
 #include "ulvs/mgmt/publication.h"
 #include "ulvs/mgmt/server.h"
@@ -64,6 +65,8 @@ struct manager_deps {
     std::function<std::array<uint64_t, 2>()> mbufs;
     // SHA-256 of the config file's bytes as loaded at start (metrics: ulvs_config_info).
     std::string config_sha256;
+    // The control plane's own counters (app/ulvsd/health_runtime.h); null: none.
+    std::function<std::vector<control_counter>()> control_counters;
 };
 
 class manager {

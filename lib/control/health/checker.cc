@@ -61,6 +61,7 @@ checker::~checker() {
 
 void checker::sync(const config::config& cfg, uint64_t now) {
     m_run_as = proc::options_for(cfg.scripts);
+    ++m_generation;
     std::map<server_key, std::unique_ptr<server>> next;
     std::map<std::string, vs_state> services;
     uint64_t i = 0;
