@@ -306,15 +306,27 @@ int run(const options& opts, const config::config& cfg) {
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
     env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
-    env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
-        unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
-        if (!vrrp.empty()) {
+    // By deadline (control_loop.h): VRRP's timers and the kernel's frames with the rings in
+    // every pass and between tasks; the rest as best-effort tasks taking turns.
+    env.on_timers = [&vrrp, &rt, &health, &env](uint64_t now) {
+        unsigned work = health.poll_taps(env);
+        if (!vrrp.empty())
             work += vrrp.poll(now, *rt.pub->current());
-            if (vrrp.take_ownership_change())
-                mgr.republish(now);
-        }
         return work;
     };
+    env.tasks.push_back({"management socket", 0, [&mgmt_srv](uint64_t now, const ctl::deadline&) {
+                             return (*mgmt_srv)->poll(now);
+                         }});
+    env.tasks.push_back({"publish", 0, [&mgr, &vrrp](uint64_t now, const ctl::deadline&) {
+                             // A VRRP ownership change republishes here, one slice later.
+                             if (!vrrp.empty() && vrrp.take_ownership_change())
+                                 mgr.republish(now);
+                             return mgr.poll(now);
+                         }});
+    env.tasks.push_back(
+        {"health checks", 0, [&health, &env, &mgr](uint64_t now, const ctl::deadline&) {
+             return health.poll_checks(env, mgr, now);
+         }});
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
         return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
                              now);
@@ -324,6 +336,8 @@ int run(const options& opts, const config::config& cfg) {
     // Masters send priority 0 while the workers (worker 0 may carry our TX) still run.
     vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
+    for (const std::string& line : ctl::timing_summary(env))
+        spdlog::info("control loop timing: {}", line);
     stop_workers.store(true, std::memory_order_relaxed);
     rte_eal_mp_wait_lcore();
 

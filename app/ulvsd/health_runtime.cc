@@ -38,7 +38,14 @@ health_runtime::health_runtime() {
     }
 }
 
-unsigned health_runtime::poll(ctl::control_env& env, mgmt::manager& mgr, uint64_t now) {
+unsigned health_runtime::poll_taps(ctl::control_env& env) {
+    if (!taps)
+        return 0;
+    return taps->from_kernel(
+        env.pool, [&env](uint8_t port, rte_mbuf* m) { ctl::control_transmit(env, port, m); });
+}
+
+unsigned health_runtime::poll_checks(ctl::control_env& env, mgmt::manager& mgr, uint64_t now) {
     unsigned work = 0;
     if (!taps && !taps_failed && has_checks(mgr.running())) {
         // Start-up cost (a few `ip` runs, milliseconds), once per daemon.
@@ -55,9 +62,6 @@ unsigned health_runtime::poll(ctl::control_env& env, mgmt::manager& mgr, uint64_
             spdlog::error("kernel exception path: {} (health checks will fail)", t.error());
         }
     }
-    if (taps)
-        work += taps->from_kernel(
-            env.pool, [&env](uint8_t port, rte_mbuf* m) { ctl::control_transmit(env, port, m); });
     work += checker.poll(clock_us());
     if (checker.take_changed())
         mgr.republish(now);

@@ -16,10 +16,13 @@ struct health_runtime {
     std::unique_ptr<ctl::kernel_taps> taps;
     bool taps_failed = false;
 
-    // One control-loop pass: open the TAPs when a health check first needs the kernel (a config
-    // without checks leaves the host's interfaces alone, e.g. pcap-driven test runs), move the
-    // kernel's frames to the ports, run the probes, republish when health changed.
-    unsigned poll(ctl::control_env& env, mgmt::manager& mgr, uint64_t now_ms);
+    // The control loop's priority work (control_loop.h on_timers): the kernel's frames to the
+    // ports.
+    unsigned poll_taps(ctl::control_env& env);
+    // A best-effort task: open the TAPs when a health check first needs the kernel (a config
+    // without checks leaves the host's interfaces alone, e.g. pcap-driven test runs), run the
+    // probes, republish when health changed.
+    unsigned poll_checks(ctl::control_env& env, mgmt::manager& mgr, uint64_t now_ms);
 };
 
 } // namespace ulvs::app

@@ -1,0 +1,158 @@
+// The control loop's scheduling (control_loop.h): priority work before and between best-effort
+// tasks, tasks taking turns within a pass budget, periods, SIGHUP's reload as a task. Runs the
+// real loop without EAL or workers (no rings: drain_exceptions has nothing to do).
+#include "ulvs/control/control_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <string>
+#include <vector>
+
+namespace ulvs::ctl {
+namespace {
+
+uint64_t test_clock_ms() noexcept {
+    return mono_ns() / 1'000'000;
+}
+
+void spin_us(uint64_t us) {
+    const uint64_t end = mono_ns() + us * 1000;
+    while (mono_ns() < end) {
+    }
+}
+
+struct loop_fixture {
+    control_env env;
+    volatile std::sig_atomic_t stop = 0;
+    volatile std::sig_atomic_t hup = 0;
+    std::string events; // 's' for each serve of the priority work, a task's letter for its call
+    size_t stop_passes = 0;
+
+    loop_fixture() {
+        env.stop_signal = &stop;
+        env.hup_signal = &hup;
+        env.clock_ms = test_clock_ms;
+        env.on_timers = [this](uint64_t) {
+            events += 's';
+            if (env.timing.passes >= stop_passes)
+                stop = 1;
+            return 1u; // never nap: the test looks at the loop, not the nap
+        };
+    }
+
+    // Stops the loop after `passes` passes.
+    void stop_after(size_t passes) { stop_passes = passes; }
+
+    void add_task(char letter, uint64_t spin, uint64_t period_ms = 0) {
+        env.tasks.push_back(
+            {std::string(1, letter), period_ms, [this, letter, spin](uint64_t, const deadline&) {
+                 events += letter;
+                 spin_us(spin);
+                 return 1u;
+             }});
+    }
+
+    size_t count(char c) const { return static_cast<size_t>(std::ranges::count(events, c)); }
+};
+
+// Three tasks of 4 ms each: a loop running them back to back would leave VRRP's timers 12 ms
+// without a turn; served before and after every task, VRRP waits at most for one. Checked on
+// the order of events (a loaded test host stretches any wall-clock bound).
+TEST(ControlLoop, PriorityWorkIsServedBetweenTasks) {
+    loop_fixture f;
+    for (char c : {'a', 'b', 'c'})
+        f.add_task(c, 4'000);
+    f.env.pass_budget_us = 1'000'000; // every task every pass: only the interleaving is tested
+    f.stop_after(20);
+    EXPECT_EQ(run_control_loop(f.env), stop_reason::signal);
+    ASSERT_FALSE(f.events.empty());
+    EXPECT_EQ(f.events.front(), 's');
+    for (size_t i = 1; i < f.events.size(); ++i)
+        EXPECT_FALSE(f.events[i] != 's' && f.events[i - 1] != 's')
+            << "two tasks without a serve between them at " << i << ": " << f.events;
+    for (char c : {'a', 'b', 'c'})
+        EXPECT_GE(f.count(c), 19u) << f.events;
+    // The serves' gaps are recorded (one per serve after the first).
+    EXPECT_EQ(f.env.timing.priority_gap.count, f.count('s') - 1);
+    EXPECT_GE(f.env.timing.priority_gap.max_us, 4'000u);
+}
+
+// A pass stops starting tasks once its budget is spent and the next pass resumes with the task
+// that did not get its turn, so a slow first task cannot starve the others.
+TEST(ControlLoop, TasksTakeTurnsWithinThePassBudget) {
+    loop_fixture f;
+    for (char c : {'a', 'b', 'c', 'd'})
+        f.add_task(c, 3'000);
+    f.env.pass_budget_us = 2'000; // one 3 ms task spends it
+    f.stop_after(40);
+    run_control_loop(f.env);
+    // Each pass ran one slow task (and maybe the loop's reload task, which costs nothing) and
+    // left the rest for the next.
+    EXPECT_GE(f.env.timing.deferred, 39u);
+    std::vector<size_t> runs;
+    for (char c : {'a', 'b', 'c', 'd'})
+        runs.push_back(f.count(c));
+    const auto [lo, hi] = std::ranges::minmax(runs);
+    EXPECT_LE(hi - lo, 1u) << f.events;
+    EXPECT_GE(lo, 9u) << f.events;
+    EXPECT_LE(hi, 10u) << f.events;
+}
+
+// The deadline a task gets is the slice: a task that checks it stops there.
+TEST(ControlLoop, TasksGetTheSliceAsDeadline) {
+    loop_fixture f;
+    uint64_t longest_us = 0;
+    f.env.slice_us = 1'500;
+    f.env.tasks.push_back({"sliced", 0, [&longest_us](uint64_t, const deadline& d) {
+                               const uint64_t t0 = mono_ns();
+                               EXPECT_LE(d.left_us(), 1'500u);
+                               while (!d.passed())
+                                   spin_us(10);
+                               longest_us = std::max(longest_us, (mono_ns() - t0) / 1000);
+                               return 1u;
+                           }});
+    f.stop_after(20);
+    run_control_loop(f.env);
+    EXPECT_GE(longest_us, 1'400u);
+    EXPECT_LT(f.env.timing.tasks[0].calls.count, 21u);
+    EXPECT_EQ(f.env.timing.tasks[0].name, "sliced");
+    EXPECT_GE(f.env.timing.tasks[0].calls.max_us, 1'400u);
+}
+
+// A periodic task runs once per period however often the loop passes.
+TEST(ControlLoop, PeriodicTasksRunOncePerPeriod) {
+    loop_fixture f;
+    f.add_task('p', 0, 20);
+    f.add_task('x', 1'000);
+    f.stop_after(200); // at least 200 ms
+    const uint64_t t0 = mono_ns();
+    run_control_loop(f.env);
+    const uint64_t ms = (mono_ns() - t0) / 1'000'000;
+    EXPECT_GE(f.count('x'), 199u);
+    EXPECT_LE(f.count('p'), ms / 20 + 1);
+    EXPECT_GE(f.count('p'), 2u);
+}
+
+// SIGHUP's reload runs as a best-effort task (between priority serves), once per signal.
+TEST(ControlLoop, SighupReloadsOnceAsATask) {
+    loop_fixture f;
+    unsigned reloads = 0;
+    f.env.on_reload = [&] {
+        ++reloads;
+        spin_us(3'000);
+    };
+    f.hup = 1;
+    f.stop_after(20);
+    run_control_loop(f.env);
+    EXPECT_EQ(reloads, 1u);
+    EXPECT_EQ(f.hup, 0);
+    const auto& t = f.env.timing.tasks;
+    ASSERT_FALSE(t.empty());
+    EXPECT_EQ(t.back().name, "reload");
+    EXPECT_GE(t.back().calls.max_us, 3'000u);
+}
+
+} // namespace
+} // namespace ulvs::ctl
