@@ -268,7 +268,7 @@ int run(const options& opts, const config::config& cfg) {
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
         [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },
-        [&mgr](uint64_t now) { return mgr.metrics(now); });
+        [&mgr, &env](uint64_t now) { return mgr.metrics(now) + ctl::timing_metrics(env.timing); });
     if (!mgmt_srv) {
         spdlog::error("management: {}", mgmt_srv.error());
         return 1;

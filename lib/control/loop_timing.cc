@@ -30,4 +30,46 @@ std::string format_timing(const std::string& name, const timing_hist& h) {
     return s;
 }
 
+namespace {
+
+void histogram(std::string& out, const char* name, const std::string& labels,
+               const timing_hist& h) {
+    const std::string sep = labels.empty() ? "" : ",";
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < timing_bounds_us.size(); ++b) {
+        cumulative += h.buckets[b];
+        out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep,
+                           static_cast<double>(timing_bounds_us[b]) / 1e6, cumulative);
+    }
+    out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, h.count);
+    const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+    out += fmt::format("{}_sum{} {}\n", name, braces, static_cast<double>(h.total_us) / 1e6);
+    out += fmt::format("{}_count{} {}\n", name, braces, h.count);
+}
+
+} // namespace
+
+std::string timing_metrics(const loop_timing& t) {
+    std::string out;
+    out += "# HELP ulvs_control_priority_gap_seconds Time between two serves of the control "
+           "lcore's priority work (rings, VRRP timers): what an advert due at the worst moment "
+           "waited.\n# TYPE ulvs_control_priority_gap_seconds histogram\n";
+    histogram(out, "ulvs_control_priority_gap_seconds", "", t.priority_gap);
+    out += "# HELP ulvs_control_task_seconds Time of one call of a best-effort task of the "
+           "control lcore.\n# TYPE ulvs_control_task_seconds histogram\n";
+    for (const task_timing& task : t.tasks) {
+        std::string name;
+        for (char c : task.name)
+            name += c == '"' || c == '\\' ? '_' : c;
+        histogram(out, "ulvs_control_task_seconds", "task=\"" + name + "\"", task.calls);
+    }
+    out += fmt::format("# HELP ulvs_control_passes_total Passes of the control loop.\n"
+                       "# TYPE ulvs_control_passes_total counter\nulvs_control_passes_total {}\n"
+                       "# HELP ulvs_control_deferred_total Passes that left tasks for the next "
+                       "one (pass budget spent).\n# TYPE ulvs_control_deferred_total counter\n"
+                       "ulvs_control_deferred_total {}\n",
+                       t.passes, t.deferred);
+    return out;
+}
+
 } // namespace ulvs::ctl

@@ -50,4 +50,9 @@ struct loop_timing {
 // One line per histogram: "name: N calls, mean X us, max Y us, <=100us A, <=1ms B, ...".
 std::string format_timing(const std::string& name, const timing_hist& h);
 
+// Prometheus text (appended to /metrics): ulvs_control_task_seconds{task} and
+// ulvs_control_priority_gap_seconds histograms, ulvs_control_passes_total,
+// ulvs_control_deferred_total.
+std::string timing_metrics(const loop_timing& t);
+
 } // namespace ulvs::ctl

@@ -156,3 +156,35 @@ TEST(ControlLoop, SighupReloadsOnceAsATask) {
 
 } // namespace
 } // namespace ulvs::ctl
+
+namespace ulvs::ctl {
+namespace {
+
+// The loop's timing as Prometheus histograms: cumulative buckets, +Inf equal to the count.
+TEST(LoopTiming, PrometheusHistograms) {
+    loop_timing t;
+    t.tasks.push_back({"health checks", {}, 0});
+    for (uint64_t us : {50u, 700u, 700u, 30'000u, 2'000'000u})
+        t.tasks[0].calls.add(us);
+    t.priority_gap.add(20);
+    t.passes = 7;
+    const std::string m = timing_metrics(t);
+    EXPECT_NE(m.find("ulvs_control_task_seconds_bucket{task=\"health checks\",le=\"0.0001\"} 1\n"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("ulvs_control_task_seconds_bucket{task=\"health checks\",le=\"0.001\"} 3\n"),
+              std::string::npos);
+    EXPECT_NE(m.find("ulvs_control_task_seconds_bucket{task=\"health checks\",le=\"1\"} 4\n"),
+              std::string::npos);
+    EXPECT_NE(m.find("ulvs_control_task_seconds_bucket{task=\"health checks\",le=\"+Inf\"} 5\n"),
+              std::string::npos);
+    EXPECT_NE(m.find("ulvs_control_task_seconds_count{task=\"health checks\"} 5\n"),
+              std::string::npos);
+    EXPECT_NE(m.find("ulvs_control_priority_gap_seconds_count 1\n"), std::string::npos);
+    EXPECT_NE(m.find("ulvs_control_passes_total 7\n"), std::string::npos);
+    EXPECT_EQ(format_timing("x", t.tasks[0].calls),
+              "x: 5 calls, mean 406290 us, max 2000000 us, <=100us 1, <=1ms 2, <=50ms 1, >1s 1");
+}
+
+} // namespace
+} // namespace ulvs::ctl
