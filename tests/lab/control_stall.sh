@@ -18,13 +18,16 @@
 # control-loop timing summary (which best-effort task took how long).
 # STALL_LOADS (default all: "lnc metrics health hang reload") picks the loads, to find out which
 # one stalls the loop; STALL_WINDOW the window in seconds (60); STALL_PERF=FILE records the
-# control lcore (ulvsd's main thread) with `perf record -g` during the window into FILE.
+# control lcore (ulvsd's main thread) with `perf record` during the window into FILE;
+# STALL_NICE=N (default 0) renices the control lcore and the two probes (advert recorder, -Ln
+# sampler) to N: a negative N stands in for the dedicated core the control lcore has in
+# production, when other work on a shared test host starves it (the run/wait line shows it).
 set -euo pipefail
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=tests/lab/vrrp_common.bash
 source "$LAB_DIR/vrrp_common.bash"
-lab_bound 300 "$@"
+lab_bound 170 "$@"
 
 if ! command -v keepalived >/dev/null; then
     lab_err "keepalived is not installed (scripts/bootstrap installs it)"
@@ -33,6 +36,7 @@ fi
 
 WINDOW="${STALL_WINDOW:-60}"
 LOADS="${STALL_LOADS:-lnc metrics health hang reload}"
+NICE="${STALL_NICE:-0}"
 has() { [[ " $LOADS " == *" $1 "* ]]; }
 CONNS="${STALL_CONNS:-100000}"
 NS_KA="stall-ka"
@@ -207,13 +211,20 @@ done
 lab_log "ulvsd (pid $daemon) MASTER, keepalived $(cat "$DIR/ka-state" 2>/dev/null || echo '?')"
 
 # 100k connections: UDP from two addresses of stall-ka, one source port each.
-lab_log "sending $CONNS UDP datagrams to $VRRP_VIP:5353"
-timeout 120 ip netns exec "$NS_KA" "$PY" "$LOAD" udp "$VRRP_VIP" 5353 "$CONNS" 10000 \
-    "${GEN_ADDRS[@]}"
-sleep 1
-conns="$(adm -Ln | awk '$1 == "UDP" { u = 1; next } u && $1 == "->" { n += $5 + $6 }
-    $1 == "TCP" { u = 0 } END { print n + 0 }')"
-lab_log "UDP service: $conns connections (ActiveConn + InActConn)"
+udp_conns() {
+    adm -Ln | awk '$1 == "UDP" { u = 1; next } u && $1 == "->" { n += $5 + $6 }
+        $1 == "TCP" { u = 0 } END { print n + 0 }'
+}
+# af_packet drops some under load: the same datagrams again refresh what exists and fill in.
+for round in 1 2 3; do
+    lab_log "sending $CONNS UDP datagrams to $VRRP_VIP:5353 (round $round)"
+    timeout 120 ip netns exec "$NS_KA" "$PY" "$LOAD" udp "$VRRP_VIP" 5353 "$CONNS" 10000 \
+        "${GEN_ADDRS[@]}"
+    sleep 1
+    conns="$(udp_conns)"
+    lab_log "UDP service: $conns connections (ActiveConn + InActConn)"
+    ((conns < CONNS * 98 / 100)) || break
+done
 ok=1
 ((conns >= CONNS * 95 / 100)) || fail "only $conns of $CONNS UDP connections in the table"
 
@@ -224,25 +235,38 @@ schedstat() { cat "/proc/$daemon/task/$daemon/schedstat" 2>/dev/null || echo "0 
 read -r run0 wait0 _ < <(schedstat)
 rm -f "$DIR/lnc.out" "$DIR/metrics.out"
 lab_log "load window: ${WINDOW}s, loads: $LOADS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-bg timeout $((WINDOW + 20)) ip netns exec "$NS_KA" "$PY" "$LOAD" adverts stallwan 203.0.113.10 \
+if ((NICE != 0)); then
+    renice -n "$NICE" -p "$daemon" >/dev/null # the main thread only: the control lcore
+    lab_log "control lcore (thread $daemon) and probes at nice $NICE"
+fi
+bg timeout $((WINDOW + 20)) nice -n "$NICE" ip netns exec "$NS_KA" "$PY" "$LOAD" adverts stallwan 203.0.113.10 \
     "$DIR/adverts"
 has metrics && bg timeout $((WINDOW + 20)) ip netns exec "$LAB_NS_LB" "$PY" "$LOAD" metrics "${METRICS%:*}" \
     "${METRICS#*:}" 100 10 "$WINDOW" >"$DIR/metrics.out" 2>&1
 lnc_loop() {
-    local end=$((SECONDS + WINDOW)) rounds=0 slowest=0 t0 t
+    local end=$((SECONDS + WINDOW)) rounds=0 failed=0 slowest=0 t0 t lines
     while ((SECONDS < end)); do
         t0="$(date +%s%3N)"
-        timeout 60 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Lnc >/dev/null 2>&1 ||
-            echo "lnc failed" >>"$DIR/lnc.out"
+        lines="$(timeout 20 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Lnc 2>/dev/null | wc -l)"
         t=$(($(date +%s%3N) - t0))
+        if ((lines < CONNS * 9 / 10)); then
+            failed=$((failed + 1))
+            sleep 0.2
+            continue
+        fi
         ((t > slowest)) && slowest=$t
         rounds=$((rounds + 1))
     done
-    echo "lnc: $rounds listings, slowest $slowest ms" >>"$DIR/lnc.out"
+    echo "lnc: $rounds listings of all connections, slowest $slowest ms; $failed failed" \
+        >>"$DIR/lnc.out"
 }
-has lnc && bg lnc_loop
+lnc_pid=""
+if has lnc; then
+    bg lnc_loop
+    lnc_pid="${BG_PIDS[-1]}"
+fi
 if [[ -n "${STALL_PERF:-}" ]]; then
-    bg timeout -s INT "$WINDOW" perf record -q -F 499 -g -t "$daemon" -o "$STALL_PERF" \
+    bg timeout -s INT "$WINDOW" perf record -q -F 499 -t "$daemon" -o "$STALL_PERF" \
         >/dev/null 2>&1
 fi
 reload_loop() {
@@ -256,9 +280,10 @@ reload_loop() {
 }
 has reload && bg reload_loop
 sleep 2 # the holders are connected before the first sample
-bg "$PY" "$LOAD" ln $((WINDOW - 4)) 0.25 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Ln >"$DIR/ln"
+bg nice -n "$NICE" "$PY" "$LOAD" ln $((WINDOW - 4)) 0.25 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Ln >"$DIR/ln"
 wait "${BG_PIDS[-1]}" 2>/dev/null || true
 sleep 3
+[[ -z "$lnc_pid" ]] || wait "$lnc_pid" || true # its last listing (at most 20 s)
 read -r run1 wait1 _ < <(schedstat)
 lab_log "load window over (load average $(cut -d' ' -f1-3 /proc/loadavg)); control lcore: $(((run1 - run0) / 1000000)) ms on a CPU, $(((wait1 - wait0) / 1000000)) ms runnable but waiting for one"
 
@@ -285,7 +310,7 @@ lab_log "ulvsadm -Ln: $n_ln samples, p50 $p50 ms, p99 $p99 ms, max $max_ln ms, $
 ((over == 0)) || fail "$over of $n_ln ulvsadm -Ln took over 200 ms or failed (max $max_ln ms)"
 if has lnc; then
     lab_log "$(tail -n1 "$DIR/lnc.out" 2>/dev/null)"
-    grep -q "^lnc: [1-9]" "$DIR/lnc.out" || fail "no ulvsadm -Lnc listing completed"
+    grep -q "^lnc: [1-9]" "$DIR/lnc.out" || fail "no ulvsadm -Lnc listing of all connections"
 fi
 if has metrics; then
     lab_log "$(cat "$DIR/metrics.out")"
