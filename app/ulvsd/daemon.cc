@@ -34,6 +34,10 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_hup = 0;
 
 constexpr uint32_t neigh_capacity = 4096;
+// The best-effort tasks run at most every millisecond, not every pass of the control loop (tens
+// of thousands a second): a poll() over every management client each pass was most of the
+// control lcore's time with 100 metrics clients connected (tests/lab/control_stall.sh).
+constexpr uint64_t mgmt_period_ms = 1;
 // Ring and cache sizes are counted in the config's mbuf check (dataplane/mbuf_budget.h).
 constexpr unsigned ring_size = dp::lcore_ring_size; // the control TX proxy and redirect rings
 
@@ -314,15 +318,16 @@ int run(const options& opts, const config::config& cfg) {
             work += vrrp.poll(now, *rt.pub->current());
         return work;
     };
-    env.tasks.push_back({"management socket", 0, [&mgmt_srv](uint64_t now, const ctl::deadline&) {
-                             return (*mgmt_srv)->poll(now);
-                         }});
-    env.tasks.push_back({"publish", 0, [&mgr, &vrrp](uint64_t now, const ctl::deadline&) {
-                             // A VRRP ownership change republishes here, one slice later.
-                             if (!vrrp.empty() && vrrp.take_ownership_change())
-                                 mgr.republish(now);
-                             return mgr.poll(now);
-                         }});
+    env.tasks.push_back(
+        {"management socket", mgmt_period_ms,
+         [&mgmt_srv](uint64_t now, const ctl::deadline&) { return (*mgmt_srv)->poll(now); }});
+    env.tasks.push_back(
+        {"publish", mgmt_period_ms, [&mgr, &vrrp](uint64_t now, const ctl::deadline&) {
+             // A VRRP ownership change republishes here, one slice later.
+             if (!vrrp.empty() && vrrp.take_ownership_change())
+                 mgr.republish(now);
+             return mgr.poll(now);
+         }});
     env.tasks.push_back(
         {"health checks", 0, [&health, &env, &mgr](uint64_t now, const ctl::deadline&) {
              return health.poll_checks(env, mgr, now);

@@ -242,7 +242,7 @@ fi
 bg timeout $((WINDOW + 20)) nice -n "$NICE" ip netns exec "$NS_KA" "$PY" "$LOAD" adverts stallwan 203.0.113.10 \
     "$DIR/adverts"
 has metrics && bg timeout $((WINDOW + 20)) ip netns exec "$LAB_NS_LB" "$PY" "$LOAD" metrics "${METRICS%:*}" \
-    "${METRICS#*:}" 100 10 "$WINDOW" >"$DIR/metrics.out" 2>&1
+    "${METRICS#*:}" "${STALL_METRICS_HOLDERS:-100}" 10 "$WINDOW" >"$DIR/metrics.out" 2>&1
 lnc_loop() {
     local end=$((SECONDS + WINDOW)) rounds=0 failed=0 slowest=0 t0 t lines
     while ((SECONDS < end)); do
