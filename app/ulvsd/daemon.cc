@@ -38,6 +38,15 @@ constexpr uint32_t neigh_capacity = 4096;
 // of thousands a second): a poll() over every management client each pass was most of the
 // control lcore's time with 100 metrics clients connected (tests/lab/control_stall.sh).
 constexpr uint64_t mgmt_period_ms = 1;
+// /metrics with 500 real servers costs ~0.6 ms of the control lcore per page (more on a busy
+// host), and ten scrapers in a loop asked for ~200 pages a second (control_stall.sh): a page
+// younger than this is served again, so at most 10 are built a second whatever the scrapers.
+constexpr uint64_t metrics_max_age_ms = 100;
+struct metrics_page {
+    std::string text;
+    uint64_t built_ms = 0;
+    bool valid = false;
+};
 // Ring and cache sizes are counted in the config's mbuf check (dataplane/mbuf_budget.h).
 constexpr unsigned ring_size = dp::lcore_ring_size; // the control TX proxy and redirect rings
 
@@ -269,10 +278,18 @@ int run(const options& opts, const config::config& cfg) {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          }},
         dp::clock_ms());
+    metrics_page page; // served again while younger than metrics_max_age_ms
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
         [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },
-        [&mgr, &env](uint64_t now) { return mgr.metrics(now) + ctl::timing_metrics(env.timing); });
+        [&mgr, &env, &page](uint64_t now) {
+            if (!page.valid || now - page.built_ms >= metrics_max_age_ms) {
+                page.text = mgr.metrics(now) + ctl::timing_metrics(env.timing);
+                page.built_ms = now;
+                page.valid = true;
+            }
+            return page.text;
+        });
     if (!mgmt_srv) {
         spdlog::error("management: {}", mgmt_srv.error());
         return 1;
@@ -328,10 +345,10 @@ int run(const options& opts, const config::config& cfg) {
                  mgr.republish(now);
              return mgr.poll(now);
          }});
-    env.tasks.push_back(
-        {"health checks", 0, [&health, &env, &mgr](uint64_t now, const ctl::deadline&) {
-             return health.poll_checks(env, mgr, now);
-         }});
+    env.tasks.push_back({"health checks", mgmt_period_ms,
+                         [&health, &env, &mgr](uint64_t now, const ctl::deadline&) {
+                             return health.poll_checks(env, mgr, now);
+                         }});
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
         return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
                              now);
