@@ -241,8 +241,12 @@ if ((NICE != 0)); then
 fi
 bg timeout $((WINDOW + 20)) nice -n "$NICE" ip netns exec "$NS_KA" "$PY" "$LOAD" adverts stallwan 203.0.113.10 \
     "$DIR/adverts"
-has metrics && bg timeout $((WINDOW + 20)) ip netns exec "$LAB_NS_LB" "$PY" "$LOAD" metrics "${METRICS%:*}" \
-    "${METRICS#*:}" "${STALL_METRICS_HOLDERS:-100}" 10 "$WINDOW" >"$DIR/metrics.out" 2>&1
+metrics_pid=""
+if has metrics; then
+    bg timeout $((WINDOW + 20)) ip netns exec "$LAB_NS_LB" "$PY" "$LOAD" metrics "${METRICS%:*}" \
+        "${METRICS#*:}" "${STALL_METRICS_HOLDERS:-100}" 10 "$WINDOW" >"$DIR/metrics.out" 2>&1
+    metrics_pid="${BG_PIDS[-1]}"
+fi
 lnc_loop() {
     local end=$((SECONDS + WINDOW)) rounds=0 failed=0 slowest=0 t0 t lines
     while ((SECONDS < end)); do
@@ -283,7 +287,8 @@ sleep 2 # the holders are connected before the first sample
 bg nice -n "$NICE" "$PY" "$LOAD" ln $((WINDOW - 4)) 0.25 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Ln >"$DIR/ln"
 wait "${BG_PIDS[-1]}" 2>/dev/null || true
 sleep 3
-[[ -z "$lnc_pid" ]] || wait "$lnc_pid" || true # its last listing (at most 20 s)
+[[ -z "$lnc_pid" ]] || wait "$lnc_pid" || true         # its last listing (at most 20 s)
+[[ -z "$metrics_pid" ]] || wait "$metrics_pid" || true # its summary line
 read -r run1 wait1 _ < <(schedstat)
 lab_log "load window over (load average $(cut -d' ' -f1-3 /proc/loadavg)); control lcore: $(((run1 - run0) / 1000000)) ms on a CPU, $(((wait1 - wait0) / 1000000)) ms runnable but waiting for one"
 
