@@ -21,10 +21,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <span>
 
 namespace ulvs::app {
 
@@ -101,12 +103,36 @@ rte_ring* make_ring(runtime& rt, const std::string& name) {
 
 // The engine's I/O: frames copied into mbufs sent from the control lcore, link state without
 // waiting, unicast peers' MACs from the neighbour manager (which starts resolving them).
+// When this appliance's next VRRP advertisement is due, as the control loop's next_due_ms
+// (control_loop.h): the last one sent plus the shortest advert_int. A BACKUP sends none, so
+// nothing is due for it. (With several instances out of phase this is only the latest one's.)
+struct advert_clock {
+    uint64_t interval_ms = 0;
+    uint64_t last_ms = 0; // 0: none sent yet
+
+    explicit advert_clock(const config::config& cfg) {
+        for (const auto& v : cfg.vrrp_instances) {
+            const auto ms = static_cast<uint64_t>(v.advert_int.count());
+            interval_ms = interval_ms == 0 ? ms : std::min(interval_ms, ms);
+        }
+    }
+    void sent(std::span<const uint8_t> f) {
+        // An IPv4 frame of protocol 112: an advertisement (gratuitous ARP are not).
+        if (f.size() >= 34 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 112)
+            last_ms = dp::clock_ms();
+    }
+    uint64_t next_due_ms() const {
+        return last_ms == 0 || interval_ms == 0 ? UINT64_MAX : last_ms + interval_ms;
+    }
+};
+
 ctl::vrrp::engine_io vrrp_io(ctl::control_env& env, const std::vector<uint16_t>& dpdk_ports,
-                             ctl::neigh_manager& neigh, rte_mempool*& pool) {
+                             ctl::neigh_manager& neigh, rte_mempool*& pool, advert_clock& adverts) {
     ctl::vrrp::engine_io io;
     for (const ctl::port_addrs& pa : env.addrs)
         io.port_macs.push_back(pa.mac);
-    io.send = [&env, &pool](uint8_t port, std::span<const uint8_t> f) {
+    io.send = [&env, &pool, &adverts](uint8_t port, std::span<const uint8_t> f) {
+        adverts.sent(f);
         rte_mbuf* m = rte_pktmbuf_alloc(pool);
         if (m == nullptr)
             return; // the next advertisement goes out a second later
@@ -198,7 +224,8 @@ int run(const options& opts, const config::config& cfg) {
     ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
-    ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
+    advert_clock adverts(cfg);
+    ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool, adverts));
     if (!vrrp.empty())
         ids.attach_vrrp(&vrrp);
     auto snap = ctl::build_snapshot(cfg, neigh, ids);
@@ -349,6 +376,8 @@ int run(const options& opts, const config::config& cfg) {
                          [&health, &env, &mgr](uint64_t now, const ctl::deadline&) {
                              return health.poll_checks(env, mgr, now);
                          }});
+    // A task that took long lately waits for the advert rather than delaying it.
+    env.next_due_ms = [&adverts] { return adverts.next_due_ms(); };
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
         return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
                              now);

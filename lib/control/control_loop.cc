@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <time.h>
 
 namespace ulvs::ctl {
@@ -158,8 +159,22 @@ unsigned serve_priority(control_env& env, uint64_t& last_serve_ns) {
     return work;
 }
 
+// True when `t`'s next call, if it takes as long as its recent longest (capped), would still run
+// when the next priority event is due.
+bool would_cross_due(const control_env& env, const task_timing& t, uint64_t now) {
+    if (!env.next_due_ms)
+        return false;
+    const uint64_t due = env.next_due_ms();
+    if (due == UINT64_MAX || now >= due)
+        return false; // nothing due, or due now: the priority work after this task serves it
+    const uint64_t expect_ms = std::min(t.expected_us() / 1000, env.hold_max_ms);
+    if (expect_ms == 0)
+        return false; // sub-millisecond tasks never wait
+    return now + expect_ms + env.hold_margin_ms >= due;
+}
+
 void record_call(task_timing& t, uint64_t us, uint64_t now_ms, uint64_t slice_us) {
-    t.calls.add(us);
+    t.add(us, now_ms);
     if (us < slow_call_warn_us || now_ms < t.last_warn_ms + slow_call_warn_every_ms)
         return;
     t.last_warn_ms = now_ms;
@@ -225,9 +240,17 @@ stop_reason run_control_loop(control_env& env) {
                     continue;
                 t.next_ms = now + t.period_ms;
             }
+            task_timing& tt = env.timing.tasks[i];
+            if (would_cross_due(env, tt, now)) {
+                ++tt.held;
+                ++env.timing.held;
+                if (t.period_ms != 0)
+                    t.next_ms = now; // its turn comes again right after the event
+                continue;
+            }
             const uint64_t t0 = mono_ns();
             work += t.run(now, deadline::after_us(env.slice_us));
-            record_call(env.timing.tasks[i], (mono_ns() - t0) / 1000, now, env.slice_us);
+            record_call(tt, (mono_ns() - t0) / 1000, now, env.slice_us);
             work += serve_priority(env, last_serve_ns);
         }
         if (work == 0) {
@@ -240,10 +263,12 @@ stop_reason run_control_loop(control_env& env) {
 std::vector<std::string> timing_summary(const control_env& env) {
     std::vector<std::string> lines;
     lines.push_back(format_timing("priority gap", env.timing.priority_gap) +
-                    fmt::format(" ({} passes, {} with tasks deferred)", env.timing.passes,
-                                env.timing.deferred));
+                    fmt::format(" ({} passes, {} with tasks deferred, {} task calls held for a "
+                                "due event)",
+                                env.timing.passes, env.timing.deferred, env.timing.held));
     for (const task_timing& t : env.timing.tasks)
-        lines.push_back(format_timing(t.name, t.calls));
+        lines.push_back(format_timing(t.name, t.calls) +
+                        (t.held ? fmt::format(" ({} calls held for a due event)", t.held) : ""));
     return lines;
 }
 

@@ -67,8 +67,11 @@ std::string timing_metrics(const loop_timing& t) {
                        "# TYPE ulvs_control_passes_total counter\nulvs_control_passes_total {}\n"
                        "# HELP ulvs_control_deferred_total Passes that left tasks for the next "
                        "one (pass budget spent).\n# TYPE ulvs_control_deferred_total counter\n"
-                       "ulvs_control_deferred_total {}\n",
-                       t.passes, t.deferred);
+                       "ulvs_control_deferred_total {}\n"
+                       "# HELP ulvs_control_held_total Task calls put off until after a due "
+                       "priority event (a VRRP advert).\n# TYPE ulvs_control_held_total counter\n"
+                       "ulvs_control_held_total {}\n",
+                       t.passes, t.deferred, t.held);
     return out;
 }
 

@@ -1,10 +1,9 @@
-// The control lcore's event loop (ARCHITECTURE "The control plane: two loops, by deadline"):
-// exception packets from the workers, VRRP timers, ARP resolution, the management plane,
-// health checks, signals, --exit-idle. Work with deadlines comes first: every pass serves the
-// priority work (the workers' priority and exception rings, VRRP timers, the kernel's frames)
-// before and after every best-effort task, and best-effort tasks run in slices (deadline.h)
-// within a budget per pass, taking turns. It never blocks: when a pass found nothing to do it
-// naps 100 us, which bounds ARP/ping latency while leaving the core mostly idle.
+// The control lcore's event loop: exception packets from the workers, VRRP timers, ARP resolution,
+// the management plane, health checks, signals, --exit-idle. Work with deadlines comes first: every
+// pass serves the priority work (the workers' priority and exception rings, VRRP timers, the
+// kernel's frames) before and after every best-effort task, and best-effort tasks run in slices
+// (deadline.h) within a budget per pass, taking turns. It never blocks: when a pass found nothing
+// to do it naps 100 us, which bounds ARP/ping latency while leaving the core mostly idle.
 #pragma once
 
 #include "ulvs/control/deadline.h"
@@ -72,6 +71,14 @@ struct control_env {
     std::vector<control_task> tasks;
     uint64_t slice_us = 2'000;
     uint64_t pass_budget_us = 5'000;
+    // When the next priority event is due (clock_ms; VRRP's next advert), or UINT64_MAX when
+    // nothing is. A task is not started when its longest call of the last 5-10 s (at most
+    // hold_max_ms of it), plus hold_margin_ms, would reach past that: a job that cannot be
+    // sliced yet (a snapshot build, a reload, a listing) then runs just after the advert
+    // instead of across it. Null: no event is known.
+    std::function<uint64_t()> next_due_ms;
+    uint64_t hold_max_ms = 500;
+    uint64_t hold_margin_ms = 5;
     loop_timing timing; // filled by run_control_loop; logged when it returns
     uint64_t (*clock_ms)() noexcept = dp::clock_ms; // the loop's `now` (tests inject theirs)
     // VRRP (control/vrrp/engine.h) sees every exception packet first: true = it was VRRP and is

@@ -36,6 +36,24 @@ struct task_timing {
     std::string name;
     timing_hist calls;
     uint64_t last_warn_ms = 0; // a slow call is logged at most every 10 s per task
+    // The longest call of the current and the previous 5 s window: what the loop expects the
+    // next call may take (control_env::next_due_ms).
+    uint64_t window_max_us[2] = {0, 0};
+    uint64_t window_start_ms = 0;
+    uint64_t held = 0; // calls put off until after a due priority event
+
+    void add(uint64_t us, uint64_t now_ms) noexcept {
+        calls.add(us);
+        if (now_ms >= window_start_ms + 5'000) {
+            window_max_us[1] = window_max_us[0];
+            window_max_us[0] = 0;
+            window_start_ms = now_ms;
+        }
+        window_max_us[0] = us > window_max_us[0] ? us : window_max_us[0];
+    }
+    uint64_t expected_us() const noexcept {
+        return window_max_us[0] > window_max_us[1] ? window_max_us[0] : window_max_us[1];
+    }
 };
 
 struct loop_timing {
@@ -45,6 +63,7 @@ struct loop_timing {
     timing_hist priority_gap;
     uint64_t passes = 0;
     uint64_t deferred = 0; // tasks left for the next pass because the pass budget was spent
+    uint64_t held = 0;     // task calls put off until after a due priority event
 };
 
 // One line per histogram: "name: N calls, mean X us, max Y us, <=100us A, <=1ms B, ...".
