@@ -178,7 +178,8 @@ chmod 755 "$DIR/hang.sh"
 hang_check="" many_check=""
 has hang && hang_check=",
        health_check: {type: misc, path: \"$DIR/hang.sh\", timeout: 2s, delay_loop: 1s}"
-has health && many_check="    health_check: {type: tcp, delay_loop: 1s, connect_timeout: 1s, retry: 0}"
+has health &&
+    many_check="    health_check: {type: tcp, delay_loop: 1s, connect_timeout: 1s, retry: 0}"
 write_config "$DIR/a.yaml" 1 "$hang_check" "$many_check"
 write_config "$DIR/b.yaml" 2 "$hang_check" "$many_check"
 cp "$DIR/a.yaml" "$DIR/stall.yaml"
@@ -239,7 +240,8 @@ if ((NICE != 0)); then
     renice -n "$NICE" -p "$daemon" >/dev/null # the main thread only: the control lcore
     lab_log "control lcore (thread $daemon) and probes at nice $NICE"
 fi
-bg timeout $((WINDOW + 20)) nice -n "$NICE" ip netns exec "$NS_KA" "$PY" "$LOAD" adverts stallwan 203.0.113.10 \
+bg timeout $((WINDOW + 20)) nice -n "$NICE" ip netns exec "$NS_KA" "$PY" "$LOAD" adverts stallwan \
+    203.0.113.10 \
     "$DIR/adverts"
 metrics_pid=""
 if has metrics; then
@@ -278,7 +280,11 @@ fi
 reload_loop() {
     local end=$((SECONDS + WINDOW)) i=0
     while ((SECONDS < end)); do
-        if ((i % 2)); then cp "$DIR/a.yaml" "$DIR/stall.yaml"; else cp "$DIR/b.yaml" "$DIR/stall.yaml"; fi
+        if ((i % 2)); then
+            cp "$DIR/a.yaml" "$DIR/stall.yaml"
+        else
+            cp "$DIR/b.yaml" "$DIR/stall.yaml"
+        fi
         kill -HUP "$daemon" 2>/dev/null || true
         i=$((i + 1))
         sleep 1
@@ -286,13 +292,16 @@ reload_loop() {
 }
 has reload && bg reload_loop
 sleep 2 # the holders are connected before the first sample
-bg nice -n "$NICE" "$PY" "$LOAD" ln $((WINDOW - 4)) 0.25 "$ULVSADM_BIN" --socket "$LAB_SOCKET" -Ln >"$DIR/ln"
+bg nice -n "$NICE" "$PY" "$LOAD" ln $((WINDOW - 4)) 0.25 "$ULVSADM_BIN" --socket "$LAB_SOCKET" \
+    -Ln >"$DIR/ln"
 wait "${BG_PIDS[-1]}" 2>/dev/null || true
 sleep 3
 [[ -z "$lnc_pid" ]] || wait "$lnc_pid" || true         # its last listing (at most 20 s)
 [[ -z "$metrics_pid" ]] || wait "$metrics_pid" || true # its summary line
 read -r run1 wait1 _ < <(schedstat)
-lab_log "load window over (load average $(cut -d' ' -f1-3 /proc/loadavg)); control lcore: $(((run1 - run0) / 1000000)) ms on a CPU, $(((wait1 - wait0) / 1000000)) ms runnable but waiting for one"
+lab_log "load window over (load average $(cut -d' ' -f1-3 /proc/loadavg)); control lcore:" \
+    "$(((run1 - run0) / 1000000)) ms on a CPU, $(((wait1 - wait0) / 1000000)) ms runnable but" \
+    "waiting for one"
 
 # Adverts: intervals between consecutive ones seen by the backup, from the window's start.
 read -r n_adv max_iv min_iv bad_iv < <(awk 'NR > 1 { iv = ($1 - prev) * 1000
@@ -312,7 +321,8 @@ read -r n_ln p50 p99 max_ln over < <(sort -n "$DIR/ln" | awk '
     END { if (n == 0) { print 0, 0, 0, 0, over + 0; exit }
           printf "%d %.0f %.0f %.0f %d\n", n + bad, v[int(n / 2)], v[int(n * 0.99)], v[n - 1],
               over }')
-lab_log "ulvsadm -Ln: $n_ln samples, p50 $p50 ms, p99 $p99 ms, max $max_ln ms, $over over 200 ms or failed"
+lab_log "ulvsadm -Ln: $n_ln samples, p50 $p50 ms, p99 $p99 ms, max $max_ln ms," \
+    "$over over 200 ms or failed"
 ((n_ln >= 20)) || fail "only $n_ln -Ln samples"
 ((over == 0)) || fail "$over of $n_ln ulvsadm -Ln took over 200 ms or failed (max $max_ln ms)"
 if has lnc; then
