@@ -27,7 +27,14 @@ health_runtime::health_runtime() {
     }
 }
 
-unsigned health_runtime::poll(ctl::control_env& env, mgmt::manager& mgr, uint64_t now) {
+unsigned health_runtime::poll_taps(ctl::control_env& env) {
+    if (!taps)
+        return 0;
+    return taps->from_kernel(
+        env.pool, [&env](uint8_t port, rte_mbuf* m) { ctl::control_transmit(env, port, m); });
+}
+
+unsigned health_runtime::poll_checks(ctl::control_env& env, mgmt::manager& mgr, uint64_t now) {
     unsigned work = 0;
     if (!taps && !taps_failed) {
         std::vector<std::array<uint8_t, 6>> macs;
@@ -48,9 +55,7 @@ unsigned health_runtime::poll(ctl::control_env& env, mgmt::manager& mgr, uint64_
             taps_generation = checker.generation();
             taps->sync(mgr.running());
         }
-        work += taps->poll(now);
-        work += taps->from_kernel(
-            env.pool, [&env](uint8_t port, rte_mbuf* m) { ctl::control_transmit(env, port, m); });
+        work += taps->poll(now); // netlink acks (rtnl.h)
     }
     work += checker.poll(clock_us());
     if (checker.take_changed())
