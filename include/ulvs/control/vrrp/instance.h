@@ -71,8 +71,10 @@ private:
     uint32_t m_master_adver_ms = 0; // Master_Adver_Interval (v3: learnt)
     uint64_t m_adver_at = 0;        // MASTER: next advertisement
     uint64_t m_down_at = 0;         // BACKUP: Master_Down_Timer
-    uint64_t m_started = 0;
-    uint64_t m_lower_since = 0; // BACKUP: first lower-priority advert seen (0: none)
+    // BACKUP: preempt_delay runs from m_delay_from, the first lower-priority advert accepted;
+    // cleared by a higher-or-equal advert and on entering BACKUP (keepalived's preempt_time).
+    bool m_delay_started = false;
+    uint64_t m_delay_from = 0;
     uint32_t m_master_ip = 0;
 };
 
