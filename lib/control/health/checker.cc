@@ -113,17 +113,14 @@ void checker::update_quorum(const std::string& vs_name) {
     auto it = m_services.find(vs_name);
     if (it == m_services.end())
         return;
-    uint64_t sum = 0;
-    bool any = false;
+    // keepalived's weigh_live_realservers(): the weights of the alive servers, unchecked ones
+    // included. Every service is weighed, also one whose servers all have weight 0 or that has
+    // none: a live weight of 0 loses quorum (and brings in the sorry server) whatever the reason.
+    uint64_t sum = it->second.unchecked_weight;
     for (auto s = m_servers.lower_bound({vs_name, 0, 0});
-         s != m_servers.end() && std::get<0>(s->first) == vs_name; ++s) {
-        any = true;
+         s != m_servers.end() && std::get<0>(s->first) == vs_name; ++s)
         if (s->second->fsm.up())
             sum += s->second->current_weight();
-    }
-    sum += it->second.unchecked_weight;
-    if (!any && it->second.unchecked_weight == 0)
-        return;
     if (it->second.quorum.update(sum, it->second.cfg)) {
         m_changed = true;
         spdlog::warn("health: virtual server {} {} quorum (up weight {}, quorum {}, "
