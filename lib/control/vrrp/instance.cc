@@ -100,6 +100,27 @@ output instance::stop(uint64_t) {
     return o;
 }
 
+output instance::resume(const instance& old, uint64_t now) {
+    m_master_adver_ms = m_p.advert_ms;
+    m_fault = old.m_fault;
+    m_delta = old.m_delta;
+    switch (old.m_state) {
+    case state::init:
+        return start(now);
+    case state::fault:
+        m_state = state::fault;
+        return {};
+    case state::master:
+        become_master(now);
+        return {true, priority(), false};
+    case state::backup:
+        become_backup(now);
+        m_master_ip = old.m_master_ip;
+        return {};
+    }
+    return {};
+}
+
 output instance::on_advert(uint8_t prio, uint32_t src_ip, uint16_t interval_cs, uint64_t now) {
     switch (m_state) {
     case state::backup: {
