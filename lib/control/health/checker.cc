@@ -255,6 +255,18 @@ bool checker::server_up(const std::string& vs_name, ip_addr a, uint16_t port) co
     return it == m_servers.end() || it->second->fsm.up();
 }
 
+bool checker::serving(const config::virtual_server_cfg& vs) const {
+    if (!quorum_up(vs.name) && vs.health.sorry_server)
+        return true; // overlay(): the sorry server (weight 1) in place of the servers
+    for (const auto& rs : vs.real_servers) {
+        auto it = m_servers.find({vs.name, rs.address.v4, rs.port});
+        if (it == m_servers.end() ? rs.weight > 0
+                                  : it->second->fsm.up() && it->second->current_weight() > 0)
+            return true;
+    }
+    return false;
+}
+
 std::vector<server_report> checker::report(const config::config& cfg) const {
     std::vector<server_report> out;
     for (const auto& vs : cfg.virtual_servers)

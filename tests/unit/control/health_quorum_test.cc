@@ -77,5 +77,20 @@ TEST(health_quorum, a_service_without_real_servers_uses_its_sorry_server) {
     EXPECT_TRUE(on_sorry_server(ck.effective(c)));
 }
 
+// serving() (VRRP's tracked virtual servers) agrees with effective(): traffic goes somewhere
+// with a weight > 0.
+TEST(health_quorum, serving_agrees_with_the_effective_config) {
+    checker ck;
+    config::config c = one_service({0, 2}, false);
+    ck.sync(c, 0);
+    EXPECT_TRUE(ck.serving(c.virtual_servers[0]));
+    c = one_service({0, 0}, false); // quorum lost: the sorry server serves
+    ck.sync(c, 0);
+    EXPECT_TRUE(ck.serving(c.virtual_servers[0]));
+    c.virtual_servers[0].health.sorry_server.reset(); // and without one, nothing does
+    ck.sync(c, 0);
+    EXPECT_FALSE(ck.serving(c.virtual_servers[0]));
+}
+
 } // namespace
 } // namespace ulvs::ctl::health
