@@ -185,9 +185,16 @@ int run(const options& opts, const config::config& cfg) {
     ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
-    ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
-    if (!vrrp.empty())
-        ids.attach_vrrp(&vrrp);
+    // Health checks + the kernel exception path (health_runtime.h); VRRP tracks virtual servers
+    // through the checker (engine_io::vs_up), which knows before a snapshot is published.
+    health_runtime health;
+    auto vio = vrrp_io(env, rt.open_ports, neigh, rt.pool);
+    vio.vs_up = [&health](const config::virtual_server_cfg& vs) {
+        return health.checker.serving(vs);
+    };
+    // Attached and polled even without instances: a reload may add some (engine::update).
+    ctl::vrrp::engine vrrp(cfg, std::move(vio));
+    ids.attach_vrrp(&vrrp);
     auto snap = ctl::build_snapshot(cfg, neigh, ids);
     if (!snap) {
         spdlog::error("{}", snap.error());
@@ -256,7 +263,6 @@ int run(const options& opts, const config::config& cfg) {
         rt.worker_rts[i]->id_check = &id_checks[i];
         check_ptrs.push_back(&id_checks[i]);
     }
-    health_runtime health; // health checks + kernel exception path (health_runtime.h)
     mgmt::manager mgr(
         cfg,
         {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
@@ -308,11 +314,9 @@ int run(const options& opts, const config::config& cfg) {
     env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
     env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
         unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
-        if (!vrrp.empty()) {
-            work += vrrp.poll(now, *rt.pub->current());
-            if (vrrp.take_ownership_change())
-                mgr.republish(now);
-        }
+        work += vrrp.poll(now, *rt.pub->current());
+        if (vrrp.take_ownership_change())
+            mgr.republish(now);
         return work;
     };
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
