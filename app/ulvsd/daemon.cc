@@ -270,7 +270,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
-         config_sha256},
+         config_sha256, [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
         dp::clock_ms());
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
