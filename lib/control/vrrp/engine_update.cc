@@ -2,24 +2,25 @@
 // reload does (vrrp.c clear_diff_vrrp, restore_vrrp_state, clear_diff_script).
 #include "ulvs/control/vrrp/engine.h"
 
+#include "ulvs/control/proc/children.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <csignal>
 
 namespace ulvs::ctl::vrrp {
 
 void engine::retire_scripts(inst& in) {
     for (script_state& sc : in.scripts)
-        if (sc.pid > 0) {
-            kill(sc.pid, SIGKILL);
-            m_children.push_back(sc.pid); // reaped with the notify scripts
-            sc.pid = -1;
+        if (sc.id != 0) {
+            proc::children().terminate(sc.id); // SIGTERM, SIGKILL later, reaped there
+            sc.id = 0;
         }
 }
 
 void engine::update(const config::config& cfg, uint64_t now) {
     m_vs = cfg.virtual_servers;
+    m_run_as = proc::options_for(cfg.scripts); // as the health checker's sync()
     m_next_track = 0; // tracked virtual servers may have changed: evaluate on the next poll
     std::vector<bool> matched(m_inst.size(), false);
     std::vector<inst> next;
@@ -64,7 +65,7 @@ void engine::update(const config::config& cfg, uint64_t now) {
                 if (!taken[j] && old.cfg.track.scripts[j] == c.track.scripts[i]) {
                     taken[j] = true;
                     in.scripts[i] = old.scripts[j];
-                    old.scripts[j].pid = -1; // now the new instance's child
+                    old.scripts[j].id = 0; // now the new instance's child
                     break;
                 }
         }
