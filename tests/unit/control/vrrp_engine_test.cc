@@ -403,5 +403,27 @@ TEST(vrrp_engine_update, changed_instances_keep_state_new_start_removed_stop) {
     EXPECT_EQ(e.statuses()[1].st, state::backup);
 }
 
+// keepalived clear_diff_script: a track script still configured keeps its result across a
+// reload, so a changed instance never shows a priority without the script's weight.
+TEST(vrrp_engine_update, a_kept_track_script_keeps_its_verdict) {
+    harness h;
+    const std::string scr =
+        ", track: {scripts: [{path: /bin/false, interval: 1s, weight: -30}]}}\n";
+    auto inst = [&](int prio) {
+        return "  - {name: a, port: wan, vrid: 1, priority: " + std::to_string(prio) +
+               ", virtual_addresses: [203.0.113.100]" + scr;
+    };
+    engine e(load_services(false, inst(100)), h.io());
+    const auto s = snap_two(1, 1);
+    uint64_t t = 0;
+    e.start(t);
+    ASSERT_TRUE(poll_until(e, s, t, [&] { return e.statuses()[0].priority == 70; }));
+    e.update(load_services(false, inst(120)), t);
+    EXPECT_EQ(e.statuses()[0].priority, 90);
+    t += engine::track_period_ms;
+    e.poll(t, s);
+    EXPECT_EQ(e.statuses()[0].priority, 90);
+}
+
 } // namespace
 } // namespace ulvs::ctl::vrrp
