@@ -15,8 +15,8 @@ namespace {
 
 constexpr size_t eth_len = 14;
 
-// A tracked virtual server is up while it has a real server that may take new connections.
-// Until health checks exist that is "one real server of weight > 0 in the current snapshot".
+// Without engine_io::vs_up: a tracked virtual server is up while the current snapshot has a
+// real server of weight > 0 for it (ulvsd asks the health checker instead, engine.h).
 bool service_up(const dp::snapshot& snap, const config::virtual_server_cfg& vs) {
     const dp::service* s =
         snap.find_service(htonl(vs.address.v4), htons(vs.port), static_cast<uint8_t>(vs.protocol));

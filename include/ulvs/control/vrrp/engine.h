@@ -68,7 +68,7 @@ public:
     // A frame from a worker: true when it was VRRP (IPv4 protocol 112) and is consumed here.
     bool on_frame(const uint8_t* frame, size_t len, uint8_t in_port, uint64_t now);
     // Timers, tracking, scripts. `snap`: the workers' current snapshot (tracked virtual
-    // servers). Returns work done.
+    // servers, when engine_io::vs_up is null). Returns work done.
     unsigned poll(uint64_t now, const dp::snapshot& snap);
     // Clean stop: masters send priority 0; children are not waited for.
     void stop(uint64_t now);
