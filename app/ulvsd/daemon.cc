@@ -225,10 +225,17 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
+    // Health checks + the kernel exception path (health_runtime.h); VRRP tracks virtual servers
+    // through the checker (engine_io::vs_up), which knows before a snapshot is published.
+    health_runtime health;
     advert_clock adverts(cfg);
-    ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool, adverts));
-    if (!vrrp.empty())
-        ids.attach_vrrp(&vrrp);
+    auto vio = vrrp_io(env, rt.open_ports, neigh, rt.pool, adverts);
+    vio.vs_up = [&health](const config::virtual_server_cfg& vs) {
+        return health.checker.serving(vs);
+    };
+    // Attached and polled even without instances: a reload may add some (engine::update).
+    ctl::vrrp::engine vrrp(cfg, std::move(vio));
+    ids.attach_vrrp(&vrrp);
     auto snap = ctl::build_snapshot(cfg, neigh, ids);
     if (!snap) {
         spdlog::error("{}", snap.error());
@@ -297,7 +304,6 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         rt.worker_rts[i]->id_check = &id_checks[i];
         check_ptrs.push_back(&id_checks[i]);
     }
-    health_runtime health; // health checks + kernel exception path (health_runtime.h)
     mgmt::manager mgr(
         cfg,
         {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
@@ -305,7 +311,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
-         config_sha256, [&health] { return health.counters(); }},
+         config_sha256, [&health] { return health.counters(); },
+         [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
         dp::clock_ms());
     metrics_page page; // served again while younger than metrics_max_age_ms
     auto mgmt_srv = mgmt::server::open(
@@ -360,8 +367,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     // every pass and between tasks; the rest as best-effort tasks taking turns.
     env.on_timers = [&vrrp, &rt, &health, &env](uint64_t now) {
         unsigned work = health.poll_taps(env);
-        if (!vrrp.empty())
-            work += vrrp.poll(now, *rt.pub->current());
+        work += vrrp.poll(now, *rt.pub->current()); // a reload may add the first instance
         return work;
     };
     env.tasks.push_back(

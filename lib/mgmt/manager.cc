@@ -35,6 +35,7 @@ manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
       m_ids(m_deps.ids, m_deps.workers, m_deps.id_checks), m_listing(m_deps.conn_dumps) {
     m_config_sha256 = m_deps.config_sha256;
     m_stats.track(m_cfg);
+    m_history.remember(m_cfg); // the file ulvsd started with
     // The first snapshot is already published (the daemon's start): only ids and health here.
     m_deps.ids->committed(m_cfg);
     if (m_deps.health)
@@ -110,7 +111,7 @@ bool manager::start_work(const config_work& w) {
         return true;
     }
     config::config next = m_cfg; // the op itself is cheap: applied here, validated off the lcore
-    if (auto r = apply_op(next, w.op); !r) {
+    if (auto r = apply_op(next, w.op, &m_history); !r) {
         if (w.reply_wanted)
             m_replies[w.id] = make_error(r.error());
         return false;
@@ -166,6 +167,9 @@ json manager::commit(config::config next, uint64_t now) {
     m_cfg = std::move(next);
     ++m_changes;
     m_stats.track(m_cfg);
+    m_history.remember(m_cfg);
+    if (m_deps.committed)
+        m_deps.committed(m_cfg, now);
     m_pub.committed(m_cfg, now);
     return make_ok({{"published", !m_pub.pending()}});
 }

@@ -70,6 +70,9 @@ public:
     bool quorum_up(const std::string& vs_name) const;
     // A real server's state; true when it has no check.
     bool server_up(const std::string& vs_name, ip_addr a, uint16_t port) const;
+    // Does `vs` (of the config last synced) get traffic as effective() would have it: a real
+    // server up with a weight > 0, or its sorry server in place? VRRP's tracked virtual servers.
+    bool serving(const config::virtual_server_cfg& vs) const;
     // Probe start lateness (start - due) since the last call; resets the samples.
     lateness_stats take_lateness();
 
