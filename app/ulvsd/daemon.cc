@@ -183,12 +183,14 @@ int run(const options& opts, const config::config& cfg) {
     ctl::stats_ids ids;
     ids.attach_loads(&loads);
     ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
+    ctl::snapshot_inputs inputs(neigh, ids);
+    inputs.loads = &loads;
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
     ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
     if (!vrrp.empty())
-        ids.attach_vrrp(&vrrp);
-    auto snap = ctl::build_snapshot(cfg, neigh, ids);
+        inputs.vrrp = &vrrp;
+    auto snap = ctl::build_snapshot(cfg, inputs);
     if (!snap) {
         spdlog::error("{}", snap.error());
         return 1;
@@ -259,7 +261,7 @@ int run(const options& opts, const config::config& cfg) {
     health_runtime health; // health checks + kernel exception path (health_runtime.h)
     mgmt::manager mgr(
         cfg,
-        {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
+        {&neigh, &neigh_table, &ids, &inputs, rt.pub.get(), mgmt_ctxs, dump_ptrs,
          [&vrrp] { return vrrp_json(vrrp); }, &health.checker, check_ptrs,
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};

@@ -87,7 +87,7 @@ json manager::change(const json& op, uint64_t now) {
 json manager::commit(config::config next, uint64_t now) {
     // Build once before committing: the only failures left are fixed limits (services, counter
     // ids, neighbour slots), and they must refuse the change, not break the running one.
-    auto snap = ctl::build_snapshot(next, *m_deps.neigh, *m_deps.ids);
+    auto snap = ctl::build_snapshot(next, *m_deps.inputs);
     if (!snap)
         return fail(errc::invalid, snap.error());
     m_cfg = std::move(next);
@@ -114,7 +114,7 @@ void manager::try_publish(uint64_t now) {
     if (!m_dirty || now < m_next_try)
         return;
     m_next_try = now + publish_retry_ms;
-    auto snap = ctl::build_snapshot(effective(), *m_deps.neigh, *m_deps.ids);
+    auto snap = ctl::build_snapshot(effective(), *m_deps.inputs);
     if (!snap) {
         spdlog::error("management: cannot build the snapshot of a committed change: {}",
                       snap.error());

@@ -80,7 +80,7 @@ TEST(vrrp, only_the_master_forwards_and_answers_for_its_virtual_addresses) {
         sent.emplace_back(port, test::frame(f.begin(), f.end()));
     };
     ctl::vrrp::engine e(*cfg, io);
-    r.ids().attach_vrrp(&e);
+    r.inputs().vrrp = &e;
     ASSERT_TRUE(r.reconfigure(*cfg));
 
     // BACKUP (INIT before start): the VRRP VIP is not ours, the other VIP still is.

@@ -45,7 +45,10 @@ struct service {
     uint32_t dest_first = 0; // dests[dest_first, dest_first + dest_count)
     uint32_t dest_count = 0;
     uint32_t stats_id = 0;
-    uint32_t gen = 0; // changes when dests or weights change: workers reset their cursors
+    // Identifies the scheduler's input (scheduler, flags, dests and weights): the same in every
+    // snapshot while that input is unchanged, so the workers' cursors carry on; when it changes,
+    // a cursor is moved as IPVS moves its position on an edit (rr.h, wrr.h).
+    uint32_t gen = 0;
     wrr_params wrr;
     uint8_t sched_flags = 0; // sched_flag::* (ipvsadm -b)
     // sh/dh/mh table: slot -> index into this service's dests (no_slot = none). Owned by the
@@ -116,6 +119,16 @@ struct rte_lpm_deleter {
     void operator()(rte_lpm* l) const noexcept;
 };
 
+// Connected subnets and static routes, longest prefix first; the LPM's next-hop value indexes
+// `hops`. Built once per distinct route set and shared by every snapshot built while the routes
+// stay the same (control/service/routing.h): an rte_lpm's tbl24 alone is 64 MiB. Freed with the
+// last snapshot holding it, i.e. after the grace period that retired that snapshot.
+struct route_table {
+    std::unique_ptr<rte_lpm, rte_lpm_deleter> lpm;
+    std::vector<next_hop> hops;
+    uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
+};
+
 struct snapshot {
     flat_map addrs;    // dst ip (network order) -> pack_addr_info
     flat_map services; // service_key -> index into `services_v`
@@ -123,11 +136,8 @@ struct snapshot {
     std::vector<dest> dests;
     state_timeouts timeouts = state_timeouts::ipvs_defaults();
 
-    // Routing: connected subnets and static routes, longest prefix first. The LPM's next-hop
-    // value indexes `hops`.
-    std::unique_ptr<rte_lpm, rte_lpm_deleter> lpm;
-    std::vector<next_hop> hops;
-    uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
+    // Routing (shared with other snapshots while the routes are unchanged, see route_table).
+    std::shared_ptr<const route_table> routes;
     std::vector<uint32_t> port_addr; // per port: its first address (network order), 0 if none
     flat_map nat_sources;            // RIP (network order) of NAT real servers -> 1
     // RIP (network order) of NAT real servers of persistent services -> granularity mask
