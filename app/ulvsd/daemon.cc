@@ -5,6 +5,7 @@
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/control/vrrp/engine.h"
+#include "ulvs/control/vrrp/overlay.h"
 #include "ulvs/dataplane/mbuf_budget.h"
 #include "ulvs/dataplane/port/port.h"
 #include "ulvs/mgmt/manager.h"
@@ -308,12 +309,16 @@ int run(const options& opts, const config::config& cfg) {
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
     env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
-    env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
+    env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env, &inputs](uint64_t now) {
         unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
         if (!vrrp.empty()) {
             work += vrrp.poll(now, *rt.pub->current());
-            if (vrrp.take_ownership_change())
+            if (vrrp.take_ownership_change()) {
+                // At once for the workers (vrrp/overlay.h); the republish covers addresses past
+                // the ownership table's capacity.
+                ctl::vrrp::publish_ownership(vrrp, inputs.owners);
                 mgr.republish(now);
+            }
         }
         return work;
     };

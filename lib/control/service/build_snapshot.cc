@@ -170,7 +170,7 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
         s->services_v.push_back(svc);
     }
     if (in.vrrp != nullptr)
-        vrrp::overlay_ownership(*in.vrrp, *s);
+        vrrp::overlay_ownership(*in.vrrp, in.owners, *s);
     in.gens.retain(*s);
     return s;
 }

@@ -16,6 +16,7 @@
 #include "ulvs/control/service/service_gens.h"
 #include "ulvs/control/service/stats_ids.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
+#include "ulvs/dataplane/fwd/vip_owners.h"
 
 #include <expected>
 #include <memory>
@@ -43,8 +44,10 @@ struct snapshot_inputs {
     // schedule on their own counts.
     dp::load_board* loads = nullptr;
     // VRRP (vrrp/engine.h): which virtual addresses this appliance holds, overlaid on every
-    // snapshot (vrrp/overlay.h). Null: no VRRP, every VIP is ours.
+    // snapshot (vrrp/overlay.h) through `owners`, which a transition updates without a new
+    // snapshot. Null: no VRRP, every VIP is ours.
     const vrrp::engine* vrrp = nullptr;
+    dp::vip_owners owners;
 
     // Kept between builds.
     route_cache routes;

@@ -7,6 +7,7 @@
 #include "ulvs/common/inet.h"
 #include "ulvs/dataplane/conn/tcp_state.h"
 #include "ulvs/dataplane/fwd/police.h"
+#include "ulvs/dataplane/fwd/vip_owners.h"
 #include "ulvs/dataplane/sched/sched.h"
 
 #include <cstdint>
@@ -84,16 +85,26 @@ class load_board; // sched/load.h
 // What an IPv4 destination address is to us: bit flags, since an appliance address may also be
 // a VIP (traffic to it that matches no service then goes to the control lcore, e.g. ssh).
 // `match` marks a destination of some match service (only then are match rules scanned).
-// `unowned`: a VRRP virtual address whose instance is not MASTER here: workers drop traffic to it
-// (drop::vip_not_owned) and the control lcore answers no ARP or ping for it.
-enum class addr_kind : uint8_t { local = 1, vip = 2, local_vip = 3, match = 4, unowned = 8 };
+// `vrrp`: a VRRP virtual address, held only while its slot of `vip_owners` says so (vip_owners.h:
+// a takeover needs no new snapshot); `unowned`: one not held as of this snapshot's build (an
+// address without a slot). While not held, workers drop its traffic (drop::vip_not_owned) and the
+// control lcore answers no ARP or ping for it.
+enum class addr_kind : uint8_t {
+    local = 1,
+    vip = 2,
+    local_vip = 3,
+    match = 4,
+    unowned = 8,
+    vrrp = 16
+};
 inline bool has(addr_kind k, addr_kind bit) noexcept {
     return (static_cast<uint8_t>(k) & static_cast<uint8_t>(bit)) != 0;
 }
 
 struct addr_info {
     addr_kind kind;
-    uint8_t port; // port index whose subnet holds the address (ARP is answered there)
+    uint8_t port;       // port index whose subnet holds the address (ARP is answered there)
+    uint16_t owner = 0; // `vrrp`: its slot in vip_owners
 };
 
 inline uint64_t service_key(uint32_t vip, uint16_t port, uint8_t proto) noexcept {
@@ -101,10 +112,11 @@ inline uint64_t service_key(uint32_t vip, uint16_t port, uint8_t proto) noexcept
 }
 
 inline uint32_t pack_addr_info(addr_info a) noexcept {
-    return static_cast<uint32_t>(a.kind) | uint32_t{a.port} << 8;
+    return static_cast<uint32_t>(a.kind) | uint32_t{a.port} << 8 | uint32_t{a.owner} << 16;
 }
 inline addr_info unpack_addr_info(uint32_t v) noexcept {
-    return {static_cast<addr_kind>(v & 0xff), static_cast<uint8_t>(v >> 8)};
+    return {static_cast<addr_kind>(v & 0xff), static_cast<uint8_t>(v >> 8),
+            static_cast<uint16_t>(v >> 16)};
 }
 
 // Where a routed packet goes: out `port`, to `gateway` (network order) whose MAC is in neighbour
@@ -157,6 +169,18 @@ struct snapshot {
     // (set by the daemon; nullptr: a worker sees only its own counts). See sched/load.h.
     std::vector<std::shared_ptr<const sched_table>> sched_tables;
     load_board* loads = nullptr;
+    // Which VRRP virtual addresses are held now (vip_owners.h); nullptr: no VRRP.
+    const vip_owners* owners = nullptr;
+
+    // Is an address of ours (addrs' value `a`) held by this appliance now? False only for a VRRP
+    // virtual address whose instance is not MASTER here.
+    bool held(addr_info a) const noexcept {
+        if (has(a.kind, addr_kind::unowned))
+            return false;
+        if (has(a.kind, addr_kind::vrrp))
+            return owners != nullptr && owners->held(a.owner);
+        return true;
+    }
 
     const service* find_service(uint32_t vip, uint16_t port, uint8_t proto) const noexcept {
         auto i = services.find(service_key(vip, port, proto));
