@@ -79,9 +79,8 @@ route_cache::get(const config::config& cfg, neigh_manager& neigh) {
         key.push_back(uint64_t{r.via.v4} << 8 | gws[i].port);
         key.push_back(gws[i].slot);
     }
-    if (key == m_key)
-        if (auto t = m_last.lock())
-            return t;
+    if (m_last && key == m_key)
+        return m_last;
     auto t = make_table(cfg, gws, ++m_serial);
     if (!t)
         return t;

@@ -16,8 +16,9 @@ namespace ulvs::ctl {
 // Route tables of successive builds: a build whose route set (ports' addresses, static routes and
 // their gateways' neighbour slots) equals the last one's gets the same dp::route_table, so
 // republishing for a health or VRRP change creates no rte_lpm (64 MiB, and milliseconds to
-// zero). The cache holds tables weakly: a table lives as long as a snapshot holds it, and is
-// freed with the last one (after its grace period, dataplane/fwd/publisher.h).
+// zero). A table lives as long as a snapshot holds it, and is freed with the last one (after its
+// grace period, dataplane/fwd/publisher.h); the cache also keeps the latest table, so that a
+// change's check build and its publication build share it.
 class route_cache {
 public:
     // The route table of `cfg`. Gateways get neighbour slots on every call, so that the build in
@@ -30,7 +31,7 @@ public:
 
 private:
     std::vector<uint64_t> m_key; // the route set of m_last
-    std::weak_ptr<const dp::route_table> m_last;
+    std::shared_ptr<const dp::route_table> m_last;
     std::vector<std::weak_ptr<const dp::route_table>> m_made; // for live()
     size_t m_builds = 0;
     uint32_t m_serial = 0; // rte_lpm names must be unique among live tables
