@@ -2,8 +2,8 @@
 //
 // Never blocks: every fd is non-blocking, poll() runs with a zero timeout, and one call does a
 // bounded amount of work (accepts, one read and one write per client, a few requests per client)
-// so a flood of clients cannot starve ARP or health checks. Robustness limits (SPEC section 6:
-// a bad management request gets an error reply and harms nothing else):
+// so a flood of clients cannot starve ARP or health checks. Robustness limits (bad input never
+// stalls the appliance: a bad management request gets an error reply and harms nothing else):
 //  - a request line longer than max_line gets a too_large error and the connection is closed;
 //  - a client idle for idle_ms, or one that stops reading its replies for idle_ms, is closed;
 //  - a client whose unread replies exceed max_out is closed;

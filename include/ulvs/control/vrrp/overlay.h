@@ -5,9 +5,10 @@
 // VRRP instance are always owned (no VRRP configured: the behaviour without VRRP).
 //
 // A VRRP transition only writes the table (publish_ownership): it takes effect at the workers'
-// next packet, whatever a snapshot build or publication is doing (ARCHITECTURE: a takeover owns
-// its VIPs at once). Addresses past the table's capacity are marked at build time instead
-// (dp::addr_kind::unowned), so for them an ownership change still needs a republish.
+// next packet, whatever a snapshot build or publication is doing (docs/architecture.md, "A
+// change's way": a takeover owns its VIPs at once). Addresses past the table's capacity are marked
+// at build time instead (dp::addr_kind::unowned), so for them an ownership change still needs a
+// republish.
 //
 // Thread safety: control lcore only.
 #pragma once
