@@ -19,6 +19,8 @@ int32_t rr_pick(sched_args& a, const dest* dests, uint32_t n, const service& svc
                 if (dests[i].stats_id == cur.last_id)
                     found = static_cast<int32_t>(i);
             cur.index = found >= 0 ? found : std::min(cur.index, static_cast<int32_t>(n)) - 1;
+            if (cur.index >= 0) // the position's dest now, should it go before the next pick
+                cur.last_id = dests[cur.index].stats_id;
         }
     }
     if (n == 0)
