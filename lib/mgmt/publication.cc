@@ -54,12 +54,19 @@ bool publication::waits_for_new_hop(const dp::snapshot& s) const {
     unresolved.erase(std::unique(unresolved.begin(), unresolved.end()), unresolved.end());
     // Those the workers' snapshot already sends to hold nothing: waiting would not spare them a
     // packet.
-    if (const dp::snapshot* cur = m_deps.pub->current())
-        for (const dp::dest& d : cur->dests) {
-            auto it = std::lower_bound(unresolved.begin(), unresolved.end(), d.neigh);
-            if (it != unresolved.end() && *it == d.neigh)
-                unresolved.erase(it);
-        }
+    auto known = [&](uint32_t slot) {
+        auto it = std::lower_bound(unresolved.begin(), unresolved.end(), slot);
+        if (it != unresolved.end() && *it == slot)
+            unresolved.erase(it);
+    };
+    if (const dp::snapshot* cur = m_deps.pub->current()) {
+        for (const dp::dest& d : cur->dests)
+            known(d.neigh);
+        if (cur->routes) // a routed real server's next hop is its gateway's
+            for (const dp::next_hop& h : cur->routes->hops)
+                if (h.gateway != 0)
+                    known(h.neigh);
+    }
     return !unresolved.empty();
 }
 
