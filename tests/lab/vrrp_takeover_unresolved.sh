@@ -131,6 +131,7 @@ master_ms="$(date -d "$stamp" +%s%3N 2>/dev/null || echo "")"
 # The first request started after ulvs-lb was gone that was answered (through snap-lb2), and
 # how many of those started in between failed (snap-lb2 still BACKUP: the test sees the gap).
 read -r first_ok gap_fail after_ok after_all < <(awk -v g="$gone_ms" -v m="$master_ms" '
+    NF != 2 || ($2 != "ok" && $2 != "fail") { next } # a line cut by the loops'"'"' end
     $1 >= g && $2 == "ok" && !first { first = $1 }
     $1 >= g && $1 < m && $2 == "fail" { gap++ }
     $1 >= m + 1500 { all++; if ($2 == "ok") ok++ }
