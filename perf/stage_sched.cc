@@ -50,7 +50,7 @@ void BM_sched_pick(benchmark::State& st) {
     const auto port = static_cast<uint16_t>(st.range(0) + 1);
     const dp::service* svc = s.find_service(htonl(0xcb007165u), htons(port), 6);
     st.SetLabel(kinds[st.range(0)]);
-    dp::sched_cursor& cur = w.cursors[static_cast<size_t>(svc - s.services_v.data())];
+    dp::sched_cursor& cur = w.cursors[svc->stats_id];
     const dp::dest* d = s.dests.data() + svc->dest_first;
     uint32_t src = 0xc6120000u;
     for (auto _ : st) {

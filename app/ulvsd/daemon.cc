@@ -6,6 +6,7 @@
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/control/vrrp/engine.h"
+#include "ulvs/control/vrrp/overlay.h"
 #include "ulvs/dataplane/mbuf_budget.h"
 #include "ulvs/dataplane/port/port.h"
 #include "ulvs/mgmt/manager.h"
@@ -223,6 +224,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     ctl::stats_ids ids;
     ids.attach_loads(&loads);
     ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
+    ctl::snapshot_inputs inputs(neigh, ids);
+    inputs.loads = &loads;
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
     // Health checks + the kernel exception path (health_runtime.h); VRRP tracks virtual servers
@@ -235,8 +238,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     };
     // Attached and polled even without instances: a reload may add some (engine::update).
     ctl::vrrp::engine vrrp(cfg, std::move(vio));
-    ids.attach_vrrp(&vrrp);
-    auto snap = ctl::build_snapshot(cfg, neigh, ids);
+    inputs.vrrp = &vrrp;
+    auto snap = ctl::build_snapshot(cfg, inputs);
     if (!snap) {
         spdlog::error("{}", snap.error());
         return 1;
@@ -306,7 +309,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     }
     mgmt::manager mgr(
         cfg,
-        {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
+        {&neigh, &neigh_table, &ids, &inputs, rt.pub.get(), mgmt_ctxs, dump_ptrs,
          [&vrrp] { return vrrp_json(vrrp); }, &health.checker, check_ptrs,
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
@@ -363,21 +366,30 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
     env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP: queued (lib/mgmt)
+    bool ownership_changed = false; // set by VRRP on the timers, cleared by the publish task
     // By deadline (control_loop.h): VRRP's timers and the kernel's frames with the rings in
     // every pass and between tasks; the rest as best-effort tasks taking turns.
-    env.on_timers = [&vrrp, &rt, &health, &env](uint64_t now) {
+    env.on_timers = [&vrrp, &rt, &health, &env, &inputs, &ownership_changed](uint64_t now) {
         unsigned work = health.poll_taps(env);
         work += vrrp.poll(now, *rt.pub->current()); // a reload may add the first instance
+        if (vrrp.take_ownership_change()) {
+            // At once for the workers (vrrp/overlay.h); the publish task's republish covers
+            // addresses past the ownership table's capacity.
+            ctl::vrrp::publish_ownership(vrrp, inputs.owners);
+            ownership_changed = true;
+        }
         return work;
     };
     env.tasks.push_back(
         {"management socket", mgmt_period_ms,
          [&mgmt_srv](uint64_t now, const ctl::deadline&) { return (*mgmt_srv)->poll(now); }});
     env.tasks.push_back(
-        {"publish", mgmt_period_ms, [&mgr, &vrrp](uint64_t now, const ctl::deadline&) {
+        {"publish", mgmt_period_ms, [&mgr, &ownership_changed](uint64_t now, const ctl::deadline&) {
              // A VRRP ownership change republishes here, one slice later.
-             if (!vrrp.empty() && vrrp.take_ownership_change())
+             if (ownership_changed) {
+                 ownership_changed = false;
                  mgr.republish(now);
+             }
              return mgr.poll(now);
          }});
     env.tasks.push_back({"health checks", mgmt_period_ms,

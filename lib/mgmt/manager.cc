@@ -31,7 +31,7 @@ void apply_static_neighbors(const config::config& c, ctl::neigh_manager& neigh) 
 manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
     : m_cfg(std::move(running)), m_deps(std::move(deps)), m_started_ms(now_ms),
       m_stats(m_deps.ids, m_deps.workers, now_ms),
-      m_pub({m_deps.neigh, m_deps.neigh_table, m_deps.ids, m_deps.pub, m_deps.health}),
+      m_pub({m_deps.inputs, m_deps.neigh_table, m_deps.pub, m_deps.health}),
       m_ids(m_deps.ids, m_deps.workers, m_deps.id_checks), m_listing(m_deps.conn_dumps) {
     m_config_sha256 = m_deps.config_sha256;
     m_stats.track(m_cfg);

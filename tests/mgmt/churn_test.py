@@ -165,7 +165,15 @@ def main() -> int:
                   f"{refused[0]} batch at server {refused[1]} refused: {str(refused[2])[:300]}"
                   if refused else "")
             print(f"     {done} added and removed in {time.time() - start:.1f} s")
-            in_use = c.call({"cmd": "status"}).get("stats_ids_in_use")
+            # A batch that was never published gives its ids back at once; one that was (a health
+            # change publishes at once, e.g. the service regaining quorum when servers come) gives
+            # them back once the worker said no connection names them (id_check.h): poll.
+            deadline = time.time() + 5
+            while True:
+                in_use = c.call({"cmd": "status"}).get("stats_ids_in_use")
+                if in_use == in_use0 or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             check(in_use0 is not None and in_use == in_use0,
                   "every real server's stats id went back to the pool",
                   f"stats ids in use: {in_use0} before, {in_use} after")

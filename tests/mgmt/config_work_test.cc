@@ -78,13 +78,14 @@ protected:
         cfg.path = path;
         r = std::make_unique<test::rig>(cfg, 1000);
         ASSERT_TRUE(r->ok()) << r->error();
-        pub.publish(std::move(*ctl::build_snapshot(cfg, r->neigh(), r->ids())));
+        pub.publish(std::move(*ctl::build_snapshot(cfg, r->inputs())));
         r->neigh().published(*pub.current());
         r->ids().published(*pub.current());
         mgmt::manager_deps deps;
         deps.neigh = &r->neigh();
         deps.neigh_table = &r->table();
         deps.ids = &r->ids();
+        deps.inputs = &r->inputs();
         deps.pub = &pub;
         deps.workers = {&r->worker()};
         mgr = std::make_unique<mgmt::manager>(cfg, deps, now);

@@ -70,13 +70,14 @@ protected:
     void SetUp() override {
         ASSERT_TRUE(r.ok()) << r.error();
         // As ulvsd starts: the first snapshot published, then the manager.
-        pub.publish(std::move(*ctl::build_snapshot(cfg, r.neigh(), r.ids())));
+        pub.publish(std::move(*ctl::build_snapshot(cfg, r.inputs())));
         r.neigh().published(*pub.current());
         r.ids().published(*pub.current());
         mgmt::manager_deps deps;
         deps.neigh = &r.neigh();
         deps.neigh_table = &r.table();
         deps.ids = &r.ids();
+        deps.inputs = &r.inputs();
         deps.pub = &pub;
         deps.workers = {&r.worker()}; // no id_checks: this thread is the worker
         mgr = std::make_unique<mgmt::manager>(cfg, deps, now);

@@ -82,9 +82,9 @@ class control_side {
 public:
     control_side(test::rig& r, const config::config& cfg)
         : m_engine(cfg, engine_io(m_sent)), m_pub(1) {
-        r.ids().attach_vrrp(&m_engine);
+        r.inputs().vrrp = &m_engine;
         ok = r.reconfigure(cfg);
-        auto snap = ctl::build_snapshot(cfg, r.neigh(), r.ids());
+        auto snap = ctl::build_snapshot(cfg, r.inputs());
         ok = ok && snap.has_value();
         if (!ok)
             return;

@@ -124,7 +124,7 @@ void free_ring(rte_ring* r) {
 class control_side {
 public:
     control_side(test::rig& r, const config::config& cfg) : m_rig(r), m_pub(1) {
-        auto snap = ctl::build_snapshot(cfg, r.neigh(), r.ids());
+        auto snap = ctl::build_snapshot(cfg, r.inputs());
         if (!snap)
             return;
         m_pub.publish(std::move(*snap));

@@ -62,7 +62,7 @@ rig::rig(const config::config& cfg, uint64_t now_ms, uint32_t n_workers) : m_cfg
         for (size_t p = 0; p < m_cfg.ports.size(); ++p)
             if (m_cfg.ports[p].name == n.port)
                 m_neigh.set_static(n.address, static_cast<uint8_t>(p), n.mac);
-    auto snap = ctl::build_snapshot(m_cfg, m_neigh, m_ids);
+    auto snap = ctl::build_snapshot(m_cfg, m_inputs);
     if (!snap) {
         m_error = snap.error();
         return;
@@ -85,7 +85,7 @@ rig::rig(const config::config& cfg, uint64_t now_ms, uint32_t n_workers) : m_cfg
 }
 
 bool rig::reconfigure(const config::config& cfg) {
-    auto snap = ctl::build_snapshot(cfg, m_neigh, m_ids);
+    auto snap = ctl::build_snapshot(cfg, m_inputs);
     if (!snap) {
         m_error = snap.error();
         return false;

@@ -36,8 +36,10 @@ public:
     // The ports' MACs and addresses, as the control lcore's responder gets them.
     const std::vector<ctl::port_addrs>& addrs() const { return m_addrs; }
     dp::neigh_table& table() { return m_table; }
-    // The counter ids every snapshot is built with (a test attaches a VRRP engine to them).
+    // The counter ids every snapshot is built with.
     ctl::stats_ids& ids() { return m_ids; }
+    // What every snapshot is built from (a test attaches a VRRP engine to it).
+    ctl::snapshot_inputs& inputs() { return m_inputs; }
 
     // Rebuild the snapshot from `cfg` (same counter ids, as a reload does) and hand it to every
     // worker; the previous snapshots stay alive for the rig's lifetime.
@@ -63,6 +65,7 @@ private:
     dp::neigh_table m_table{256};
     ctl::neigh_manager m_neigh{m_table};
     ctl::stats_ids m_ids;
+    ctl::snapshot_inputs m_inputs{m_neigh, m_ids};
     std::unique_ptr<dp::snapshot> m_snap;
     std::vector<std::unique_ptr<dp::snapshot>> m_old_snaps;
     std::vector<ctl::port_addrs> m_addrs;

@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "ulvs/config/load.h"
 #include "ulvs/control/vrrp/engine.h"
+#include "ulvs/control/vrrp/overlay.h"
 
 #include <gtest/gtest.h>
 
@@ -80,7 +81,7 @@ TEST(vrrp, only_the_master_forwards_and_answers_for_its_virtual_addresses) {
         sent.emplace_back(port, test::frame(f.begin(), f.end()));
     };
     ctl::vrrp::engine e(*cfg, io);
-    r.ids().attach_vrrp(&e);
+    r.inputs().vrrp = &e;
     ASSERT_TRUE(r.reconfigure(*cfg));
 
     // BACKUP (INIT before start): the VRRP VIP is not ours, the other VIP still is.
@@ -136,6 +137,41 @@ TEST(vrrp, only_the_master_forwards_and_answers_for_its_virtual_addresses) {
     ASSERT_TRUE(e.take_ownership_change());
     ASSERT_TRUE(r.reconfigure(*cfg));
     EXPECT_EQ(total(r.burst(0, {syn_to("203.0.113.100")}, 9001)), 0u);
+    EXPECT_EQ(r.worker().ctr.drops[size_t(dp::drop::vip_not_owned)], 2u);
+}
+
+// Issue 13: a takeover owns its virtual addresses at once. The transition writes the ownership
+// table the snapshot points to (vrrp/overlay.h publish_ownership): the snapshot the worker holds,
+// built while BACKUP, forwards and answers ARP as soon as the engine is MASTER, with no rebuild;
+// and stops as soon as it is BACKUP again.
+TEST(vrrp, a_takeover_needs_no_new_snapshot) {
+    auto cfg = config::load_string(yaml, "vrrp_test.yaml");
+    ASSERT_TRUE(cfg) << cfg.error().front().to_string();
+    test::rig r(*cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    ctl::vrrp::engine_io io;
+    io.port_macs = {test::pcap_port_mac(0), test::pcap_port_mac(1)};
+    io.send = [](uint8_t, std::span<const uint8_t>) {};
+    ctl::vrrp::engine e(*cfg, io);
+    r.inputs().vrrp = &e;
+    ASSERT_TRUE(r.reconfigure(*cfg)); // the last snapshot of this test
+    const dp::snapshot* held = &r.snap();
+    e.start(0);
+    EXPECT_EQ(total(r.burst(0, {syn_to("203.0.113.100")}, 1)), 0u);
+    EXPECT_EQ(total(r.burst(0, {arp_who_has(100)}, 2)), 0u);
+
+    e.poll(3609, r.snap());
+    ASSERT_EQ(e.statuses()[0].st, ctl::vrrp::state::master);
+    ASSERT_TRUE(e.take_ownership_change());
+    ctl::vrrp::publish_ownership(e, r.inputs().owners);
+    EXPECT_EQ(&r.snap(), held);
+    EXPECT_EQ(r.burst(0, {syn_to("203.0.113.100")}, 3700)[1].size(), 1u);
+    EXPECT_EQ(total(r.burst(0, {arp_who_has(100)}, 3701)), 1u);
+
+    e.stop(4000); // priority 0, INIT: not ours any more
+    ASSERT_TRUE(e.take_ownership_change());
+    ctl::vrrp::publish_ownership(e, r.inputs().owners);
+    EXPECT_EQ(total(r.burst(0, {syn_to("203.0.113.100")}, 4001)), 0u);
     EXPECT_EQ(r.worker().ctr.drops[size_t(dp::drop::vip_not_owned)], 2u);
 }
 

@@ -48,6 +48,7 @@ struct manager_deps {
     ctl::neigh_manager* neigh = nullptr;
     const dp::neigh_table* neigh_table = nullptr;
     ctl::stats_ids* ids = nullptr;
+    ctl::snapshot_inputs* inputs = nullptr; // what snapshots are built from (build_snapshot.h)
     dp::publisher* pub = nullptr;
     std::vector<const dp::worker_ctx*> workers;
     // One per worker, served by the worker loop (conn_dump.h); empty: -c is not available.

@@ -3,19 +3,25 @@
 //
 // A change (CLI op or reload) is first checked here (check(): the snapshot builds within the
 // fixed limits of services, counter ids and neighbour slots), then committed by the manager, then
-// published: a snapshot that sends new connections to a real server whose MAC is not resolved yet
-// would drop their first packets (neigh_unresolved), so a committed change is published once every
-// next hop it uses is resolved, or after publish_wait_ms at the latest; until then the workers
-// keep the previous snapshot and the reply has already said "ok". What the workers see is the
-// running config with the health overlay (control/health/checker.h).
+// published. What the workers see is the running config with the health overlay
+// (control/health/checker.h).
+//
+// When to publish (issue 13: a dead real server and flapping health once kept every snapshot,
+// and so a VRRP takeover, from the workers):
+// - A committed change that brings a next hop the workers never had, not resolved yet (a CLI add
+//   of a new server), waits for it: new connections to it would drop their first packets
+//   (neigh_unresolved). The wait ends when it resolves, or publish_wait_ms after the FIRST change
+//   still pending; later changes do not restart it. A next hop the workers already use holds
+//   nothing (a dead server stays unresolved for ever; the data path drops for it and asks for
+//   its resolution, as it does between two publications).
+// - A health or VRRP change (republish) is published at once, with whatever is pending.
 //
 // Thread safety: control lcore only.
 #pragma once
 
 #include "ulvs/config/config.h"
 #include "ulvs/control/health/checker.h"
-#include "ulvs/control/neigh/neigh_manager.h"
-#include "ulvs/control/service/stats_ids.h"
+#include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 
 #include <expected>
@@ -24,9 +30,8 @@
 namespace ulvs::mgmt {
 
 struct publication_deps {
-    ctl::neigh_manager* neigh = nullptr;
+    ctl::snapshot_inputs* inputs = nullptr; // neighbours, stats ids, VRRP, caches
     const dp::neigh_table* neigh_table = nullptr;
-    ctl::stats_ids* ids = nullptr;
     dp::publisher* pub = nullptr;
     ctl::health::checker* health = nullptr; // null: every real server counts as up
 };
@@ -43,7 +48,7 @@ public:
     // `running` was just committed: ids of removed servers no worker has seen go back, unchanged
     // servers keep their health state, and its snapshot is published as soon as it may be.
     void committed(const config::config& running, uint64_t now);
-    // What the workers see changed without a commit (health, VRRP ownership).
+    // What the workers see changed without a commit (health, VRRP ownership): published now.
     void republish(const config::config& running, uint64_t now);
     // A pending publication. Returns work done.
     unsigned poll(const config::config& running, uint64_t now);
@@ -53,11 +58,16 @@ public:
     config::config effective(const config::config& running) const;
 
 private:
+    void request(const config::config& running, uint64_t now, bool at_once);
     void try_publish(const config::config& running, uint64_t now);
+    // Does `s` send new connections to a next hop that is unresolved and that the workers'
+    // snapshot does not use yet?
+    bool waits_for_new_hop(const dp::snapshot& s) const;
 
     publication_deps m_deps;
-    bool m_dirty = false; // committed but not published yet
-    uint64_t m_dirty_since = 0;
+    bool m_dirty = false;       // committed but not published yet
+    bool m_now = false;         // publish without waiting for next hops (a state change)
+    uint64_t m_dirty_since = 0; // the first change still pending
     uint64_t m_next_try = 0;
 };
 

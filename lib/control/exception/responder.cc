@@ -23,7 +23,7 @@ constexpr uint8_t reply_ttl = 64; // as Linux answers pings
 // addresses to the master).
 bool is_ours(const dp::snapshot& snap, uint32_t ip_be) {
     auto info = snap.addrs.find(ip_be);
-    return info && !dp::has(dp::unpack_addr_info(*info).kind, dp::addr_kind::unowned);
+    return info && snap.held(dp::unpack_addr_info(*info));
 }
 
 bool is_ours_on(const dp::snapshot& snap, uint32_t ip_be, uint8_t port) {

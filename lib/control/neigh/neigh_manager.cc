@@ -105,9 +105,10 @@ void neigh_manager::published(const dp::snapshot& s) {
     };
     for (const dp::dest& d : s.dests)
         mark(d.neigh);
-    for (const dp::next_hop& h : s.hops)
-        if (h.gateway != 0)
-            mark(h.neigh);
+    if (s.routes)
+        for (const dp::next_hop& h : s.routes->hops)
+            if (h.gateway != 0)
+                mark(h.neigh);
 }
 
 std::optional<uint32_t> neigh_manager::set_static(ip_addr ip, uint8_t port, const mac_addr& mac) {

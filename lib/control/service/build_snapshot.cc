@@ -63,13 +63,15 @@ dp::match_rule match_rule_of(const config::match_cfg& m, size_t svc_index) {
     return r;
 }
 
-std::expected<std::unique_ptr<dp::snapshot>, std::string>
-build(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
+std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::config& cfg,
+                                                                snapshot_inputs& in) {
+    neigh_manager& neigh = in.neigh;
+    stats_ids& ids = in.ids;
     auto s = std::make_unique<dp::snapshot>();
     s->timeouts = timeouts_from(cfg.timeouts);
     s->police_icmp_echo = police_share(cfg.control_policing.icmp_echo, cfg.lcores.workers.size());
     s->police_exception = police_share(cfg.control_policing.exception, cfg.lcores.workers.size());
-    s->loads = ids.loads();
+    s->loads = in.loads;
     if (cfg.virtual_servers.size() > dp::max_services)
         return std::unexpected("more than " + std::to_string(dp::max_services) +
                                " virtual servers");
@@ -81,14 +83,19 @@ build(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
             k |= static_cast<uint8_t>(dp::unpack_addr_info(*prev).kind);
         s->addrs.insert(be32(a), dp::pack_addr_info({static_cast<dp::addr_kind>(k), port}));
     };
-    for (size_t p = 0; p < cfg.ports.size(); ++p)
-        for (const ip_prefix& a : cfg.ports[p].addresses)
+    for (size_t p = 0; p < cfg.ports.size(); ++p) {
+        const auto& addrs = cfg.ports[p].addresses;
+        s->port_addr.push_back(addrs.empty() ? 0 : htonl(addrs.front().addr.v4));
+        for (const ip_prefix& a : addrs)
             add_addr(a.addr, dp::addr_kind::local, static_cast<uint8_t>(p));
+    }
 
     // Routes first: every real server's next hop comes from them. Gateways get neighbour slots
     // here, so they are resolved before the first routed packet needs them.
-    if (auto r = build_routes(cfg, neigh, *s, ids.next_gen()); !r)
-        return std::unexpected(r.error());
+    auto routes = in.routes.get(cfg, neigh);
+    if (!routes)
+        return std::unexpected(routes.error());
+    s->routes = std::move(*routes);
 
     for (const config::virtual_server_cfg& vs : cfg.virtual_servers) {
         // A VIP outside every connected subnet is reached through a router's route: no ARP.
@@ -155,28 +162,29 @@ build(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
         // wrr's parameters, sh/dh/mh tables (shared with earlier snapshots when unchanged).
         if (auto t = build_sched(svc, *s, vs.mh_table_size); !t)
             return std::unexpected("virtual server " + vs.name + ": " + t.error());
-        // Any change of the dest list or weights must restart the workers' cursors; a fresh
-        // generation per snapshot is simplest and correct (cursors only affect fairness, briefly).
-        svc.gen = ids.next_gen();
+        // The same scheduler input as in earlier snapshots keeps its generation, and so the
+        // workers' rr/wrr positions (service_gens.h).
+        svc.gen = in.gens.of(svc, s->dests);
         if (!svc.is_match)
             s->services.insert(dp::service_key(svc.vip, svc.port, static_cast<uint8_t>(svc.proto)),
                                static_cast<uint32_t>(s->services_v.size()));
         s->services_v.push_back(svc);
     }
-    if (ids.vrrp() != nullptr)
-        vrrp::overlay_ownership(*ids.vrrp(), *s);
+    if (in.vrrp != nullptr)
+        vrrp::overlay_ownership(*in.vrrp, in.owners, *s);
+    in.gens.retain(*s);
     return s;
 }
 
 } // namespace
 
-std::expected<std::unique_ptr<dp::snapshot>, std::string>
-build_snapshot(const config::config& cfg, neigh_manager& neigh, stats_ids& ids) {
-    ids.begin_build();
-    neigh.begin_build();
-    auto s = build(cfg, neigh, ids);
-    ids.end_build(s.has_value()); // first: a dest id given back releases its neighbour holds
-    neigh.end_build(s.has_value());
+std::expected<std::unique_ptr<dp::snapshot>, std::string> build_snapshot(const config::config& cfg,
+                                                                         snapshot_inputs& in) {
+    in.ids.begin_build();
+    in.neigh.begin_build();
+    auto s = build(cfg, in);
+    in.ids.end_build(s.has_value()); // first: a dest id given back releases its neighbour holds
+    in.neigh.end_build(s.has_value());
     return s;
 }
 

@@ -4,20 +4,36 @@
 
 namespace ulvs::ctl::vrrp {
 
-void overlay_ownership(const engine& e, dp::snapshot& s) {
-    for (const owned_addr& o : e.ownership()) {
+void overlay_ownership(const engine& e, dp::vip_owners& owners, dp::snapshot& s) {
+    // Slots follow engine::ownership()'s order, fixed for the engine's lifetime.
+    const std::vector<owned_addr> own = e.ownership();
+    for (size_t i = 0; i < own.size(); ++i) {
+        const owned_addr& o = own[i];
         const uint32_t key = htonl(o.addr.v4);
         uint8_t kind = static_cast<uint8_t>(dp::addr_kind::vip);
-        uint8_t port = o.port; // ARP for it is answered on its instance's port
-        if (auto prev = s.addrs.find(key)) {
-            const dp::addr_info info = dp::unpack_addr_info(*prev);
-            kind |= static_cast<uint8_t>(info.kind);
-        }
+        if (auto prev = s.addrs.find(key))
+            kind |= static_cast<uint8_t>(dp::unpack_addr_info(*prev).kind);
+        uint16_t slot = 0;
         // An appliance address (the owner's, priority 255) stays reachable whatever the state.
-        if (!o.owned && !(kind & static_cast<uint8_t>(dp::addr_kind::local)))
-            kind |= static_cast<uint8_t>(dp::addr_kind::unowned);
-        s.addrs.insert(key, dp::pack_addr_info({static_cast<dp::addr_kind>(kind), port}));
+        if (!(kind & static_cast<uint8_t>(dp::addr_kind::local))) {
+            if (i < dp::vip_owners::capacity) {
+                kind |= static_cast<uint8_t>(dp::addr_kind::vrrp);
+                slot = static_cast<uint16_t>(i);
+                owners.set(slot, o.owned);
+            } else if (!o.owned) {
+                kind |= static_cast<uint8_t>(dp::addr_kind::unowned);
+            }
+        }
+        // ARP for it is answered on its instance's port.
+        s.addrs.insert(key, dp::pack_addr_info({static_cast<dp::addr_kind>(kind), o.port, slot}));
     }
+    s.owners = &owners;
+}
+
+void publish_ownership(const engine& e, dp::vip_owners& owners) {
+    const std::vector<owned_addr> own = e.ownership();
+    for (size_t i = 0; i < own.size() && i < dp::vip_owners::capacity; ++i)
+        owners.set(static_cast<uint32_t>(i), own[i].owned);
 }
 
 } // namespace ulvs::ctl::vrrp

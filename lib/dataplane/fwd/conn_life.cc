@@ -16,8 +16,7 @@ namespace {
 // worker's live ones plus the other workers' as last aggregated (sched/load.h).
 int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
                   const conn_key& key) noexcept {
-    const uint32_t svc_idx = static_cast<uint32_t>(&svc - s.services_v.data());
-    sched_cursor& cur = w.cursors[svc_idx];
+    sched_cursor& cur = w.cursors[svc.stats_id];
     const dest* d = s.dests.data() + svc.dest_first;
     const bool shared = s.loads != nullptr && w.id < s.loads->workers();
     sched_args a{{key.src_ip, key.dst_ip, key.src_port, key.dst_port},

@@ -211,10 +211,11 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         drop_pkt(w, m, drop::not_for_us);
         return false;
     }
-    const addr_kind kind = unpack_addr_info(*info).kind;
+    const addr_info ai = unpack_addr_info(*info);
+    const addr_kind kind = ai.kind;
     // A VRRP virtual address while we are not MASTER: the master forwards it (these come from
     // neighbours whose ARP cache still names us).
-    if (has(kind, addr_kind::unowned)) {
+    if (!s.held(ai)) {
         drop_pkt(w, m, drop::vip_not_owned);
         return false;
     }

@@ -12,10 +12,13 @@ void rte_lpm_deleter::operator()(rte_lpm* l) const noexcept {
 }
 
 const next_hop* snapshot::route(uint32_t dst) const noexcept {
+    const route_table* r = routes.get();
+    if (r == nullptr)
+        return nullptr;
     uint32_t hop = 0;
-    if (lpm && rte_lpm_lookup(lpm.get(), rte_be_to_cpu_32(dst), &hop) == 0)
-        return &hops[hop];
-    return default_hop == no_index ? nullptr : &hops[default_hop];
+    if (r->lpm && rte_lpm_lookup(r->lpm.get(), rte_be_to_cpu_32(dst), &hop) == 0)
+        return &r->hops[hop];
+    return r->default_hop == no_index ? nullptr : &r->hops[r->default_hop];
 }
 
 } // namespace ulvs::dp

@@ -6,15 +6,21 @@ namespace ulvs::dp {
 
 int32_t wrr_pick(sched_args& a, const dest* dests, uint32_t n, const service& svc,
                  sched_cursor& cur) noexcept {
-    if (cur.gen != svc.gen) {
-        cur.gen = svc.gen;
-        cur.index = -1;
-        cur.cw = 0;
-    }
     const int32_t di = svc.wrr.gcd > 0 ? svc.wrr.gcd : 1;
     // IPVS lowers mw by di - 1 so that the last pass runs at cw = 1 and still catches a dest whose
     // weight is below di. With weights that are multiples of di it picks exactly the same dests.
     const int32_t mw = svc.wrr.max_weight - (di - 1);
+    if (cur.gen != svc.gen) {
+        // The dests or weights changed (or the cursor is fresh): as ip_vs_wrr_dest_changed, back
+        // to the head, the current weight kept when it is still in range (rounded to the new
+        // gcd's grid), else restarted at mw.
+        cur.gen = svc.gen;
+        cur.index = -1;
+        if (cur.cw > mw || cur.cw <= 0)
+            cur.cw = mw;
+        else if (di > 1)
+            cur.cw = (cur.cw / di) * di + 1;
+    }
     if (mw <= 0 || n == 0)
         return -1; // all weights 0
     if (cur.cw <= 0 || cur.cw > mw)

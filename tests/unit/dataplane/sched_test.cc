@@ -111,15 +111,57 @@ TEST(rr, continues_after_the_last_pick_when_it_is_quiesced) {
     EXPECT_EQ(picks(rr_pick, d, s, c, 4), "CDAC");
 }
 
-TEST(rr, cursor_resets_on_generation_change) {
-    auto d = with_weights({1, 1, 1});
+// Dests with stats ids (their identity across snapshots) and weight 1.
+std::vector<dest> with_ids(std::initializer_list<uint32_t> ids) {
+    std::vector<dest> d;
+    for (uint32_t id : ids) {
+        dest x{};
+        x.weight = 1;
+        x.stats_id = id;
+        d.push_back(x);
+    }
+    return d;
+}
+
+// Issue 13: a new generation (the dests changed) no longer restarts rr at the head. IPVS keeps its
+// position at the dest it last picked (ip_vs_rr.c: an added dest does not move it).
+TEST(rr, a_new_generation_keeps_the_position_at_the_last_picked_dest) {
+    auto d = with_ids({10, 11, 12});
     auto s = rr_service(d, 5);
     sched_cursor c;
-    EXPECT_EQ(picks(rr_pick, d, s, c, 2), "AB");
+    EXPECT_EQ(picks(rr_pick, d, s, c, 2), "AB"); // last picked: 11
     EXPECT_EQ(c.gen, 5u);
-    s.gen = 6;
-    EXPECT_EQ(picks(rr_pick, d, s, c, 2), "AB");
+    d = with_ids({10, 13, 11, 12}); // 13 added before it
+    s = rr_service(d, 6);
+    EXPECT_EQ(picks(rr_pick, d, s, c, 4), "DABC"); // 12, then around
     EXPECT_EQ(c.gen, 6u);
+}
+
+// ip_vs_rr_del_dest: when the last picked dest is removed, the position moves to its predecessor,
+// so the dest that followed it comes next.
+TEST(rr, a_removed_last_pick_leaves_the_position_at_its_predecessor) {
+    auto d = with_ids({10, 11, 12, 13});
+    auto s = rr_service(d, 1);
+    sched_cursor c;
+    EXPECT_EQ(picks(rr_pick, d, s, c, 2), "AB"); // last picked: 11
+    d = with_ids({10, 12, 13});
+    s = rr_service(d, 2);
+    EXPECT_EQ(picks(rr_pick, d, s, c, 3), "BCA"); // 12 13 10
+    // The first dest removed: its predecessor is the head, so the new first dest comes next.
+    c = {};
+    d = with_ids({10, 11});
+    EXPECT_EQ(picks(rr_pick, d, rr_service(d, 3), c, 1), "A");
+    d = with_ids({11});
+    EXPECT_EQ(picks(rr_pick, d, rr_service(d, 4), c, 2), "AA");
+}
+
+// The same generation (a republish that left this service alone): the cursor just goes on.
+TEST(rr, the_same_generation_continues) {
+    auto d = with_ids({10, 11, 12});
+    auto s = rr_service(d, 7);
+    sched_cursor c;
+    EXPECT_EQ(picks(rr_pick, d, s, c, 2), "AB");
+    EXPECT_EQ(picks(rr_pick, d, s, c, 2), "CA");
 }
 
 TEST(rr, stale_index_past_the_end_is_safe) {
@@ -168,15 +210,22 @@ TEST(wrr, equal_weights_behave_as_rr) {
     EXPECT_EQ(picks(wrr_pick, d, wrr_service(d), cw, 6), "ABDABD");
 }
 
-TEST(wrr, cursor_resets_on_generation_change) {
+// A new generation: as ip_vs_wrr_dest_changed, back to the head with the current weight kept
+// while it is within the new maximum, else restarted at the maximum.
+TEST(wrr, a_new_generation_restarts_at_the_head_keeping_the_current_weight) {
     auto d = with_weights({3, 2, 1});
     auto s = wrr_service(d, 1);
     sched_cursor c;
-    EXPECT_EQ(picks(wrr_pick, d, s, c, 3), "AAB");
+    EXPECT_EQ(picks(wrr_pick, d, s, c, 3), "AAB"); // cw 2 after B
     d = with_weights({1, 1, 1});
     s = wrr_service(d, 2);
-    EXPECT_EQ(picks(wrr_pick, d, s, c, 4), "ABCA");
+    EXPECT_EQ(picks(wrr_pick, d, s, c, 4), "ABCA"); // cw 2 > max 1: restarted at 1
     EXPECT_EQ(c.gen, 2u);
+    d = with_weights({3, 2, 1});
+    c = {};
+    EXPECT_EQ(picks(wrr_pick, d, wrr_service(d, 3), c, 3), "AAB"); // cw 2
+    d = with_weights({3, 2, 2});
+    EXPECT_EQ(picks(wrr_pick, d, wrr_service(d, 4), c, 4), "ABCA"); // cw 2 kept: A B C, then 1
 }
 
 TEST(wrr, matches_reference_expansion) {

@@ -61,10 +61,6 @@ class load_board;
 
 namespace ulvs::ctl {
 
-namespace vrrp {
-class engine;
-}
-
 class stats_ids {
 public:
     using service_key = std::tuple<uint32_t, uint16_t, uint8_t>; // vip, port, proto
@@ -79,9 +75,6 @@ public:
     // The same without allocating.
     std::optional<uint32_t> find_service(const config::virtual_server_cfg& vs) const;
     std::optional<uint32_t> find_dest(const dest_key& k) const;
-
-    // Service generations: a fresh one per built service restarts the workers' scheduler cursors.
-    uint32_t next_gen() { return ++m_gen; }
 
     // A snapshot build (build_snapshot): ids allocated in between are taken back by
     // end_build(false). note_slot: dest `id` was built with neighbour slot `slot`.
@@ -102,17 +95,8 @@ public:
     void release_unused(std::span<const uint32_t> ids);
     // Allocated ids (tests, status).
     uint32_t in_use() const { return m_next - static_cast<uint32_t>(m_free.size()); }
-
-    // The run's shared connection counts (dp::load_board), put into every snapshot built with
-    // these ids, so that snapshots from reloads and live changes see it too. Null in single-rig
-    // tests: workers then schedule on their own counts.
+    // The load board whose rows of a released dest id are zeroed (see the top); null: none.
     void attach_loads(dp::load_board* board) { m_loads = board; }
-    dp::load_board* loads() const { return m_loads; }
-
-    // VRRP (vrrp/engine.h): which virtual addresses this appliance holds, overlaid on every
-    // snapshot built with these ids (vrrp/overlay.h). Null: no VRRP, every VIP is ours.
-    void attach_vrrp(const vrrp::engine* e) { m_vrrp = e; }
-    const vrrp::engine* vrrp() const { return m_vrrp; }
 
 private:
     enum class kind : uint8_t { free, service, match_service, dest };
@@ -147,10 +131,8 @@ private:
     std::vector<uint32_t> m_fresh;   // allocated by the build in progress
     std::vector<uint32_t> m_waiting; // dest ids waiting for condition 3 (collect() lists them)
     size_t m_ask_from = 0;
-    uint32_t m_gen = 0;
     neigh_manager* m_neigh = nullptr;
     dp::load_board* m_loads = nullptr;
-    const vrrp::engine* m_vrrp = nullptr;
 };
 
 } // namespace ulvs::ctl

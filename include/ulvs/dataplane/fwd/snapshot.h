@@ -7,6 +7,7 @@
 #include "ulvs/common/inet.h"
 #include "ulvs/dataplane/conn/tcp_state.h"
 #include "ulvs/dataplane/fwd/police.h"
+#include "ulvs/dataplane/fwd/vip_owners.h"
 #include "ulvs/dataplane/sched/sched.h"
 
 #include <cstdint>
@@ -45,7 +46,10 @@ struct service {
     uint32_t dest_first = 0; // dests[dest_first, dest_first + dest_count)
     uint32_t dest_count = 0;
     uint32_t stats_id = 0;
-    uint32_t gen = 0; // changes when dests or weights change: workers reset their cursors
+    // Identifies the scheduler's input (scheduler, flags, dests and weights): the same in every
+    // snapshot while that input is unchanged, so the workers' cursors carry on; when it changes,
+    // a cursor is moved as IPVS moves its position on an edit (rr.h, wrr.h).
+    uint32_t gen = 0;
     wrr_params wrr;
     uint8_t sched_flags = 0; // sched_flag::* (ipvsadm -b)
     // sh/dh/mh table: slot -> index into this service's dests (no_slot = none). Owned by the
@@ -81,16 +85,26 @@ class load_board; // sched/load.h
 // What an IPv4 destination address is to us: bit flags, since an appliance address may also be
 // a VIP (traffic to it that matches no service then goes to the control lcore, e.g. ssh).
 // `match` marks a destination of some match service (only then are match rules scanned).
-// `unowned`: a VRRP virtual address whose instance is not MASTER here: workers drop traffic to it
-// (drop::vip_not_owned) and the control lcore answers no ARP or ping for it.
-enum class addr_kind : uint8_t { local = 1, vip = 2, local_vip = 3, match = 4, unowned = 8 };
+// `vrrp`: a VRRP virtual address, held only while its slot of `vip_owners` says so (vip_owners.h:
+// a takeover needs no new snapshot); `unowned`: one not held as of this snapshot's build (an
+// address without a slot). While not held, workers drop its traffic (drop::vip_not_owned) and the
+// control lcore answers no ARP or ping for it.
+enum class addr_kind : uint8_t {
+    local = 1,
+    vip = 2,
+    local_vip = 3,
+    match = 4,
+    unowned = 8,
+    vrrp = 16
+};
 inline bool has(addr_kind k, addr_kind bit) noexcept {
     return (static_cast<uint8_t>(k) & static_cast<uint8_t>(bit)) != 0;
 }
 
 struct addr_info {
     addr_kind kind;
-    uint8_t port; // port index whose subnet holds the address (ARP is answered there)
+    uint8_t port;       // port index whose subnet holds the address (ARP is answered there)
+    uint16_t owner = 0; // `vrrp`: its slot in vip_owners
 };
 
 inline uint64_t service_key(uint32_t vip, uint16_t port, uint8_t proto) noexcept {
@@ -98,10 +112,11 @@ inline uint64_t service_key(uint32_t vip, uint16_t port, uint8_t proto) noexcept
 }
 
 inline uint32_t pack_addr_info(addr_info a) noexcept {
-    return static_cast<uint32_t>(a.kind) | uint32_t{a.port} << 8;
+    return static_cast<uint32_t>(a.kind) | uint32_t{a.port} << 8 | uint32_t{a.owner} << 16;
 }
 inline addr_info unpack_addr_info(uint32_t v) noexcept {
-    return {static_cast<addr_kind>(v & 0xff), static_cast<uint8_t>(v >> 8)};
+    return {static_cast<addr_kind>(v & 0xff), static_cast<uint8_t>(v >> 8),
+            static_cast<uint16_t>(v >> 16)};
 }
 
 // Where a routed packet goes: out `port`, to `gateway` (network order) whose MAC is in neighbour
@@ -116,6 +131,16 @@ struct rte_lpm_deleter {
     void operator()(rte_lpm* l) const noexcept;
 };
 
+// Connected subnets and static routes, longest prefix first; the LPM's next-hop value indexes
+// `hops`. Built once per distinct route set and shared by every snapshot built while the routes
+// stay the same (control/service/routing.h): an rte_lpm's tbl24 alone is 64 MiB. Freed with the
+// last snapshot holding it, i.e. after the grace period that retired that snapshot.
+struct route_table {
+    std::unique_ptr<rte_lpm, rte_lpm_deleter> lpm;
+    std::vector<next_hop> hops;
+    uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
+};
+
 struct snapshot {
     flat_map addrs;    // dst ip (network order) -> pack_addr_info
     flat_map services; // service_key -> index into `services_v`
@@ -123,11 +148,8 @@ struct snapshot {
     std::vector<dest> dests;
     state_timeouts timeouts = state_timeouts::ipvs_defaults();
 
-    // Routing: connected subnets and static routes, longest prefix first. The LPM's next-hop
-    // value indexes `hops`.
-    std::unique_ptr<rte_lpm, rte_lpm_deleter> lpm;
-    std::vector<next_hop> hops;
-    uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
+    // Routing (shared with other snapshots while the routes are unchanged, see route_table).
+    std::shared_ptr<const route_table> routes;
     std::vector<uint32_t> port_addr; // per port: its first address (network order), 0 if none
     flat_map nat_sources;            // RIP (network order) of NAT real servers -> 1
     // RIP (network order) of NAT real servers of persistent services -> granularity mask
@@ -147,6 +169,18 @@ struct snapshot {
     // (set by the daemon; nullptr: a worker sees only its own counts). See sched/load.h.
     std::vector<std::shared_ptr<const sched_table>> sched_tables;
     load_board* loads = nullptr;
+    // Which VRRP virtual addresses are held now (vip_owners.h); nullptr: no VRRP.
+    const vip_owners* owners = nullptr;
+
+    // Is an address of ours (addrs' value `a`) held by this appliance now? False only for a VRRP
+    // virtual address whose instance is not MASTER here.
+    bool held(addr_info a) const noexcept {
+        if (has(a.kind, addr_kind::unowned))
+            return false;
+        if (has(a.kind, addr_kind::vrrp))
+            return owners != nullptr && owners->held(a.owner);
+        return true;
+    }
 
     const service* find_service(uint32_t vip, uint16_t port, uint8_t proto) const noexcept {
         auto i = services.find(service_key(vip, port, proto));

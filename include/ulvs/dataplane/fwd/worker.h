@@ -108,7 +108,8 @@ struct alignas(64) worker_ctx {
     std::vector<traffic_counters> svc_ctr;    // by service stats_id
     std::vector<traffic_counters> dest_ctr;   // by dest stats_id
     std::vector<dest_conn_counts> dest_conns; // by dest stats_id
-    std::vector<sched_cursor> cursors;        // by service index in the current snapshot
+    // By service stats id: a service keeps its position when others are added or removed.
+    std::vector<sched_cursor> cursors;
 };
 
 // Classify, look up or create connections, rewrite and stage a burst received on port index

@@ -33,11 +33,16 @@ struct wrr_params {
     int32_t gcd = 1;
 };
 
-// Per worker, per service scheduling position. Reset when the service's generation changes.
+// Per worker, per service scheduling position (IPVS' svc->sched_data), kept across snapshots
+// while the service's generation (service::gen) stays. When it changes the pick moves the cursor
+// as IPVS moves its position on an edit: rr stays at the dest it last picked (found again by
+// stats id) or, that dest being gone, at its predecessor (ip_vs_rr_del_dest); wrr restarts at the
+// head with its current weight kept (ip_vs_wrr_dest_changed).
 struct sched_cursor {
     uint32_t gen = 0;
-    int32_t index = -1; // last picked dest (rr, wrr); -1 = before the first
-    int32_t cw = 0;     // wrr current weight
+    int32_t index = -1;   // last picked dest (rr, wrr); -1 = before the first
+    int32_t cw = 0;       // wrr current weight
+    uint32_t last_id = 0; // stats id of dests[index] (rr: found again after a change)
 };
 
 // What IPVS' schedulers read from the packet of a new connection (network byte order): sh hashes
