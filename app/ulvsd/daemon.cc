@@ -21,6 +21,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <grp.h>
+
 #include <csignal>
 #include <cstring>
 #include <memory>
@@ -265,10 +267,19 @@ int run(const options& opts, const config::config& cfg) {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          }},
         dp::clock_ms());
+    mgmt::server_access access; // management.group: checked to exist when the file was loaded
+    if (!cfg.management.group.empty()) {
+        const group* gr = ::getgrnam(cfg.management.group.c_str());
+        if (gr == nullptr) {
+            spdlog::error("management.group \"{}\": no such group", cfg.management.group);
+            return 1;
+        }
+        access.group = gr->gr_gid;
+    }
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
         [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },
-        [&mgr](uint64_t now) { return mgr.metrics(now); });
+        [&mgr](uint64_t now) { return mgr.metrics(now); }, {}, access);
     if (!mgmt_srv) {
         spdlog::error("management: {}", mgmt_srv.error());
         return 1;

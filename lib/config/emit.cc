@@ -179,7 +179,10 @@ std::string to_yaml(const config& c) {
     o << "control_policing: {icmp_echo: " << police(c.control_policing.icmp_echo)
       << ", exception: " << police(c.control_policing.exception) << "}\n";
     o << "management: {socket: " << quote(c.management.socket)
-      << ", metrics: " << quote(c.management.metrics) << "}\n";
+      << ", metrics: " << quote(c.management.metrics);
+    if (!c.management.group.empty())
+        o << ", group: " << quote(c.management.group);
+    o << "}\n";
     o << "logging: {level: " << quote(c.logging.level) << ", file: " << quote(c.logging.file)
       << "}\n";
     return o.str();

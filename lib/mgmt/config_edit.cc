@@ -312,7 +312,7 @@ std::vector<std::string> restart_only_changes(const config::config& a, const con
     // The VRRP engine runs the instances ulvsd started with (control/vrrp/engine.h).
     if (a.vrrp_instances != b.vrrp_instances)
         out.push_back("vrrp_instances");
-    if (a.management.socket != b.management.socket || a.management.metrics != b.management.metrics)
+    if (a.management != b.management)
         out.push_back("management");
     // The neighbour table has no "forget a static entry"; adding or changing one is live.
     for (const config::neighbor_cfg& n : a.neighbors)

@@ -69,11 +69,12 @@ server::~server() {
 }
 
 uint16_t server::metrics_port() const {
-    sockaddr_in sa{};
+    sockaddr_storage sa{};
     socklen_t len = sizeof sa;
     if (m_http_fd < 0 || ::getsockname(m_http_fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
         return 0;
-    return ntohs(sa.sin_port);
+    // sin_port and sin6_port sit at the same offset.
+    return ntohs(reinterpret_cast<const sockaddr_in&>(sa).sin_port);
 }
 
 bool server::admit(client& c) {

@@ -3,6 +3,7 @@
 #include "server_listen.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 
@@ -70,23 +70,32 @@ std::expected<int, std::string> listen_unix(const std::string& path, std::option
 }
 
 std::expected<int, std::string> listen_tcp(const std::string& addr) {
-    auto colon = addr.rfind(':');
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    unsigned port = 0;
-    const std::string host = colon == std::string::npos ? "" : addr.substr(0, colon);
-    const char* ps = colon == std::string::npos ? "" : addr.c_str() + colon + 1;
-    auto [p, ec] = std::from_chars(ps, addr.c_str() + addr.size(), port);
-    if (colon == std::string::npos || ec != std::errc() || *p != '\0' || port > 65535 ||
-        inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
-        return std::unexpected("management.metrics \"" + addr + "\" is not IPV4:PORT");
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    // "host:port" as the config accepts it: an IPv4 address (0.0.0.0: every local one), a name
+    // of this host (resolved once, here, at start), or "[v6]:port".
+    const auto colon = addr.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        return std::unexpected("management.metrics \"" + addr + "\" is not HOST:PORT");
+    std::string host = addr.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    if (int rc = ::getaddrinfo(host.c_str(), addr.c_str() + colon + 1, &hints, &res);
+        rc != 0 || res == nullptr)
+        return std::unexpected("management.metrics \"" + addr + "\": " + ::gai_strerror(rc));
+    int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        ::freeaddrinfo(res);
         return std::unexpected(errno_text("socket"));
+    }
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 128) != 0) {
+    const int rc = ::bind(fd, res->ai_addr, res->ai_addrlen);
+    ::freeaddrinfo(res);
+    if (rc != 0 || ::listen(fd, 128) != 0) {
         std::string e = errno_text("metrics listen on " + addr);
         ::close(fd);
         return std::unexpected(e);

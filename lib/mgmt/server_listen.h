@@ -11,7 +11,7 @@ namespace ulvs::mgmt::detail {
 
 // The unix socket, 0600 (root), or 0660 with `group`. A stale socket file is replaced.
 std::expected<int, std::string> listen_unix(const std::string& path, std::optional<gid_t> group);
-// "IPV4:PORT": the metrics endpoint.
+// "HOST:PORT": the metrics endpoint.
 std::expected<int, std::string> listen_tcp(const std::string& addr);
 // May this unix-socket peer use the socket (root, or a member of `group`)? Sets `uid`.
 bool peer_allowed(int fd, std::optional<gid_t> group, uid_t& uid);

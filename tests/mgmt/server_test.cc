@@ -272,5 +272,23 @@ TEST(server_open, refuses_a_bad_metrics_address) {
     EXPECT_FALSE(s);
 }
 
+TEST(server_open, metrics_binds_where_the_user_says_and_empty_disables) {
+    auto echo = [](const json&, uint64_t) { return make_ok(); };
+    const std::string path = "/tmp/ulvs-mgmt-b-" + std::to_string(::getpid()) + ".sock";
+    for (const char* addr : {"0.0.0.0:0", "127.0.0.1:0", "localhost:0"}) {
+        auto s = server::open(path, addr, echo, nullptr);
+        ASSERT_TRUE(s) << addr << ": " << s.error();
+        EXPECT_NE((*s)->metrics_port(), 0) << addr;
+    }
+    auto none = server::open(path, "", echo, nullptr);
+    ASSERT_TRUE(none);
+    EXPECT_EQ((*none)->metrics_port(), 0);
+    none->reset();
+    // Not an address of this host: refused at start, with the reason.
+    auto far = server::open(path, "192.0.2.1:9145", echo, nullptr);
+    ASSERT_FALSE(far);
+    EXPECT_NE(far.error().find("192.0.2.1:9145"), std::string::npos) << far.error();
+}
+
 } // namespace
 } // namespace ulvs::mgmt

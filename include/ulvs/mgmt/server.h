@@ -80,7 +80,8 @@ public:
     using request_fn = std::function<handler_result(const json& request, uint64_t now_ms)>;
     using metrics_fn = std::function<std::string(uint64_t now_ms)>;
 
-    // `metrics_addr` is "IPV4:PORT" (any local address, 0.0.0.0 for all) or "" (no endpoint).
+    // `metrics_addr` is "HOST:PORT" (any local address, 0.0.0.0 for all; a name of this host;
+    // "[v6]:PORT") or "" (no endpoint).
     static std::expected<std::unique_ptr<server>, std::string>
     open(const std::string& socket_path, const std::string& metrics_addr, request_fn on_request,
          metrics_fn on_metrics, server_limits limits = {}, server_access access = {});
