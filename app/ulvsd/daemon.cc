@@ -316,7 +316,7 @@ int run(const options& opts, const config::config& cfg) {
     env.exit_idle_ms = opts.exit_idle_s ? uint64_t{*opts.exit_idle_s} * 1000 : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
-    env.on_reload = [&mgr] { mgr.reload(dp::clock_ms()); }; // SIGHUP (lib/mgmt)
+    env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP (lib/mgmt)
     env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
         unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
         if (!vrrp.empty()) {

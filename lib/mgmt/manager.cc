@@ -1,9 +1,11 @@
-// manager: commands, changes, reload. Counters, listings and metrics: manager_stats.cc.
+// manager: dispatch, changes, reload, status. -L and -Z: service_listing.cc.
 #include "ulvs/mgmt/manager.h"
 
 #include "ulvs/config/emit.h"
 #include "ulvs/config/load.h"
 #include "ulvs/mgmt/config_edit.h"
+#include "ulvs/mgmt/health_report.h"
+#include "ulvs/mgmt/metrics.h"
 
 #include <spdlog/spdlog.h>
 
@@ -12,8 +14,6 @@
 namespace ulvs::mgmt {
 
 namespace {
-
-constexpr uint64_t publish_retry_ms = 10;
 
 json fail(errc c, std::string msg, std::vector<std::string> details = {}) {
     return make_error({c, std::move(msg), std::move(details)});
@@ -30,33 +30,32 @@ void apply_static_neighbors(const config::config& c, ctl::neigh_manager& neigh) 
 
 manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
     : m_cfg(std::move(running)), m_deps(std::move(deps)), m_started_ms(now_ms),
-      m_next_est(now_ms + estimator::interval_ms) {
-    track_new_servers();
+      m_stats(m_deps.ids, m_deps.workers, now_ms),
+      m_pub({m_deps.neigh, m_deps.neigh_table, m_deps.ids, m_deps.pub, m_deps.health}),
+      m_ids(m_deps.ids, m_deps.workers, m_deps.id_checks), m_listing(m_deps.conn_dumps) {
+    m_stats.track(m_cfg);
+    // The first snapshot is already published (the daemon's start): only ids and health here.
     m_deps.ids->committed(m_cfg);
     if (m_deps.health)
         m_deps.health->sync(m_cfg, now_ms);
 }
 
-config::config manager::effective() const {
-    return m_deps.health ? m_deps.health->effective(m_cfg) : m_cfg;
-}
-
 handler_result manager::handle(const json& req, uint64_t now) {
     const std::string cmd = req["cmd"].get<std::string>();
     if (is_config_change(cmd))
-        return change(req, now);
+        return enqueue(req, true);
     if (cmd == "list")
         return list(req);
     if (cmd == "zero")
         return zero(req);
     if (cmd == "reload")
-        return reload(now);
+        return enqueue({{"cmd", "reload"}}, true);
     if (cmd == "save_yaml")
         return make_ok({{"yaml", config::to_yaml(m_cfg)}});
     if (cmd == "status")
         return status(now);
     if (cmd == "health")
-        return health();
+        return make_ok(health_report(m_deps.health, m_cfg));
     if (cmd == "vrrp")
         return make_ok(m_deps.vrrp_status
                            ? m_deps.vrrp_status()
@@ -64,95 +63,121 @@ handler_result manager::handle(const json& req, uint64_t now) {
     if (cmd == "ping")
         return make_ok({{"version", ULVS_VERSION}});
     if (cmd == "connections")
-        return connections(now);
+        return m_listing.start(m_cfg, m_stats, now);
     return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
 }
 
-json manager::change(const json& op, uint64_t now) {
-    config::config next = m_cfg;
-    if (auto r = apply_op(next, op); !r)
-        return make_error(r.error());
-    auto valid = revalidate(next);
-    if (!valid)
-        return make_error(valid.error());
-    json reply = commit(std::move(*valid), now);
+handler_result manager::enqueue(json op, bool reply_wanted) {
+    const uint64_t id = m_next_work++;
+    if (op.value("cmd", "") == "reload")
+        ++m_reloads;
+    m_work.push_back({id, std::move(op), reply_wanted});
+    if (!reply_wanted)
+        return json();
+    return deferred_reply([this, id](uint64_t) -> std::optional<json> {
+        auto it = m_replies.find(id);
+        if (it == m_replies.end())
+            return std::nullopt;
+        json r = std::move(it->second);
+        m_replies.erase(it);
+        return r;
+    });
+}
+
+void manager::request_reload() {
+    enqueue({{"cmd", "reload"}}, false);
+}
+
+bool manager::start_work(const config_work& w) {
+    if (w.op.value("cmd", "") == "reload") {
+        m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
+            auto loaded = config::load_file(path);
+            if (!loaded) {
+                std::vector<std::string> details;
+                for (const config::diagnostic& d : loaded.error())
+                    details.push_back(d.to_string());
+                return std::unexpected(fail(errc::invalid,
+                                            "invalid configuration " + path +
+                                                ": not reloaded, the running configuration is "
+                                                "unchanged",
+                                            details));
+            }
+            loaded->path = path;
+            return std::move(*loaded);
+        });
+        return true;
+    }
+    config::config next = m_cfg; // the op itself is cheap: applied here, validated off the lcore
+    if (auto r = apply_op(next, w.op); !r) {
+        if (w.reply_wanted)
+            m_replies[w.id] = make_error(r.error());
+        return false;
+    }
+    m_jobs.start([next = std::move(next)]() -> config_jobs::outcome {
+        auto valid = revalidate(next);
+        if (!valid)
+            return std::unexpected(make_error(valid.error()));
+        return std::move(*valid);
+    });
+    return true;
+}
+
+unsigned manager::advance_config_work(uint64_t now) {
+    unsigned work = 0;
+    if (m_jobs.busy()) {
+        auto done = m_jobs.take();
+        if (!done)
+            return 0;
+        const config_work w = std::move(m_work.front());
+        m_work.pop_front();
+        json reply = w.op.value("cmd", "") == "reload" ? finish_reload(std::move(*done), now)
+                                                       : finish_change(w.op, std::move(*done), now);
+        if (w.reply_wanted)
+            m_replies[w.id] = std::move(reply);
+        ++work;
+    }
+    // Changes that do not apply are answered at once; the first that needs a job starts it.
+    while (!m_work.empty() && !m_jobs.busy()) {
+        ++work;
+        if (start_work(m_work.front()))
+            break;
+        m_work.pop_front();
+    }
+    return work;
+}
+
+json manager::finish_change(const json& op, config_jobs::outcome o, uint64_t now) {
+    if (!o)
+        return std::move(o.error());
+    json reply = commit(std::move(*o), now);
     // -Z inside a -R batch: after the services it names exist.
     if (reply.value("ok", false) && op.value("cmd", "") == "batch")
-        for (const json& o : op["ops"])
-            if (o.value("cmd", "") == "zero")
-                zero(o);
+        for (const json& z : op["ops"])
+            if (z.value("cmd", "") == "zero")
+                zero(z);
     return reply;
 }
 
 json manager::commit(config::config next, uint64_t now) {
-    // Build once before committing: the only failures left are fixed limits (services, counter
-    // ids, neighbour slots), and they must refuse the change, not break the running one.
-    auto snap = ctl::build_snapshot(next, *m_deps.neigh, *m_deps.ids);
-    if (!snap)
-        return fail(errc::invalid, snap.error());
+    if (auto built = m_pub.check(next); !built)
+        return fail(errc::invalid, built.error());
     m_cfg = std::move(next);
     ++m_changes;
-    track_new_servers();
-    m_deps.ids->committed(m_cfg); // ids of removed servers no worker has seen go back now
-    if (m_deps.health)            // unchanged servers keep their health state
-        m_deps.health->sync(m_cfg, now);
-    m_dirty = true;
-    m_dirty_since = now;
-    m_next_try = 0;
-    try_publish(now);
-    return make_ok({{"published", !m_dirty}});
+    m_stats.track(m_cfg);
+    m_pub.committed(m_cfg, now);
+    return make_ok({{"published", !m_pub.pending()}});
 }
 
 void manager::republish(uint64_t now) {
-    m_dirty = true;
-    m_dirty_since = now;
-    m_next_try = 0;
-    try_publish(now);
+    m_pub.republish(m_cfg, now);
 }
 
-void manager::try_publish(uint64_t now) {
-    if (!m_dirty || now < m_next_try)
-        return;
-    m_next_try = now + publish_retry_ms;
-    auto snap = ctl::build_snapshot(effective(), *m_deps.neigh, *m_deps.ids);
-    if (!snap) {
-        spdlog::error("management: cannot build the snapshot of a committed change: {}",
-                      snap.error());
-        m_dirty = false;
-        return;
-    }
-    bool resolved = true;
-    for (const dp::dest& d : (*snap)->dests)
-        resolved = resolved && m_deps.neigh_table->valid(d.neigh);
-    if (!resolved && now - m_dirty_since < publish_wait_ms)
-        return; // the control loop is ARPing for them; try again shortly
-    if (!resolved)
-        spdlog::warn("management: publishing with unresolved next hops after {} ms",
-                     publish_wait_ms);
-    // Blocks until every worker passed a quiescent state: microseconds (publisher.h).
-    m_deps.pub->publish(std::move(*snap));
-    m_dirty = false;
-    // The grace period is over: what only the previous snapshot named is out of the workers' reach.
-    m_deps.neigh->published(*m_deps.pub->current());
-    m_deps.ids->published(*m_deps.pub->current());
-}
-
-json manager::reload(uint64_t now) {
-    ++m_reloads;
-    auto loaded = config::load_file(m_cfg.path);
+json manager::finish_reload(config_jobs::outcome loaded, uint64_t now) {
     if (!loaded) {
-        std::vector<std::string> details;
-        for (const config::diagnostic& d : loaded.error()) {
-            details.push_back(d.to_string());
-            spdlog::error("reload refused: {}", d.to_string());
-        }
-        return fail(errc::invalid,
-                    "invalid configuration " + m_cfg.path +
-                        ": not reloaded, the running "
-                        "configuration is unchanged",
-                    details);
+        for (const json& d : loaded.error()["error"].value("details", json::array()))
+            spdlog::error("reload refused: {}", d.get<std::string>());
+        return std::move(loaded.error());
     }
-    loaded->path = m_cfg.path;
     auto restart = restart_only_changes(m_cfg, *loaded);
     if (!restart.empty()) {
         std::string what;
@@ -176,76 +201,14 @@ json manager::reload(uint64_t now) {
 }
 
 unsigned manager::poll(uint64_t now) {
-    unsigned work = 0;
-    if (m_dirty) {
-        try_publish(now);
-        ++work;
-    }
-    work += recycle_ids(now);
-    if (now >= m_next_est) {
-        // As the kernel's timer: one sample per tick, a late tick is still one interval.
-        m_next_est = std::max(m_next_est + estimator::interval_ms, now);
-        for (const auto& vs : m_cfg.virtual_servers) {
-            const uint32_t sid = service_id(vs);
-            m_svc_est[sid].sample(totals(true, sid));
-            for (const auto& rs : vs.real_servers) {
-                const uint32_t did = dest_id(sid, rs);
-                m_dest_est[did].sample(totals(false, did));
-            }
-        }
-        ++work;
-    }
-    return work;
+    return advance_config_work(now) + m_pub.poll(m_cfg, now) + m_ids.poll(now) +
+           m_stats.poll(m_cfg, now);
 }
 
-unsigned manager::recycle_ids(uint64_t now) {
-    if (m_idq.asking) {
-        for (const dp::id_check_channel* ch : m_deps.id_checks)
-            if (ch->done.load(std::memory_order_acquire) != ch->request.load())
-                return 0; // not every worker answered yet
-        std::vector<uint32_t> unused;
-        for (size_t i = 0; i < m_idq.ids.size(); ++i) {
-            bool busy = false;
-            for (const auto& b : m_idq.busy)
-                busy = busy || b[i] != 0;
-            if (!busy)
-                unused.push_back(m_idq.ids[i]);
-        }
-        m_deps.ids->release_unused(unused);
-        m_idq.asking = false;
-        return 1;
-    }
-    if (now < m_idq.next_ms)
-        return 0;
-    m_idq.next_ms = now + id_check_period_ms;
-    m_idq.ids = m_deps.ids->to_check(id_check_max);
-    if (m_idq.ids.empty())
-        return 0;
-    if (m_deps.id_checks.empty()) {
-        // No worker runs concurrently (tests): the counts are exact as read here.
-        std::vector<uint32_t> unused;
-        for (uint32_t id : m_idq.ids) {
-            bool busy = false;
-            for (const dp::worker_ctx* w : m_deps.workers) {
-                const dp::dest_conn_counts& c = w->dest_conns[id];
-                busy = busy || (c.active | c.inactive | c.persistent) != 0;
-            }
-            if (!busy)
-                unused.push_back(id);
-        }
-        m_deps.ids->release_unused(unused);
-        return 1;
-    }
-    m_idq.busy.assign(m_deps.id_checks.size(), std::vector<uint8_t>(m_idq.ids.size()));
-    for (size_t w = 0; w < m_deps.id_checks.size(); ++w) {
-        dp::id_check_channel& ch = *m_deps.id_checks[w];
-        ch.ids = m_idq.ids.data();
-        ch.busy = m_idq.busy[w].data();
-        ch.n = static_cast<uint32_t>(m_idq.ids.size());
-        ch.request.store(ch.request.load() + 1, std::memory_order_release);
-    }
-    m_idq.asking = true;
-    return 1;
+std::string manager::metrics(uint64_t) {
+    return metrics_page({m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
+                         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(),
+                         m_changes, m_reloads});
 }
 
 json manager::status(uint64_t now) {
@@ -277,7 +240,7 @@ json manager::status(uint64_t now) {
               {"drops", drops},
               {"changes", m_changes},
               {"reloads", m_reloads},
-              {"pending_publication", m_dirty},
+              {"pending_publication", m_pub.pending()},
               {"stats_ids_in_use", m_deps.ids->in_use()},
               {"neighbour_slots_unused", m_deps.neigh->unused_slots()}};
     std::string text = "ulvsd " + std::string(ULVS_VERSION) + ", up " + std::to_string(up_s) +
@@ -288,63 +251,9 @@ json manager::status(uint64_t now) {
     text += "rx_pkts " + std::to_string(t.rx_pkts) + ", tx_pkts " + std::to_string(t.tx_pkts) +
             ", drops " + std::to_string(drops) + "\n";
     text += "changes " + std::to_string(m_changes) + ", reloads " + std::to_string(m_reloads) +
-            (m_dirty ? ", a change waits for next-hop resolution" : "") + "\n";
+            (m_pub.pending() ? ", a change waits for next-hop resolution" : "") + "\n";
     j["text"] = text;
     return make_ok(j);
-}
-
-json manager::health() {
-    json servers = json::array();
-    std::string text;
-    if (m_deps.health)
-        for (const auto& r : m_deps.health->report(m_cfg)) {
-            const std::string where = r.address.to_string() + ":" + std::to_string(r.port);
-            json checks = json::array();
-            if (r.checked)
-                checks.push_back({{"check", r.check},
-                                  {"up", r.up},
-                                  {"failures", r.failures},
-                                  {"last_error", r.last_error}});
-            json j = {{"virtual_server", r.virtual_server},
-                      {"address", r.address.to_string()},
-                      {"port", r.port},
-                      {"state", r.up ? "up" : "down"},
-                      {"checks", checks}};
-            if (r.weight)
-                j["dynamic_weight"] = *r.weight;
-            servers.push_back(j);
-            text += r.virtual_server + " " + where + " " + (r.up ? "up" : "down");
-            if (!r.checked)
-                text += " (no health check configured)";
-            else
-                text += " (" + r.check + (r.up ? "" : ", " + r.last_error) +
-                        (r.failures ? ", " + std::to_string(r.failures) + " failures" : "") + ")";
-            text += "\n";
-        }
-    json vss = json::array();
-    for (const auto& vs : m_cfg.virtual_servers) {
-        const bool q = !m_deps.health || m_deps.health->quorum_up(vs.name);
-        vss.push_back({{"name", vs.name}, {"quorum_up", q}});
-        if (!q)
-            text += vs.name + ": quorum lost" +
-                    (vs.health.sorry_server ? ", traffic goes to the sorry server" : "") + "\n";
-    }
-    json reply = {{"servers", servers}, {"virtual_servers", vss}};
-    if (m_deps.health) {
-        // How late probes started (start - due) since the previous `health` request.
-        const auto late = m_deps.health->take_lateness();
-        reply["probe_lateness"] = {{"probes", late.probes},
-                                   {"p50_us", late.p50_us},
-                                   {"p90_us", late.p90_us},
-                                   {"p99_us", late.p99_us},
-                                   {"max_us", late.max_us}};
-        text += "probes started since the last request: " + std::to_string(late.probes) +
-                ", late by p50 " + std::to_string(late.p50_us) + " us, p90 " +
-                std::to_string(late.p90_us) + " us, p99 " + std::to_string(late.p99_us) +
-                " us, max " + std::to_string(late.max_us) + " us\n";
-    }
-    reply["text"] = text;
-    return make_ok(reply);
 }
 
 } // namespace ulvs::mgmt

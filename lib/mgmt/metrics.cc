@@ -1,7 +1,4 @@
-// manager::metrics: the Prometheus text exposition format (version 0.0.4) for /metrics.
-// Names follow Prometheus conventions: counters end in _total, labels name the object
-// (virtual_server, vip, port, proto; real server address and port; worker; drop reason).
-#include "ulvs/mgmt/manager.h"
+#include "ulvs/mgmt/metrics.h"
 
 #include <arpa/inet.h>
 
@@ -68,7 +65,7 @@ void traffic_by_direction(writer& w, const std::string& prefix, const Rows& rows
 
 } // namespace
 
-std::string manager::metrics(uint64_t) {
+std::string metrics_page(const metrics_sources& s) {
     writer w;
     struct vs_row {
         std::string labels;
@@ -84,20 +81,20 @@ std::string manager::metrics(uint64_t) {
     };
     std::vector<vs_row> vss;
     std::vector<rs_row> rss;
-    for (const auto& vs : m_cfg.virtual_servers) {
-        const uint32_t sid = service_id(vs);
+    for (const auto& vs : s.running.virtual_servers) {
+        const uint32_t sid = s.stats.service_id(vs);
         vs_row v;
         v.labels = "virtual_server=\"" + esc(vs.name) + "\",vip=\"" + vs.address.to_string() +
                    "\",port=\"" + std::to_string(vs.port) + "\",proto=\"" +
                    std::string(to_string(vs.protocol)) + "\"";
-        v.t = traffic(true, sid);
+        v.t = s.stats.traffic(true, sid);
         for (const auto& rs : vs.real_servers) {
-            const uint32_t did = dest_id(sid, rs);
+            const uint32_t did = s.stats.dest_id(sid, rs);
             rs_row r{v.labels + ",address=\"" + rs.address.to_string() + "\",rport=\"" +
                          std::to_string(rs.port) + "\"",
-                     traffic(false, did), conns(did), rs.weight};
-            if (m_deps.health)
-                r.up = m_deps.health->server_up(vs.name, rs.address, rs.port);
+                     s.stats.traffic(false, did), s.stats.conns(did), rs.weight};
+            if (s.health)
+                r.up = s.health->server_up(vs.name, rs.address, rs.port);
             v.active += r.c.active;
             v.inactive += r.c.inactive;
             rss.push_back(std::move(r));
@@ -174,33 +171,33 @@ std::string manager::metrics(uint64_t) {
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);
-        for (const dp::worker_ctx* wc : m_deps.workers)
+        for (const dp::worker_ctx* wc : s.workers)
             w.sample(f.name, "worker=\"" + std::to_string(wc->id) + "\"", i64(wc->ctr.*f.field));
     }
     w.help("ulvs_worker_drops_total", "counter", "Packets dropped, by reason.");
-    for (const dp::worker_ctx* wc : m_deps.workers)
+    for (const dp::worker_ctx* wc : s.workers)
         for (size_t i = 0; i < wc->ctr.drops.size(); ++i)
             w.sample("ulvs_worker_drops_total",
                      "worker=\"" + std::to_string(wc->id) + "\",reason=\"" +
                          std::string(dp::drop_name(static_cast<dp::drop>(i))) + "\"",
                      i64(wc->ctr.drops[i]));
-    if (m_deps.mbufs) {
-        const auto [in_use, size] = m_deps.mbufs();
+    if (s.mbufs) {
+        const auto [in_use, size] = s.mbufs();
         w.help("ulvs_mbufs_in_use", "gauge", "Packet buffers in use (lcore caches included).");
         w.sample("ulvs_mbufs_in_use", "", i64(in_use));
         w.help("ulvs_mbufs", "gauge", "Packet buffers in the pool (dpdk.mbufs).");
         w.sample("ulvs_mbufs", "", i64(size));
     }
     w.help("ulvs_worker_connection_table_entries", "gauge", "Connection table occupancy.");
-    for (const dp::worker_ctx* wc : m_deps.workers)
+    for (const dp::worker_ctx* wc : s.workers)
         w.sample("ulvs_worker_connection_table_entries",
                  "worker=\"" + std::to_string(wc->id) + "\"", wc->conns.size());
     w.help("ulvs_worker_connection_table_capacity", "gauge", "Connection table size.");
-    for (const dp::worker_ctx* wc : m_deps.workers)
+    for (const dp::worker_ctx* wc : s.workers)
         w.sample("ulvs_worker_connection_table_capacity",
                  "worker=\"" + std::to_string(wc->id) + "\"", wc->conns.capacity());
     // One family after the other: the text format wants each metric's samples together.
-    const json vrrp = m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array();
+    const json& vrrp = s.vrrp_instances;
     auto label = [](const json& i) {
         return "instance=\"" + esc(i["name"].get<std::string>()) + "\"";
     };
@@ -224,9 +221,9 @@ std::string manager::metrics(uint64_t) {
     for (const json& i : vrrp)
         w.sample("ulvs_vrrp_transitions_total", label(i), count(i, "transitions"));
     w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
-    w.sample("ulvs_config_changes_total", "", i64(m_changes));
+    w.sample("ulvs_config_changes_total", "", i64(s.changes));
     w.help("ulvs_config_reloads_total", "counter", "Reloads attempted.");
-    w.sample("ulvs_config_reloads_total", "", i64(m_reloads));
+    w.sample("ulvs_config_reloads_total", "", i64(s.reloads));
     return std::move(w.out);
 }
 

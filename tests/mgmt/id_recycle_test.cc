@@ -9,6 +9,9 @@
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/mgmt/manager.h"
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -81,9 +84,17 @@ protected:
     }
 
     void change(const mgmt::json& req) {
-        auto reply = mgr->handle(req, now);
-        ASSERT_TRUE(std::get<mgmt::json>(reply).value("ok", false))
-            << std::get<mgmt::json>(reply).dump();
+        // A change completes in the manager's polls (its YAML work runs on a thread).
+        auto reply = std::get<mgmt::deferred_reply>(mgr->handle(req, now));
+        std::optional<mgmt::json> done;
+        for (int i = 0; i < 10000 && !done; ++i) {
+            mgr->poll(now);
+            done = reply(now);
+            if (!done)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ASSERT_TRUE(done.has_value()) << "the change never completed";
+        ASSERT_TRUE(done->value("ok", false)) << done->dump();
         r.worker().snap = pub.current(); // the worker's next loop iteration
     }
     // Time passes: the worker expires connections, the manager polls (id checks every 100 ms).
