@@ -132,7 +132,22 @@ unsigned server::accept_from(int listen_fd, bool http, uint64_t now) {
     return n;
 }
 
-std::variant<std::string, deferred_reply> server::dispatch(const client& c, std::string_view line,
+namespace {
+
+// Issue 16: who changed what, in ipvsadm's words, with the outcome.
+void audit(uid_t uid, const std::vector<std::string>& what, const json& reply) {
+    for (const std::string& w : what) {
+        if (reply.value("ok", false))
+            spdlog::info("audit: uid {}: {}", uid, w);
+        else
+            spdlog::info("audit: uid {}: {} (refused: {})", uid, w,
+                         reply.value("error", json::object()).value("message", std::string()));
+    }
+}
+
+} // namespace
+
+std::variant<std::string, deferred_reply> server::dispatch(client& c, std::string_view line,
                                                            uint64_t now_ms) {
     auto req = parse_request(line);
     if (!req)
@@ -140,22 +155,17 @@ std::variant<std::string, deferred_reply> server::dispatch(const client& c, std:
     json reply;
     try {
         handler_result r = m_on_request(*req, now_ms);
-        if (auto* d = std::get_if<deferred_reply>(&r))
+        if (auto* d = std::get_if<deferred_reply>(&r)) {
+            c.pending_audit = audit_text(*req); // logged with the outcome (serve_lines)
             return std::move(*d);
+        }
         reply = std::move(std::get<json>(r));
     } catch (const std::exception& e) {
         // A handler bug (e.g. a JSON type error on an unexpected field) answers this request
         // only; the daemon and other clients go on.
         reply = make_error({errc::internal, std::string("internal error: ") + e.what()});
     }
-    // Issue 16: who changed what, in ipvsadm's words.
-    for (const std::string& what : audit_text(*req)) {
-        if (reply.value("ok", false))
-            spdlog::info("audit: uid {}: {}", c.uid, what);
-        else
-            spdlog::info("audit: uid {}: {} (refused: {})", c.uid, what,
-                         reply.value("error", json::object()).value("message", std::string()));
-    }
+    audit(c.uid, audit_text(*req), reply);
     return to_line(reply);
 }
 
@@ -195,6 +205,8 @@ void server::serve_lines(client& c, uint64_t now) {
         }
         if (!r)
             return; // still being produced; later requests wait behind it
+        audit(c.uid, c.pending_audit, *r);
+        c.pending_audit.clear();
         c.out += to_line(*r);
         c.pending = nullptr;
         c.last_ms = now;

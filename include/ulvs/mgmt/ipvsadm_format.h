@@ -44,6 +44,10 @@ std::string render_timeouts(const json& list_reply);
 //   {"conns":[{"proto":"tcp","expire":s,"state":"ESTABLISHED","client":"a:p","vip":"a:p",
 //              "dest":"a:p"}]}
 std::string render_conns(const json& conns_reply);
+// The same in pieces, for a listing that comes in pages (conn_listing.h): the two header lines
+// once, then each page's lines as it arrives.
+std::string render_conns_header();
+std::string render_conns_page(const json& conns_reply);
 
 // "ADDR:PORT" with the port named unless numeric.
 std::string addr_port(const std::string& addr, uint16_t port, const std::string& proto,

@@ -118,10 +118,11 @@ private:
         bool eof = false;         // peer shut its write side
         bool close_after = false; // close once `out` is flushed
         deferred_reply pending;   // a reply still being produced
+        std::vector<std::string> pending_audit; // its request's audit lines (audit.h)
     };
 
     // One request line -> its reply line, or a deferred reply.
-    std::variant<std::string, deferred_reply> dispatch(const client& c, std::string_view line,
+    std::variant<std::string, deferred_reply> dispatch(client& c, std::string_view line,
                                                        uint64_t now_ms);
     // Queue a request's reply on `c` (deferred ones are polled by serve_lines).
     void answer(client& c, std::string_view line, uint64_t now_ms);
