@@ -1,4 +1,4 @@
-// The forwarding benchmark (SPEC section 8, issue 4): one worker's real burst path
+// The forwarding benchmark (issue 4; README "Tests"): one worker's real burst path
 // (dp::process_burst, wired by the packet tests' rig exactly as ulvsd wires it) fed by an
 // in-process traffic generator (traffic.h), against a 5-tuple-swap baseline (baseline.h) over the
 // same packets in the same run. Prints a table and writes a JSON list (--json).

@@ -1,4 +1,4 @@
-// ulvsadm: ipvsadm's command line for ulvsd (SPEC section 4). Parses ipvsadm syntax into one
+// ulvsadm: ipvsadm's command line for ulvsd (README "Managing it"). Parses ipvsadm syntax into one
 // management request (lib/mgmt/ipvsadm_args), sends it over the unix socket and prints the reply
 // in ipvsadm's layouts (lib/mgmt/ipvsadm_format). Exit codes: 0 ok, 1 daemon unreachable or the
 // daemon refused the request, 2 bad usage (as ipvsadm's fail(2, ...)).

@@ -132,7 +132,7 @@ mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
     return {{"instances", list}, {"text", e.status_text()}};
 }
 
-int run(const options& opts, const config::config& cfg) {
+int run(const options& opts, const config::config& cfg, const std::string& config_sha256) {
     runtime rt;
     const auto n_workers = static_cast<uint16_t>(cfg.lcores.workers.size());
     if (rte_lcore_count() != n_workers + 1u || rte_get_main_lcore() != cfg.lcores.control) {
@@ -265,7 +265,8 @@ int run(const options& opts, const config::config& cfg) {
          [&vrrp] { return vrrp_json(vrrp); }, &health.checker, check_ptrs,
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
-         }},
+         },
+         config_sha256},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
     if (!cfg.management.group.empty()) {
@@ -289,7 +290,7 @@ int run(const options& opts, const config::config& cfg) {
                      ? ""
                      : ", metrics http://" + cfg.management.metrics + "/metrics");
     // One SP/SC ring per ordered pair of workers: a packet of a connection another worker owns
-    // goes to it (ARCHITECTURE "A packet's way", step 3).
+    // goes to it (docs/architecture.md "A packet's way", step 3).
     for (uint16_t i = 0; i < n_workers; ++i)
         for (uint16_t j = 0; j < n_workers; ++j) {
             if (i == j)
@@ -347,7 +348,7 @@ int run(const options& opts, const config::config& cfg) {
 
 } // namespace
 
-int run_daemon(const options& opts, const config::config& cfg) {
+int run_daemon(const options& opts, const config::config& cfg, const std::string& config_sha256) {
     const std::vector<std::string> args =
         build_eal_args(cfg, opts.eal_args.value_or(cfg.dpdk.eal_args));
     std::vector<char*> argv;
@@ -364,7 +365,7 @@ int run_daemon(const options& opts, const config::config& cfg) {
         return 1;
     }
     install_signals();
-    int rc = run(opts, cfg);
+    int rc = run(opts, cfg, config_sha256);
     rte_eal_cleanup();
     return rc;
 }

@@ -1,8 +1,9 @@
-// ulvsd: the appliance daemon (SPEC section 2). This file only parses the command line, loads the
-// configuration and sets up logging; daemon.cc wires the planes together.
+// ulvsd: the appliance daemon (README "Running it"). This file only parses the command line, loads
+// the configuration and sets up logging; daemon.cc wires the planes together.
 #include "daemon.h"
 #include "options.h"
 #include "ulvs/config/load.h"
+#include "ulvs/mgmt/config_jobs.h"
 
 #include <rte_version.h>
 
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
         std::printf("ulvsd %s (%s)\n", ULVS_VERSION, rte_version());
         return 0;
     }
-    auto cfg = ulvs::config::load_file(opts->config);
+    std::string bytes; // for the digest the metrics show (ulvs_config_info)
+    auto cfg = ulvs::config::load_file(opts->config, &bytes);
     std::vector<ulvs::config::diagnostic> errors;
     if (!cfg)
         errors = cfg.error();
@@ -79,5 +81,6 @@ int main(int argc, char** argv) {
     }
     if (!setup_logging(*cfg, *opts))
         return exit_usage;
-    return ulvs::app::run_daemon(*opts, *cfg) == 0 ? 0 : exit_runtime;
+    return ulvs::app::run_daemon(*opts, *cfg, ulvs::mgmt::sha256_hex(bytes)) == 0 ? 0
+                                                                                  : exit_runtime;
 }

@@ -1,4 +1,4 @@
-// ulvsd's command line (SPEC section 2).
+// ulvsd's command line (README "Running it").
 #pragma once
 
 #include <expected>

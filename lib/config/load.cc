@@ -56,7 +56,7 @@ load_result load_string(std::string_view yaml, std::string_view file) {
     return finish(r, std::move(d.cfg));
 }
 
-load_result load_file(const std::string& path) {
+load_result load_file(const std::string& path, std::string* bytes) {
     auto fail = [&](int err) {
         return load_result(std::unexpect,
                            std::vector<diagnostic>{
@@ -72,6 +72,8 @@ load_result load_file(const std::string& path) {
         text.append(buf, n);
     if (std::ferror(f.get()))
         return fail(errno); // e.g. EISDIR: fopen succeeds on a directory, reading does not
+    if (bytes != nullptr)
+        *bytes = text;
     return load_string(text, path);
 }
 

@@ -1,5 +1,6 @@
-// Health-check keys (SPEC sections 3 and 6). Defaults are keepalived's (health_cfg.h says where
-// each comes from). udp `payload` is hex as in keepalived's UDP_CHECK (read_hex_str): "0a1b..".
+// Health-check keys (README "Configuration" and "Health checks"). Defaults are keepalived's
+// (health_cfg.h says where each comes from). udp `payload` is hex as in keepalived's UDP_CHECK
+// (read_hex_str): "0a1b..".
 #include "parse_health.h"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
-// `vrrp_instances`: keepalived's vrrp_instance in YAML (SPEC section 3), read and checked here.
+// `vrrp_instances`: keepalived's vrrp_instance in YAML (README "Configuration"), read and checked
+// here.
 #include "draft.h"
 
 #include <algorithm>

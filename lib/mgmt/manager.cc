@@ -33,6 +33,7 @@ manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
       m_stats(m_deps.ids, m_deps.workers, now_ms),
       m_pub({m_deps.neigh, m_deps.neigh_table, m_deps.ids, m_deps.pub, m_deps.health}),
       m_ids(m_deps.ids, m_deps.workers, m_deps.id_checks), m_listing(m_deps.conn_dumps) {
+    m_config_sha256 = m_deps.config_sha256;
     m_stats.track(m_cfg);
     // The first snapshot is already published (the daemon's start): only ids and health here.
     m_deps.ids->committed(m_cfg);
@@ -91,7 +92,8 @@ void manager::request_reload() {
 bool manager::start_work(const config_work& w) {
     if (w.op.value("cmd", "") == "reload") {
         m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
-            auto loaded = config::load_file(path);
+            std::string bytes;
+            auto loaded = config::load_file(path, &bytes);
             if (!loaded) {
                 std::vector<std::string> details;
                 for (const config::diagnostic& d : loaded.error())
@@ -103,7 +105,7 @@ bool manager::start_work(const config_work& w) {
                                             details));
             }
             loaded->path = path;
-            return std::move(*loaded);
+            return config_jobs::loaded{std::move(*loaded), sha256_hex(bytes)};
         });
         return true;
     }
@@ -117,7 +119,7 @@ bool manager::start_work(const config_work& w) {
         auto valid = revalidate(next);
         if (!valid)
             return std::unexpected(make_error(valid.error()));
-        return std::move(*valid);
+        return config_jobs::loaded{std::move(*valid), ""};
     });
     return true;
 }
@@ -149,7 +151,7 @@ unsigned manager::advance_config_work(uint64_t now) {
 json manager::finish_change(const json& op, config_jobs::outcome o, uint64_t now) {
     if (!o)
         return std::move(o.error());
-    json reply = commit(std::move(*o), now);
+    json reply = commit(std::move(o->cfg), now);
     // -Z inside a -R batch: after the services it names exist.
     if (reply.value("ok", false) && op.value("cmd", "") == "batch")
         for (const json& z : op["ops"])
@@ -173,12 +175,22 @@ void manager::republish(uint64_t now) {
 }
 
 json manager::finish_reload(config_jobs::outcome loaded, uint64_t now) {
+    json r = reload_outcome(std::move(loaded), now);
+    const std::string code =
+        r.value("ok", false) ? "ok" : r["error"].value("code", std::string("internal"));
+    ++m_reload_outcomes[code];
+    if (code == "ok")
+        m_last_reload_ok = std::chrono::system_clock::now();
+    return r;
+}
+
+json manager::reload_outcome(config_jobs::outcome loaded, uint64_t now) {
     if (!loaded) {
         for (const json& d : loaded.error()["error"].value("details", json::array()))
             spdlog::error("reload refused: {}", d.get<std::string>());
         return std::move(loaded.error());
     }
-    auto restart = restart_only_changes(m_cfg, *loaded);
+    auto restart = restart_only_changes(m_cfg, loaded->cfg);
     if (!restart.empty()) {
         std::string what;
         for (const std::string& s : restart)
@@ -190,10 +202,11 @@ json manager::finish_reload(config_jobs::outcome loaded, uint64_t now) {
                         "configuration is unchanged",
                     restart);
     }
-    apply_static_neighbors(*loaded, *m_deps.neigh);
-    const std::string level = loaded->logging.level;
-    json r = commit(std::move(*loaded), now);
+    apply_static_neighbors(loaded->cfg, *m_deps.neigh);
+    const std::string level = loaded->cfg.logging.level;
+    json r = commit(std::move(loaded->cfg), now);
     if (r.value("ok", false)) {
+        m_config_sha256 = loaded->sha256;
         spdlog::set_level(spdlog::level::from_str(level));
         spdlog::info("reloaded {}: {} virtual servers", m_cfg.path, m_cfg.virtual_servers.size());
     }
@@ -208,7 +221,8 @@ unsigned manager::poll(uint64_t now) {
 std::string manager::metrics(uint64_t) {
     return metrics_page({m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
                          m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(),
-                         m_changes, m_reloads});
+                         m_changes, m_reload_outcomes, m_config_sha256, m_cfg.path,
+                         m_last_reload_ok});
 }
 
 json manager::status(uint64_t now) {

@@ -222,8 +222,28 @@ std::string metrics_page(const metrics_sources& s) {
         w.sample("ulvs_vrrp_transitions_total", label(i), count(i, "transitions"));
     w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
     w.sample("ulvs_config_changes_total", "", i64(s.changes));
-    w.help("ulvs_config_reloads_total", "counter", "Reloads attempted.");
-    w.sample("ulvs_config_reloads_total", "", i64(s.reloads));
+    // Every outcome a reload can have is shown from the start, so a rate() over it works before
+    // the first failure.
+    w.help("ulvs_config_reloads_total", "counter",
+           "Reloads (SIGHUP, ulvsadm reload) by outcome: ok, invalid (the file does not "
+           "validate), needs_restart (it changes what only a restart applies).");
+    std::map<std::string, uint64_t> outcomes = {{"ok", 0}, {"invalid", 0}, {"needs_restart", 0}};
+    for (const auto& [o, n] : s.reload_outcomes)
+        outcomes[o] = n;
+    for (const auto& [o, n] : outcomes)
+        w.sample("ulvs_config_reloads_total", "outcome=\"" + esc(o) + "\"", i64(n));
+    w.help("ulvs_config_last_reload_success_timestamp_seconds", "gauge",
+           "Unix time of the last successful reload (0: none since start).");
+    w.sample("ulvs_config_last_reload_success_timestamp_seconds", "",
+             s.last_reload_ok ? std::chrono::duration_cast<std::chrono::seconds>(
+                                    s.last_reload_ok->time_since_epoch())
+                                    .count()
+                              : 0);
+    w.help("ulvs_config_info", "gauge",
+           "The configuration file in force: its path and the SHA-256 of its bytes at start or at "
+           "the last successful reload (compare with `sha256sum FILE`).");
+    w.sample("ulvs_config_info",
+             "path=\"" + esc(s.config_path) + "\",sha256=\"" + esc(s.config_sha256) + "\"", 1);
     return std::move(w.out);
 }
 

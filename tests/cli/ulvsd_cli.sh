@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ulvsd's command line as SPEC section 2 fixes it: --check on every shipped config and on a file
+# ulvsd's command line as the README documents it: --check on every shipped config and on a file
 # with five mistakes, --version, and the exit codes of bad usage.
 # usage: ulvsd_cli.sh ULVSD SOURCE_ROOT
 set -uo pipefail

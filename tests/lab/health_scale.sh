@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lab scenario: 1,000 real servers health-checked every second (SPEC section 6, issue 7's
+# Lab scenario: 1,000 real servers health-checked every second (README "Health checks", issue 7's
 # measurement). rs1 listens on ports 10000..10999 (tests/lab/many_ports_server.py); ulvsd runs
 # one NAT service with those 1,000 real servers. Phase 1 runs them without a health check,
 # phase 2 (after `ulvsadm reload`) with a tcp check every 1 s. For each

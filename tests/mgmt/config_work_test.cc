@@ -7,6 +7,7 @@
 #include "harness.h"
 #include "ulvs/config/load.h"
 #include "ulvs/dataplane/fwd/publisher.h"
+#include "ulvs/mgmt/config_jobs.h"
 #include "ulvs/mgmt/manager.h"
 
 #include <chrono>
@@ -157,6 +158,49 @@ TEST_F(config_work, a_refused_reload_keeps_the_running_config_and_says_why) {
     EXPECT_EQ((*r1)["error"].value("code", ""), "invalid");
     EXPECT_FALSE((*r1)["error"].value("details", mgmt::json::array()).empty()) << r1->dump();
     EXPECT_EQ(services(), 1u);
+}
+
+// Issue 16: a refused reload showed only in the log. The metrics count reloads by outcome, and
+// show when the last good one was and the digest of the file in force.
+TEST_F(config_work, reload_metrics_move_on_a_refused_and_an_accepted_reload) {
+    auto sample = [&](const std::string& name) -> std::string {
+        const std::string page = mgr->metrics(now);
+        const auto at = page.find("\n" + name + " ");
+        if (at == std::string::npos)
+            return "absent";
+        const auto value = at + 1 + name.size() + 1;
+        return page.substr(value, page.find('\n', value) - value);
+    };
+    EXPECT_EQ(sample("ulvs_config_reloads_total{outcome=\"invalid\"}"), "0");
+    EXPECT_EQ(sample("ulvs_config_last_reload_success_timestamp_seconds"), "0");
+
+    auto refused = deferred({{"cmd", "reload"}});
+    mgr->poll(now);
+    std::ofstream(path) << "virtual_servers: [\n";
+    ASSERT_TRUE(wait(refused).has_value());
+    EXPECT_EQ(sample("ulvs_config_reloads_total{outcome=\"invalid\"}"), "1");
+    EXPECT_EQ(sample("ulvs_config_reloads_total{outcome=\"ok\"}"), "0");
+    EXPECT_EQ(sample("ulvs_config_last_reload_success_timestamp_seconds"), "0");
+
+    auto accepted = deferred({{"cmd", "reload"}});
+    mgr->poll(now);
+    const std::string text = std::string(yaml) + reloaded;
+    std::ofstream(path) << text;
+    ASSERT_TRUE(wait(accepted).has_value());
+    EXPECT_EQ(sample("ulvs_config_reloads_total{outcome=\"ok\"}"), "1");
+    EXPECT_EQ(sample("ulvs_config_reloads_total{outcome=\"invalid\"}"), "1");
+    const long long at = std::stoll(sample("ulvs_config_last_reload_success_timestamp_seconds"));
+    EXPECT_NEAR(at,
+                std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count(),
+                60);
+    // FIPS 180-2's example, as `printf abc | sha256sum` prints it.
+    EXPECT_EQ(mgmt::sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const std::string page = mgr->metrics(now);
+    EXPECT_NE(page.find("sha256=\"" + mgmt::sha256_hex(text) + "\"} 1"), std::string::npos)
+        << page.substr(page.find("ulvs_config_info"));
 }
 
 TEST_F(config_work, a_change_that_does_not_apply_is_answered_in_the_next_poll) {

@@ -1,4 +1,4 @@
-"""Packet tables for ulvs (ARCHITECTURE "Tests", STYLE item 10).
+"""Packet tables for ulvs (tests/packet/meson.build says how they run).
 
 Every case is data: a name, a one-line description, the virtual servers of its ulvsd config, the
 input frames on one port, the exact frames expected out of every port, the expected non-zero drop
@@ -148,7 +148,7 @@ TUN_DNS = vs("tun_dns", 53, protocol="udp", address=VIP_TUN, forwarding="tun")
 
 
 def config_for(case: Case, case_dir: str) -> dict:
-    """The ulvsd config of a case (SPEC section 3 keys only). `case_dir` must be absolute."""
+    """The ulvsd config of a case (documented keys only). `case_dir` must be absolute."""
     def device(i: int, port: str) -> str:
         if case.workers == 1:
             return (f"net_pcap{i},rx_pcap={case_dir}/in_{port}.pcap,"

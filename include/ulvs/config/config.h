@@ -1,5 +1,6 @@
-// The validated configuration (SPEC section 3). Produced only by config::load_*; every value here
-// has passed range and cross checks, so the control plane can build snapshots without re-checking.
+// The validated configuration (README "Configuration"). Produced only by config::load_*; every
+// value here has passed range and cross checks, so the control plane can build snapshots without
+// re-checking.
 #pragma once
 
 #include "ulvs/common/inet.h"

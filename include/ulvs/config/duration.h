@@ -1,5 +1,5 @@
-// Duration values of the configuration (SPEC section 3): "500ms", "6s", "2m", "1h", or a bare
-// integer of seconds, as keepalived users write them.
+// Duration values of the configuration (README "Configuration"): "500ms", "6s", "2m", "1h", or a
+// bare integer of seconds, as keepalived users write them.
 #pragma once
 
 #include "ulvs/config/config.h"

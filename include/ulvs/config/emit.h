@@ -1,4 +1,4 @@
-// Writing a configuration back as YAML (SPEC section 4 `ulvsadm save-yaml`).
+// Writing a configuration back as YAML (README "Managing it": `ulvsadm save-yaml`).
 //
 // The management plane applies every CLI change by editing a copy of the running config, emitting
 // it with to_yaml and loading the text again with load_string: CLI changes and files then pass the

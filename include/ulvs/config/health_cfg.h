@@ -1,7 +1,8 @@
-// Health-check keys of virtual and real servers (SPEC sections 3 and 6), with keepalived's
-// defaults: delay_loop 60 s (check_data.c), connect_timeout 5 s (check_api.c queue_checker),
-// retry 1 and delay_before_retry 1 s ("the default value is 1 retry after 1 second", keepalived
-// PR #181); MISC_CHECK: retry 0, timeout = delay_loop. HTTP without `status`: any 2xx passes.
+// Health-check keys of virtual and real servers (README "Configuration" and "Health checks"), with
+// keepalived's defaults: delay_loop 60 s (check_data.c), connect_timeout 5 s (check_api.c
+// queue_checker), retry 1 and delay_before_retry 1 s ("the default value is 1 retry after 1
+// second", keepalived PR #181); MISC_CHECK: retry 0, timeout = delay_loop. HTTP without `status`:
+// any 2xx passes.
 #pragma once
 
 #include "ulvs/common/inet.h"

@@ -26,7 +26,8 @@ using load_result = std::expected<config, std::vector<diagnostic>>;
 load_result load_string(std::string_view yaml, std::string_view file);
 
 // Read `path` and load it; an unreadable file is one diagnostic at line 0.
-load_result load_file(const std::string& path);
+// `bytes`: if given, receives the file's content as read (for a digest of exactly what loaded).
+load_result load_file(const std::string& path, std::string* bytes = nullptr);
 
 // Checks that need the host (lcores that exist on this machine). Kept apart from load_* so unit
 // tests can validate files independent of the machine they run on.

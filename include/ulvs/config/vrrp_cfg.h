@@ -1,5 +1,5 @@
-// `vrrp_instances` (SPEC section 3): one VRRP virtual router per entry, in keepalived's terms.
-// Included by config.h; values here passed parse_vrrp.cc's range and cross checks.
+// `vrrp_instances` (README "Configuration"): one VRRP virtual router per entry, in keepalived's
+// terms. Included by config.h; values here passed parse_vrrp.cc's range and cross checks.
 #pragma once
 
 #include "ulvs/common/inet.h"

@@ -1,6 +1,7 @@
-// The control lcore's event loop (ARCHITECTURE "The control lcore"): exception packets from the
-// workers, ARP resolution, signals, --exit-idle. It never blocks: when a pass found nothing to do
-// it naps 100 us, which bounds ARP/ping latency while leaving the core mostly idle.
+// The control lcore's event loop (docs/architecture.md "Threads and what runs where"): exception
+// packets from the workers, ARP resolution, signals, --exit-idle. It never blocks: when a pass
+// found nothing to do it naps 100 us, which bounds ARP/ping latency while leaving the core mostly
+// idle.
 #pragma once
 
 #include "ulvs/control/exception/kernel_tap.h"

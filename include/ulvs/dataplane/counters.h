@@ -1,6 +1,6 @@
 // Per-worker counters. Plain uint64_t written only by the owning worker and summed by the
-// management plane when read (ARCHITECTURE "State and who may write it"); a reader may see a value
-// one update stale, never a torn one on x86-64.
+// management plane when read (docs/architecture.md "Who owns which state"); a reader may see a
+// value one update stale, never a torn one on x86-64.
 #pragma once
 
 #include <array>

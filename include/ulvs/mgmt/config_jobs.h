@@ -20,13 +20,19 @@
 #include <functional>
 #include <future>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace ulvs::mgmt {
 
 class config_jobs {
 public:
+    struct loaded {
+        config::config cfg;
+        std::string sha256; // of the file's bytes (reloads), hex; empty for a CLI change
+    };
     // A loaded config, or the error reply that refuses it.
-    using outcome = std::expected<config::config, json>;
+    using outcome = std::expected<loaded, json>;
 
     // Runs `job` on a new thread. At most one job at a time: the caller checks busy().
     void start(std::function<outcome()> job);
@@ -37,5 +43,8 @@ public:
 private:
     std::future<outcome> m_job;
 };
+
+// SHA-256 of `bytes` in hex.
+std::string sha256_hex(std::string_view bytes);
 
 } // namespace ulvs::mgmt

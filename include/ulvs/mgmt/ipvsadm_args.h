@@ -1,5 +1,5 @@
-// ipvsadm's command line (SPEC section 4) turned into management requests. Shared by ulvsadm's
-// argv and by -R, whose input lines are ipvsadm command lines without the program name.
+// ipvsadm's command line (README "Managing it") turned into management requests. Shared by
+// ulvsadm's argv and by -R, whose input lines are ipvsadm command lines without the program name.
 //
 // As ipvsadm: short options may be bundled ("-Ln", "-lcn"), an option's value may follow in
 // the same word ("-w3") or the next one, -p's timeout is optional (300 s when left out),

@@ -1,4 +1,4 @@
-// Rendering the daemon's structured replies as ipvsadm 1.31 prints them (SPEC section 4), so
+// Rendering the daemon's structured replies as ipvsadm 1.31 prints them (README "Managing it"), so
 // scripts that parse ipvsadm's output keep working. Pure functions of a reply: unit-tested column
 // by column in tests/mgmt/ipvsadm_format_test.cc.
 //

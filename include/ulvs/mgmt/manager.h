@@ -32,9 +32,11 @@
 #include "ulvs/mgmt/traffic_stats.h"
 
 #include <array>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,8 @@ struct manager_deps {
     // The packet buffer pool's {in use, size} (in use includes the lcores' caches); null: not
     // reported. For the metrics, and so scripts/soak can see a leak.
     std::function<std::array<uint64_t, 2>()> mbufs;
+    // SHA-256 of the config file's bytes as loaded at start (metrics: ulvs_config_info).
+    std::string config_sha256;
 };
 
 class manager {
@@ -96,6 +100,7 @@ private:
     bool start_work(const config_work& w);
     json finish_change(const json& op, config_jobs::outcome o, uint64_t now);
     json finish_reload(config_jobs::outcome o, uint64_t now);
+    json reload_outcome(config_jobs::outcome o, uint64_t now);
     json commit(config::config next, uint64_t now);
     json list(const json& request);
     json zero(const json& request);
@@ -104,7 +109,10 @@ private:
     config::config m_cfg;
     manager_deps m_deps;
     uint64_t m_started_ms;
-    uint64_t m_reloads = 0;
+    uint64_t m_reloads = 0;                            // requested
+    std::map<std::string, uint64_t> m_reload_outcomes; // by reply: ok, or the error's code
+    std::optional<std::chrono::system_clock::time_point> m_last_reload_ok;
+    std::string m_config_sha256; // of the file at start or at the last successful reload
     uint64_t m_changes = 0;
     traffic_stats m_stats;
     publication m_pub;

@@ -12,7 +12,10 @@
 #include "ulvs/mgmt/traffic_stats.h"
 
 #include <array>
+#include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +28,11 @@ struct metrics_sources {
     const std::vector<const dp::worker_ctx*>& workers;
     const std::function<std::array<uint64_t, 2>()>& mbufs; // {in use, size}; empty: not shown
     json vrrp_instances;                                   // `ulvsadm vrrp`'s instances
-    uint64_t changes = 0, reloads = 0;
+    uint64_t changes = 0;
+    const std::map<std::string, uint64_t>& reload_outcomes; // by outcome: ok, invalid, ...
+    const std::string& config_sha256;
+    const std::string& config_path;
+    std::optional<std::chrono::system_clock::time_point> last_reload_ok;
 };
 
 std::string metrics_page(const metrics_sources& s);

@@ -1,4 +1,4 @@
-// The management socket's protocol (SPEC section 4: ulvsadm <-> ulvsd).
+// The management socket's protocol (ulvsadm <-> ulvsd; README "Managing it").
 //
 // Framing: one JSON object per line (UTF-8, '\n'-terminated), both ways, at most max_line bytes.
 // Requests carry a protocol version and a command:

@@ -16,8 +16,8 @@
 //  - admin (unix socket) and metrics (HTTP) clients have separate limits: metrics connections,
 //    however many, never take an admin slot. Beyond its limit a new connection is closed at once.
 //
-// Robustness limits (SPEC section 6: a bad management request gets an error reply and harms
-// nothing else):
+// Robustness limits (bad input never stalls the appliance: a bad management request gets an error
+// reply and harms nothing else):
 //  - a client must send a complete request within request_ms of connecting (admin clients: or of
 //    its previous reply); bytes trickled in without completing a request do not extend that;
 //  - while a reply is being written, a client that reads nothing for idle_ms is closed; a metrics

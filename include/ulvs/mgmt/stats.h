@@ -1,5 +1,5 @@
-// Aggregating the workers' per-core counters for reading (ARCHITECTURE: counters are plain
-// per-worker integers, summed by the management plane when read).
+// Aggregating the workers' per-core counters for reading (docs/architecture.md "Who owns which
+// state": counters are plain per-worker integers, summed by the management plane when read).
 #pragma once
 
 #include "ulvs/dataplane/fwd/worker.h"

@@ -39,7 +39,8 @@ dp::police_rate police_share(const config::police_cfg& p, size_t n_workers) {
 }
 
 // TUN's outer source: our address on the egress port that shares the real server's subnet, else
-// that port's first address (SPEC: "the appliance's address on the egress port").
+// that port's first address (IPVS tunnelling: the outer source is the appliance's address on the
+// egress port).
 uint32_t tunnel_source(const config::config& cfg, uint8_t port, ip_addr rs) {
     const auto& addrs = cfg.ports[port].addresses;
     for (const ip_prefix& a : addrs)

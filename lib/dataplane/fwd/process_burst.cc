@@ -1,6 +1,6 @@
 // The worker's burst path: classify, steer to the owner worker, connection lookup in bulk,
-// schedule new connections, rewrite and stage. See worker.h for the contract and ARCHITECTURE.md
-// "A packet's way".
+// schedule new connections, rewrite and stage. See worker.h for the contract and
+// docs/architecture.md "A packet's way".
 #include "burst.h"
 #include "conn_life.h"
 #include "fragments.h"
@@ -245,8 +245,9 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
 
 // The client end of a connection, from its lookup key: it picks the owner worker. Connections
 // of a persistent service belong to the worker of the masked client address (port 0), so that
-// the client network's template and all its connections share one table (ARCHITECTURE step 3);
-// a NAT reply finds that mask by its real server's address (snapshot::persist_rs).
+// the client network's template and all its connections share one table (docs/architecture.md "A
+// packet's way", step 3); a NAT reply finds that mask by its real server's address
+// (snapshot::persist_rs).
 inline uint32_t owner_of_key(const snapshot& s, const candidate& cd, const conn_key& k,
                              uint32_t n) noexcept {
     if (cd.way == path::request || cd.way == path::icmp_in) {

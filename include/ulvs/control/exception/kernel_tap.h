@@ -1,5 +1,5 @@
-// The kernel exception path (ARCHITECTURE "The control lcore"): one TAP interface per port,
-// named "ulvs-<port>", with the port's MAC, MTU and addresses, so the kernel owns the
+// The kernel exception path (docs/architecture.md "Threads and what runs where"): one TAP interface
+// per port, named "ulvs-<port>", with the port's MAC, MTU and addresses, so the kernel owns the
 // appliance's addresses for everything the responder does not answer itself. Health checkers
 // then use ordinary non-blocking kernel sockets, and TCP to the appliance (ssh, ...) works.
 //

@@ -5,7 +5,8 @@
 // their virtual and real server (conn::svc_stats_id, dest_stats_id). A virtual server keeps its
 // id as long as its VIP:port:protocol (or, for a `match:` service, its name) stays, a real server
 // as long as its service and address:port stay, so counters survive reloads of unchanged servers
-// (SPEC section 5). The pool is fixed (dp::max_stats_ids) and recycled:
+// (README "Managing it": changes keep unchanged servers' counters). The pool is fixed
+// (dp::max_stats_ids) and recycled:
 //
 // A real server's id (dest id) returns to the pool once
 //   1. the committed configuration no longer names it (committed()),

@@ -1,7 +1,7 @@
-// Publication of configuration snapshots to the workers (ARCHITECTURE "State and who may write
-// it"): the control lcore swaps one pointer; the old snapshot is freed only after every worker has
-// reported a quiescent state since the swap (rte_rcu_qsbr), so a worker may use the pointer it
-// fetched at the top of its loop for the whole iteration without any lock.
+// Publication of configuration snapshots to the workers (docs/architecture.md "Who owns
+// which state"): the control lcore swaps one pointer; the old snapshot is freed only after every
+// worker has reported a quiescent state since the swap (rte_rcu_qsbr), so a worker may use the
+// pointer it fetched at the top of its loop for the whole iteration without any lock.
 #pragma once
 
 #include "ulvs/dataplane/fwd/snapshot.h"

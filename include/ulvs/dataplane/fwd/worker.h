@@ -1,4 +1,4 @@
-// A worker's private state and its burst function (ARCHITECTURE "A packet's way").
+// A worker's private state and its burst function (docs/architecture.md "A packet's way").
 //
 // process_burst() is pure with respect to I/O: it reads a burst of received mbufs and leaves every
 // packet in exactly one place — staged for transmission on a port (`tx[port]`), staged for the
@@ -38,8 +38,8 @@ constexpr uint16_t tx_stage_size = 4 * max_burst;
 // the packet itself is only the carrier of that request.
 constexpr uint16_t mbuf_port_resolve_request = 0x8000;
 
-// The worker that owns a connection (ARCHITECTURE "A packet's way", step 3): a function of the
-// client's address and port only, so requests and replies of one connection meet in one table.
+// The worker that owns a connection (docs/architecture.md "A packet's way", step 3): a function of
+// the client's address and port only, so requests and replies of one connection meet in one table.
 inline uint32_t owner_of(uint32_t client_ip, uint16_t client_port, uint32_t n_workers) noexcept {
     const uint32_t h = (client_ip ^ (uint32_t{client_port} * 0x9e3779b1u)) * 0x85ebca6bu;
     return (h >> 16) % n_workers;

@@ -58,7 +58,7 @@ constexpr uint16_t no_slot = UINT16_MAX;
 // Dests per service a table can name (slots are uint16_t, no_slot excluded).
 constexpr uint32_t max_table_dests = no_slot;
 
-// Maglev table size when the config names none (SPEC: prime, default 65537).
+// Maglev table size when the config names none (a prime, 65537 by default as in IPVS).
 constexpr uint32_t mh_default_table_size = 65537;
 
 } // namespace ulvs::dp
