@@ -306,8 +306,4 @@ std::string render_conns_page(const json& reply) {
     return out;
 }
 
-std::string render_conns(const json& reply) {
-    return render_conns_header() + render_conns_page(reply);
-}
-
 } // namespace ulvs::mgmt
