@@ -55,7 +55,8 @@ def check(ok: bool, what: str, detail: str = "") -> bool:
 
 
 def config_text(d: str, conns: int) -> str:
-    eal = f'"--no-huge", "-m", "1024", "--no-pci", "--file-prefix", "ulvs-mgmt-acc-{os.getpid()}"'
+    mem = 1024 if conns <= 262144 else 3072  # the connection table and its index grow
+    eal = f'"--no-huge", "-m", "{mem}", "--no-pci", "--file-prefix", "ulvs-mgmt-acc-{os.getpid()}"'
     wan = f"net_pcap0,rx_pcap={d}/flows.pcap,tx_pcap=/dev/null"
     return f"""
 dpdk: {{eal_args: [{eal}], mbufs: 8191}}
