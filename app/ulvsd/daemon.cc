@@ -3,6 +3,7 @@
 #include "eal_args.h"
 #include "health_runtime.h"
 #include "ulvs/control/control_loop.h"
+#include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/control/vrrp/engine.h"
 #include "ulvs/dataplane/mbuf_budget.h"
@@ -320,6 +321,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP (lib/mgmt)
     env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
         unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
+        work += ctl::proc::children().poll(); // every script's child, reaped without waiting
         if (!vrrp.empty()) {
             work += vrrp.poll(now, *rt.pub->current());
             if (vrrp.take_ownership_change())

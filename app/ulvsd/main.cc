@@ -7,6 +7,7 @@
 
 #include <rte_version.h>
 
+#include <spdlog/async.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,9 @@ namespace {
 
 constexpr int exit_runtime = 1;
 constexpr int exit_usage = 2;
+// Log lines waiting for the logging thread. Past this the oldest are overwritten: a slow disk or
+// a stopped terminal costs log lines, never a stall of the control lcore.
+constexpr size_t log_queue = 8192;
 
 bool setup_logging(const ulvs::config::config& cfg, const ulvs::app::options& o) {
     const std::string level = o.log_level.value_or(cfg.logging.level);
@@ -27,13 +31,20 @@ bool setup_logging(const ulvs::config::config& cfg, const ulvs::app::options& o)
         return false;
     }
     try {
-        std::shared_ptr<spdlog::logger> logger;
+        // Asynchronous: the control lcore only formats the line and queues it; one thread of
+        // spdlog's pool (started here, before EAL, so not pinned to a worker's core) writes it.
+        spdlog::init_thread_pool(log_queue, 1);
+        spdlog::sink_ptr sink;
         if (cfg.logging.file.empty())
-            logger = spdlog::stderr_logger_mt("ulvsd");
+            sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
         else
-            logger = spdlog::basic_logger_mt("ulvsd", cfg.logging.file);
+            sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.logging.file);
+        auto logger = std::make_shared<spdlog::async_logger>(
+            "ulvsd", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
         logger->set_level(lvl);
-        logger->flush_on(spdlog::level::trace); // logs are rare (never per packet): flush each
+        // Logs are rare (never per packet): the logging thread flushes after each line, so
+        // tests and operators reading the output see every line at once.
+        logger->flush_on(spdlog::level::trace);
         spdlog::set_default_logger(logger);
     } catch (const spdlog::spdlog_ex& e) {
         std::fprintf(stderr, "ulvsd: cannot open log: %s\n", e.what());
@@ -81,6 +92,8 @@ int main(int argc, char** argv) {
     }
     if (!setup_logging(*cfg, *opts))
         return exit_usage;
-    return ulvs::app::run_daemon(*opts, *cfg, ulvs::mgmt::sha256_hex(bytes)) == 0 ? 0
-                                                                                  : exit_runtime;
+    const int rc =
+        ulvs::app::run_daemon(*opts, *cfg, ulvs::mgmt::sha256_hex(bytes)) == 0 ? 0 : exit_runtime;
+    spdlog::shutdown(); // writes what is queued, stops the logging thread
+    return rc;
 }

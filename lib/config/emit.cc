@@ -185,6 +185,12 @@ std::string to_yaml(const config& c) {
     o << "}\n";
     o << "logging: {level: " << quote(c.logging.level) << ", file: " << quote(c.logging.file)
       << "}\n";
+    if (!c.scripts.user.empty()) {
+        o << "scripts: {user: " << quote(c.scripts.user);
+        if (!c.scripts.group.empty())
+            o << ", group: " << quote(c.scripts.group);
+        o << "}\n";
+    }
     return o.str();
 }
 

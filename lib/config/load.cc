@@ -62,7 +62,7 @@ load_result load_file(const std::string& path, std::string* bytes) {
                            std::vector<diagnostic>{
                                {path, 0, 0, std::string("cannot read: ") + std::strerror(err)}});
     };
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rbe"), std::fclose);
     if (!f)
         return fail(errno);
     std::string text;

@@ -2,6 +2,7 @@
 // (health_cfg.h says where each comes from). udp `payload` is hex as in keepalived's UDP_CHECK
 // (read_hex_str): "0a1b..".
 #include "parse_health.h"
+#include "parse_scripts.h"
 
 #include <algorithm>
 #include <cctype>
@@ -125,6 +126,7 @@ std::optional<health_check_cfg> read_check(reader& r, const field& f) {
             if (auto s = read_string(r, *p)) {
                 if (s->empty())
                     r.error(p->at, p->path + " must not be empty");
+                check_command(r, *p, *s);
                 c.path = *s;
             }
         if (auto d = m.get("dynamic"))
@@ -206,10 +208,14 @@ void parse_rs_health(reader& r, const mapping& m, rs_health_cfg& out) {
         out.check = read_check(r, *c);
     if (auto n = m.get("notify")) {
         mapping nm(r, *n, {"up", "down"});
-        if (auto u = nm.get("up"))
+        if (auto u = nm.get("up")) {
             out.notify.up = read_string(r, *u).value_or("");
-        if (auto d = nm.get("down"))
+            check_command(r, *u, out.notify.up);
+        }
+        if (auto d = nm.get("down")) {
             out.notify.down = read_string(r, *d).value_or("");
+            check_command(r, *d, out.notify.down);
+        }
     }
 }
 

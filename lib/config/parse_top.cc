@@ -1,5 +1,6 @@
 // Every section of the file except virtual_servers (parse_services.cc).
 #include "draft.h"
+#include "parse_scripts.h"
 
 #include <grp.h>
 
@@ -292,7 +293,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         return;
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections",
-               "vrrp_instances", "virtual_servers", "control_policing", "management", "logging"});
+               "vrrp_instances", "virtual_servers", "control_policing", "management", "logging",
+               "scripts"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -325,6 +327,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_management(r, *f, c.management);
     if (auto f = m.get("logging"))
         parse_logging(r, *f, c.logging);
+    if (auto f = m.get("scripts"))
+        parse_scripts(r, *f, c.scripts);
 }
 
 } // namespace ulvs::config::detail

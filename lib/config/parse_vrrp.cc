@@ -1,6 +1,7 @@
 // `vrrp_instances`: keepalived's vrrp_instance in YAML (README "Configuration"), read and checked
 // here.
 #include "draft.h"
+#include "parse_scripts.h"
 
 #include <algorithm>
 #include <charconv>
@@ -44,6 +45,8 @@ void parse_track_script(reader& r, const field& f, vrrp_track_script_cfg& out) {
             r.error(p->at, p->path + " must not be empty");
         else if (s)
             out.path = *s;
+        if (s)
+            check_command(r, *p, *s);
     }
     if (auto i = m.get("interval")) {
         auto d = read_duration(r, *i);
@@ -74,8 +77,10 @@ void parse_notify(reader& r, const field& f, vrrp_notify_cfg& out) {
     mapping m(r, f, {"master", "backup", "fault"});
     auto one = [&](std::string_view key, std::string& dst) {
         if (auto v = m.get(key))
-            if (auto s = read_string(r, *v))
+            if (auto s = read_string(r, *v)) {
                 dst = *s;
+                check_command(r, *v, dst);
+            }
     };
     one("master", out.master);
     one("backup", out.backup);

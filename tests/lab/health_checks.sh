@@ -55,7 +55,7 @@ virtual_servers:
     forwarding: nat
     health_check: {type: http, path: /health, status: [200], connect_timeout: 1s, $timers}
     real_servers:
-      - {address: ${RS[0]}, port: 9000, weight: 1, notify: {up: "echo up >> $NOTIFY_LOG", down: "echo down >> $NOTIFY_LOG"}}
+      - {address: ${RS[0]}, port: 9000, weight: 1, notify: {up: "sh -c 'echo up >> $NOTIFY_LOG'", down: "sh -c 'echo down >> $NOTIFY_LOG'"}}
       - {address: ${RS[1]}, port: 9000, weight: 1}
       - {address: ${RS[2]}, port: 9000, weight: 1}
   - name: hc-inhibit

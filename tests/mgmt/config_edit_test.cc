@@ -178,8 +178,9 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::rs_health_cfg), 296u) << "new real server health field?";
     EXPECT_EQ(sizeof(config::notify_cfg), 64u) << "new notify script?";
     EXPECT_EQ(sizeof(config::sorry_server_cfg), 12u) << "new sorry server field?";
-    EXPECT_EQ(sizeof(config::config), 456u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 528u) << "new top-level section?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
+    EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
     EXPECT_EQ(sizeof(config::control_policing_cfg), 16u) << "new control_policing class?";
     EXPECT_EQ(sizeof(config::police_cfg), 8u) << "new policer field?";
     EXPECT_EQ(sizeof(config::vrrp_instance_cfg), 344u) << "new VRRP instance field?";

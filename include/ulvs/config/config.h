@@ -161,6 +161,16 @@ struct logging_cfg {
     std::string file;           // empty: stderr
 };
 
+// `scripts:` whom health, VRRP and notify scripts run as (keepalived's script_user). No user:
+// as ulvsd itself (root). The names are resolved when the file is loaded (--check fails on an
+// unknown one) so that starting a script never asks NSS on the control lcore.
+struct scripts_cfg {
+    std::string user;
+    std::string group; // empty: the user's primary group
+    uint32_t uid = 0, gid = 0;
+    bool operator==(const scripts_cfg&) const = default;
+};
+
 struct config {
     std::string path; // the file it was loaded from
     dpdk_cfg dpdk;
@@ -175,6 +185,7 @@ struct config {
     control_policing_cfg control_policing;
     management_cfg management;
     logging_cfg logging;
+    scripts_cfg scripts;
 
     // Index into `ports` of the port whose connected subnet holds `a`, if any.
     std::optional<size_t> port_for(ip_addr a) const;

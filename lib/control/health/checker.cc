@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <sys/epoll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace ulvs::ctl::health {
@@ -13,7 +12,6 @@ namespace ulvs::ctl::health {
 namespace {
 
 constexpr int max_events = 64;
-constexpr uint64_t reap_period_ms = 100;
 constexpr size_t max_late_samples = 1 << 20; // ~17 min of 1,000 probes/s between reads
 // First probes of a fresh configuration are spread over this much (or delay_loop, if shorter),
 // as keepalived spreads its checkers' warm-up, so 1,000 servers do not connect at once.
@@ -56,14 +54,13 @@ checker::checker() : m_epoll(epoll_create1(EPOLL_CLOEXEC)) {
 }
 
 checker::~checker() {
-    m_servers.clear(); // aborts probes, kills misc children
-    for (pid_t p : m_notifiers)
-        waitpid(p, nullptr, WNOHANG);
+    m_servers.clear(); // aborts probes: misc children are asked to stop (proc/children.h)
     if (m_epoll >= 0)
         close(m_epoll);
 }
 
 void checker::sync(const config::config& cfg, uint64_t now) {
+    m_run_as = proc::options_for(cfg.scripts);
     std::map<server_key, std::unique_ptr<server>> next;
     std::map<std::string, vs_state> services;
     uint64_t i = 0;
@@ -179,7 +176,7 @@ unsigned checker::poll(uint64_t now_us) {
             continue;
         if (m_late_us.size() < max_late_samples)
             m_late_us.push_back(static_cast<uint32_t>(now_us - s.fsm.due() * 1000));
-        s.inflight = start_probe(s.cfg, s.target);
+        s.inflight = start_probe(s.cfg, s.target, m_run_as);
         s.deadline = now + static_cast<uint64_t>(s.cfg.connect_timeout.count());
         if (s.inflight->fd() >= 0 && m_epoll >= 0) {
             epoll_event ev{s.inflight->events(), {.ptr = &s}};
@@ -187,10 +184,6 @@ unsigned checker::poll(uint64_t now_us) {
             s.watched = ev.events;
         }
         ++work;
-    }
-    if (now >= m_next_reap) {
-        reap_notifiers();
-        m_next_reap = now + reap_period_ms;
     }
     return work;
 }
@@ -219,19 +212,13 @@ void checker::transition(server& s, bool ok, uint64_t now) {
                  up ? "" : ": " + s.last_error);
     const std::string& script = up ? s.notify.up : s.notify.down;
     if (!script.empty()) {
-        // keepalived runs notify_up/notify_down as written, without arguments.
-        const pid_t pid = spawn_shell(script);
-        if (pid > 0)
-            m_notifiers.push_back(pid);
-        else
-            spdlog::error("health: cannot run notify script \"{}\"", script);
+        // keepalived runs notify_up/notify_down as written, without arguments, and does not
+        // wait for them: proc::children() reaps them.
+        if (auto r = proc::children().start_detached(script, m_run_as); !r)
+            spdlog::error("health: notify script: {}", r.error());
     }
     m_changed = true;
     update_quorum(s.vs_name);
-}
-
-void checker::reap_notifiers() {
-    std::erase_if(m_notifiers, [](pid_t p) { return waitpid(p, nullptr, WNOHANG) != 0; });
 }
 
 config::config checker::effective(const config::config& cfg) const {

@@ -8,13 +8,10 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace ulvs::ctl::health {
@@ -139,78 +136,75 @@ private:
     size_t m_off = 0;
 };
 
+// A child process (proc/children.h) whose exit code is the verdict, as keepalived's MISC_CHECK
+// (keepalived.conf(5), MISC_CHECK misc_dynamic; check_misc.c): exit 0 is up (weight unchanged);
+// without `dynamic` any other exit is down; with `dynamic`, 1 is down and 2..255 up with weight
+// code - 2. Killed by a signal: down.
 class misc_probe final : public probe {
 public:
-    misc_probe(const config::health_check_cfg& c, pid_t pid) : m_dynamic(c.dynamic), m_pid(pid) {}
+    misc_probe(const config::health_check_cfg& c, proc::child_id id)
+        : m_dynamic(c.dynamic), m_id(id) {}
     ~misc_probe() override { abort(); }
     int fd() const override { return -1; }
     uint32_t events() const override { return 0; }
     probe_status on_ready() override { return poll_child(); }
     probe_status poll_child() override {
-        if (m_pid <= 0)
+        if (m_id == 0)
             return m_status;
-        int st = 0;
-        const pid_t r = waitpid(m_pid, &st, WNOHANG);
-        if (r == 0)
+        const auto end = proc::children().status(m_id);
+        if (!end)
             return probe_status::running;
-        m_pid = -1;
-        if (r < 0 || !WIFEXITED(st))
-            return m_status = fail("script did not exit normally");
-        // keepalived MISC_CHECK: 0 up, 1 down, 2..255 up (with misc_dynamic: weight code-2).
-        const int code = WEXITSTATUS(st);
-        if (code == 1)
-            return m_status = fail("script exited 1");
-        if (code >= 2 && m_dynamic)
-            m_weight = static_cast<uint32_t>(code - 2);
-        return m_status = probe_status::ok;
+        proc::children().release(m_id);
+        m_id = 0;
+        return m_status = verdict(*end);
     }
+    // Past its timeout, or the server left the configuration: SIGTERM to its group now, SIGKILL
+    // 2 s later if needed, reaped whenever it dies. Never waits.
     void abort() override {
-        if (m_pid <= 0)
-            return;
-        // The whole group (spawn_shell made one), and the pid itself in case the child has not
-        // reached setpgid yet.
-        kill(-m_pid, SIGKILL);
-        kill(m_pid, SIGKILL);
-        // The child was just killed: reaping it now waits microseconds, and leaves no zombie.
-        waitpid(m_pid, nullptr, 0);
-        m_pid = -1;
+        if (m_id != 0)
+            proc::children().terminate(m_id);
+        m_id = 0;
     }
     std::optional<uint32_t> weight() const override { return m_weight; }
 
 private:
+    probe_status verdict(const proc::exit_status& end) {
+        if (!end.exited)
+            return fail(end.signal != 0 ? "script killed by signal " + std::to_string(end.signal)
+                                        : "script did not exit normally");
+        const int code = end.code;
+        if (code == 0) {
+            m_weight.reset(); // weight unchanged: the configured one
+            return probe_status::ok;
+        }
+        if (m_dynamic && code >= 2) {
+            m_weight = static_cast<uint32_t>(code - 2);
+            return probe_status::ok;
+        }
+        return fail("script exited " + std::to_string(code));
+    }
+
     bool m_dynamic;
-    pid_t m_pid;
+    proc::child_id m_id;
     probe_status m_status = probe_status::failed;
     std::optional<uint32_t> m_weight;
 };
 
 } // namespace
 
-pid_t spawn_shell(const std::string& command) {
-    const pid_t pid = fork();
-    if (pid != 0)
-        return pid; // parent (or -1)
-    // Child: only async-signal-safe calls until exec. New process group: a timeout kills it all.
-    setpgid(0, 0);
-    const int null = open("/dev/null", O_RDONLY);
-    if (null >= 0)
-        dup2(null, 0);
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-}
-
 std::unique_ptr<probe> make_failed_probe(std::string why) {
     return std::make_unique<failed_probe>(std::move(why));
 }
 
-std::unique_ptr<probe> start_probe(const config::health_check_cfg& c, const probe_target& t) {
+std::unique_ptr<probe> start_probe(const config::health_check_cfg& c, const probe_target& t,
+                                   const proc::spawn_options& run) {
     if (c.type == config::check_type::udp)
         return start_udp_probe(c, t);
     if (c.type == config::check_type::misc) {
-        const pid_t pid = spawn_shell(c.path);
-        if (pid < 0)
-            return std::make_unique<failed_probe>(std::string("fork: ") + std::strerror(errno));
-        return std::make_unique<misc_probe>(c, pid);
+        auto id = proc::children().start(c.path, run);
+        if (!id)
+            return std::make_unique<failed_probe>(id.error());
+        return std::make_unique<misc_probe>(c, *id);
     }
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)

@@ -1,33 +1,19 @@
 #include "ulvs/control/vrrp/engine.h"
 
+#include "ulvs/control/proc/children.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
-#include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <spawn.h>
-#include <sstream>
-#include <sys/wait.h>
-
-extern char** environ;
 
 namespace ulvs::ctl::vrrp {
 
 namespace {
 
 constexpr size_t eth_len = 14;
-
-std::vector<std::string> split_words(const std::string& s) {
-    std::istringstream in(s);
-    std::vector<std::string> out;
-    for (std::string w; in >> w;)
-        out.push_back(w);
-    return out;
-}
 
 // A tracked virtual server is up while it has a real server that may take new connections.
 // Until health checks exist that is "one real server of weight > 0 in the current snapshot".
@@ -45,7 +31,7 @@ bool service_up(const dp::snapshot& snap, const config::virtual_server_cfg& vs) 
 } // namespace
 
 engine::engine(const config::config& cfg, engine_io io)
-    : m_vs(cfg.virtual_servers), m_io(std::move(io)) {
+    : m_vs(cfg.virtual_servers), m_io(std::move(io)), m_run_as(proc::options_for(cfg.scripts)) {
     for (const config::vrrp_instance_cfg& c : cfg.vrrp_instances) {
         uint8_t port = 0;
         for (size_t p = 0; p < cfg.ports.size(); ++p)
@@ -93,29 +79,8 @@ engine::engine(const config::config& cfg, engine_io io)
 engine::~engine() {
     for (inst& in : m_inst)
         for (script_state& s : in.scripts)
-            if (s.pid > 0)
-                kill(s.pid, SIGKILL);
-    reap();
-}
-
-pid_t engine::spawn(const std::string& cmdline) {
-    std::vector<std::string> words = split_words(cmdline);
-    if (words.empty())
-        return -1;
-    std::vector<char*> argv;
-    for (std::string& w : words)
-        argv.push_back(w.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    if (int e = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); e != 0) {
-        spdlog::warn("vrrp: cannot run {}: {}", cmdline, std::strerror(e));
-        return -1;
-    }
-    return pid;
-}
-
-void engine::reap() {
-    std::erase_if(m_children, [](pid_t p) { return waitpid(p, nullptr, WNOHANG) != 0; });
+            if (s.id != 0)
+                proc::children().terminate(s.id);
 }
 
 void engine::notify(const inst& in) {
@@ -133,10 +98,11 @@ void engine::notify(const inst& in) {
     default:
         return;
     }
-    // keepalived runs notify_master/backup/fault as written, without extra arguments.
+    // keepalived runs notify_master/backup/fault as written, without extra arguments, and
+    // does not wait for them.
     if (!script->empty())
-        if (pid_t p = spawn(*script); p > 0)
-            m_children.push_back(p);
+        if (auto r = proc::children().start_detached(*script, m_run_as); !r)
+            spdlog::warn("vrrp: {}: notify script: {}", in.cfg.name, r.error());
 }
 
 void engine::send_advert(inst& in, uint8_t priority) {
@@ -232,28 +198,30 @@ unsigned engine::run_scripts(inst& in, uint64_t now) {
         script_state& s = in.scripts[i];
         const auto& cfg = in.cfg.track.scripts[i];
         const uint64_t interval = uint64_t(cfg.interval.count());
-        if (s.pid > 0) {
-            int status = 0;
-            pid_t r = waitpid(s.pid, &status, WNOHANG);
-            if (r == 0 && now - s.started >= interval) {
-                // Timed out (keepalived's default timeout is the interval): failed. Reaped later
-                // with the notify children rather than waited for here.
-                kill(s.pid, SIGKILL);
-                m_children.push_back(s.pid);
+        if (s.id != 0) {
+            const auto end = proc::children().status(s.id);
+            if (!end && now - s.started >= interval) {
+                // Timed out (keepalived's default timeout is the interval): failed. SIGTERM to
+                // its group, SIGKILL later; proc::children() reaps it, nobody waits here.
+                proc::children().terminate(s.id);
                 s.ok = false;
-                s.pid = -1;
+                s.id = 0;
                 ++work;
-            } else if (r != 0) {
-                s.ok = r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-                s.pid = -1;
+            } else if (end) {
+                proc::children().release(s.id);
+                s.ok = end->exited && end->code == 0;
+                s.id = 0;
                 ++work;
             }
         }
-        if (s.pid <= 0 && now >= s.next_run) {
-            s.pid = spawn(cfg.path);
+        if (s.id == 0 && now >= s.next_run) {
+            auto id = proc::children().start(cfg.path, m_run_as);
+            if (!id)
+                spdlog::warn("vrrp: {}: track script: {}", in.cfg.name, id.error());
+            s.id = id.value_or(0);
             s.started = now;
             s.next_run = now + interval;
-            if (s.pid <= 0)
+            if (s.id == 0)
                 s.ok = false;
             ++work;
         }
@@ -264,10 +232,8 @@ unsigned engine::run_scripts(inst& in, uint64_t now) {
 unsigned engine::poll(uint64_t now, const dp::snapshot& snap) {
     unsigned work = 0;
     const bool track = now >= m_next_track;
-    if (track) {
+    if (track)
         m_next_track = now + track_period_ms;
-        reap();
-    }
     for (inst& in : m_inst) {
         if (track)
             work += track_all(in, now, snap);

@@ -119,26 +119,7 @@ TEST(probe, http_get_reads_the_status) {
     EXPECT_NE(req.find("Host: www.example\r\n"), std::string::npos);
 }
 
-TEST(probe, misc_exit_codes_and_dynamic_weight) {
-    config::health_check_cfg c;
-    c.type = config::check_type::misc;
-    c.dynamic = true;
-    auto run = [&](const std::string& cmd) {
-        c.path = cmd;
-        auto p = start_probe(c, {});
-        probe_status st = probe_status::running;
-        for (int i = 0; i < 500 && st == probe_status::running; ++i) {
-            st = p->poll_child();
-            usleep(2000);
-        }
-        return std::pair{st, p->weight()};
-    };
-    EXPECT_EQ(run("exit 0").first, probe_status::ok);
-    EXPECT_EQ(run("exit 1").first, probe_status::failed);
-    auto [st, w] = run("exit 12");
-    EXPECT_EQ(st, probe_status::ok);
-    EXPECT_EQ(w, std::optional<uint32_t>(10));
-}
+// misc checks: health_misc_test.cc.
 
 } // namespace
 } // namespace ulvs::ctl::health

@@ -5,6 +5,8 @@
 #include "ulvs/control/vrrp/engine.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
 
+#include "split_fixture.h"
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -164,6 +166,31 @@ TEST(vrrp_engine, notify_scripts_run_on_transitions) {
     };
     t = 3609;
     EXPECT_TRUE(poll_until(e, s, t, both)) << read();
+    std::filesystem::remove_all(dir);
+}
+
+// A track script's command line is split by keepalived's rule, the same as a misc check's
+// (health_misc_test.cc): quotes group words, no shell.
+TEST(vrrp_engine, track_script_command_line_split_as_keepalived_splits_it) {
+    const auto dir = std::filesystem::temp_directory_path() / "ulvs_vrrp_split_test";
+    std::filesystem::create_directories(dir);
+    const auto out = dir / "args";
+    std::filesystem::remove(out);
+    harness h;
+    engine e(load("  - {name: a, port: wan, vrid: 1, virtual_addresses: [203.0.113.100], "
+                  "track: {scripts: [{path: " +
+                  test::yaml_quoted(test::split_probe_command(out.string())) +
+                  ", interval: 10s}]}}\n"),
+             h.io());
+    auto s = snap_with_weight(1);
+    uint64_t t = 0;
+    e.start(t);
+    auto read = [&] {
+        std::ifstream in(out);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_TRUE(poll_until(e, s, t, [&] { return read() == test::split_probe_expected; }))
+        << read();
     std::filesystem::remove_all(dir);
 }
 

@@ -4,8 +4,9 @@
 // builds snapshots.
 //
 // Probes run on non-blocking kernel sockets watched by one epoll fd (epoll_wait with timeout 0
-// once per pass) and child processes reaped with WNOHANG: a pass costs one syscall plus work
-// for the probes that are due or ready, so 1,000 servers every second stay a small load.
+// once per pass) and child processes of proc/children.h (never waited for): a pass costs one
+// syscall plus work for the probes that are due or ready, so 1,000 servers every second stay a
+// small load. Notify scripts are started detached; proc::children().poll() reaps them.
 //
 // sync() is called with every committed configuration: servers whose service name, address,
 // port and check are unchanged keep their state (and their place in the schedule).
@@ -81,14 +82,12 @@ private:
     void complete(server& s, probe_status st, uint64_t now_ms); // the probe's verdict
     void transition(server& s, bool ok, uint64_t now_ms);
     void update_quorum(const std::string& vs_name);
-    void reap_notifiers();
 
     std::map<server_key, std::unique_ptr<server>> m_servers;
     std::map<std::string, vs_state> m_services;
-    std::vector<pid_t> m_notifiers; // notify scripts still running
+    proc::spawn_options m_run_as; // config `scripts`
     int m_epoll = -1;
     bool m_changed = false;
-    uint64_t m_next_reap = 0;
     uint64_t m_last_scan = 0;
     std::vector<uint32_t> m_late_us;
 };

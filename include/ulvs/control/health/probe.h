@@ -5,13 +5,13 @@
 //
 // Nothing here blocks: start() only opens and connects (EINPROGRESS), on_ready() reads and
 // writes what is ready, expired() is checked by the owner against the probe's deadline. A misc
-// child is reaped with waitpid(pid, WNOHANG) only, never waitpid(-1): other parts of the daemon
-// have children too.
+// child is started and reaped by proc/children.h: abort() asks it to stop and never waits.
 //
 // Thread safety: control lcore only.
 #pragma once
 
 #include "ulvs/config/health_cfg.h"
+#include "ulvs/control/proc/children.h"
 
 #include <cstdint>
 #include <memory>
@@ -37,9 +37,9 @@ public:
     virtual uint32_t events() const = 0;
     // fd ready: do what can be done now.
     virtual probe_status on_ready() = 0;
-    // misc: waitpid(WNOHANG); sockets: running.
+    // misc: has the child exited (never waits); sockets: running.
     virtual probe_status poll_child() { return probe_status::running; }
-    // Give up: close, kill the child.
+    // Give up: close; misc: SIGTERM, later SIGKILL, to the child's group (never waits).
     virtual void abort() {}
     // connect_timeout passed: the verdict (a failure, except a udp check that needs no reply).
     virtual probe_status on_deadline() { return fail("timeout"); }
@@ -58,11 +58,9 @@ protected:
 
 // Start a probe of `t`. Never null: a probe that cannot even start is returned already failed
 // (its on_ready/poll_child report it at once; fd() is -1).
-std::unique_ptr<probe> start_probe(const config::health_check_cfg& c, const probe_target& t);
-
-// Run `command` with /bin/sh -c, detached from our stdin; returns the pid or -1. Used for misc
-// checks and notify scripts.
-pid_t spawn_shell(const std::string& command);
+// `run`: whom a misc check runs as (config `scripts`).
+std::unique_ptr<probe> start_probe(const config::health_check_cfg& c, const probe_target& t,
+                                   const proc::spawn_options& run = {});
 
 // An HTTP/1.0 response: status code and body, or nullopt when it is not one.
 struct http_response {

@@ -2,16 +2,18 @@
 // tracking (ports, virtual servers, scripts), notify scripts, and which virtual addresses this
 // appliance owns (the snapshot's VIP ownership, see build_snapshot.h).
 //
-// Nothing here blocks: scripts are spawned child processes reaped with WNOHANG; a track script
-// still running after its interval is killed and counts as failed (keepalived's timeout default).
-// Notify scripts run as keepalived's notify_master/backup/fault do: the command line split on
-// spaces, no extra arguments, not waited for (two quick transitions may run theirs concurrently).
+// Nothing here blocks: scripts are child processes of proc/children.h, never waited for; a track
+// script still running after its interval gets SIGTERM (then SIGKILL) and counts as failed
+// (keepalived's timeout default). Notify scripts run as keepalived's notify_master/backup/fault
+// do: the command line split by keepalived's rule (common/command_line.h), no extra arguments,
+// not waited for (two quick transitions may run theirs concurrently).
 // The configuration is the one ulvsd started with: vrrp_instances changes need a restart.
 //
 // Thread safety: control lcore only.
 #pragma once
 
 #include "ulvs/config/config.h"
+#include "ulvs/control/proc/children.h"
 #include "ulvs/control/vrrp/instance.h"
 #include "ulvs/control/vrrp/packet.h"
 
@@ -85,7 +87,7 @@ public:
 
 private:
     struct script_state {
-        pid_t pid = -1;
+        proc::child_id id = 0; // 0: not running
         uint64_t started = 0;
         uint64_t next_run = 0;
         bool ok = true; // keepalived counts a script OK until it first fails
@@ -112,8 +114,6 @@ private:
     unsigned run_scripts(inst& in, uint64_t now);
     unsigned track_all(inst& in, uint64_t now, const dp::snapshot& snap);
     void notify(const inst& in);
-    pid_t spawn(const std::string& cmdline);
-    void reap();
 
     std::vector<inst> m_inst;
     std::vector<config::virtual_server_cfg> m_vs; // copies for tracking (ulvsd's start config)
@@ -121,7 +121,7 @@ private:
     bool m_ownership_changed = false;
     uint64_t m_next_track =
         0; // tracking is sampled, not polled every pass (link state is an ioctl)
-    std::vector<pid_t> m_children; // notify scripts not reaped yet
+    proc::spawn_options m_run_as; // config `scripts` (the start configuration's)
 };
 
 } // namespace ulvs::ctl::vrrp
