@@ -24,10 +24,12 @@
 
 #include <grp.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <span>
 
 namespace ulvs::app {
 
@@ -37,6 +39,19 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_hup = 0;
 
 constexpr uint32_t neigh_capacity = 4096;
+// The best-effort tasks run at most every millisecond, not every pass of the control loop (tens
+// of thousands a second): a poll() over every management client each pass was most of the
+// control lcore's time with 100 metrics clients connected (tests/lab/control_stall.sh).
+constexpr uint64_t mgmt_period_ms = 1;
+// /metrics with 500 real servers costs ~0.6 ms of the control lcore per page (more on a busy
+// host), and ten scrapers in a loop asked for ~200 pages a second (control_stall.sh): a page
+// younger than this is served again, so at most 10 are built a second whatever the scrapers.
+constexpr uint64_t metrics_max_age_ms = 100;
+struct metrics_page {
+    std::string text;
+    uint64_t built_ms = 0;
+    bool valid = false;
+};
 // Ring and cache sizes are counted in the config's mbuf check (dataplane/mbuf_budget.h).
 constexpr unsigned ring_size = dp::lcore_ring_size; // the control TX proxy and redirect rings
 
@@ -91,12 +106,36 @@ rte_ring* make_ring(runtime& rt, const std::string& name) {
 
 // The engine's I/O: frames copied into mbufs sent from the control lcore, link state without
 // waiting, unicast peers' MACs from the neighbour manager (which starts resolving them).
+// When this appliance's next VRRP advertisement is due, as the control loop's next_due_ms
+// (control_loop.h): the last one sent plus the shortest advert_int. A BACKUP sends none, so
+// nothing is due for it. (With several instances out of phase this is only the latest one's.)
+struct advert_clock {
+    uint64_t interval_ms = 0;
+    uint64_t last_ms = 0; // 0: none sent yet
+
+    explicit advert_clock(const config::config& cfg) {
+        for (const auto& v : cfg.vrrp_instances) {
+            const auto ms = static_cast<uint64_t>(v.advert_int.count());
+            interval_ms = interval_ms == 0 ? ms : std::min(interval_ms, ms);
+        }
+    }
+    void sent(std::span<const uint8_t> f) {
+        // An IPv4 frame of protocol 112: an advertisement (gratuitous ARP are not).
+        if (f.size() >= 34 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 112)
+            last_ms = dp::clock_ms();
+    }
+    uint64_t next_due_ms() const {
+        return last_ms == 0 || interval_ms == 0 ? UINT64_MAX : last_ms + interval_ms;
+    }
+};
+
 ctl::vrrp::engine_io vrrp_io(ctl::control_env& env, const std::vector<uint16_t>& dpdk_ports,
-                             ctl::neigh_manager& neigh, rte_mempool*& pool) {
+                             ctl::neigh_manager& neigh, rte_mempool*& pool, advert_clock& adverts) {
     ctl::vrrp::engine_io io;
     for (const ctl::port_addrs& pa : env.addrs)
         io.port_macs.push_back(pa.mac);
-    io.send = [&env, &pool](uint8_t port, std::span<const uint8_t> f) {
+    io.send = [&env, &pool, &adverts](uint8_t port, std::span<const uint8_t> f) {
+        adverts.sent(f);
         rte_mbuf* m = rte_pktmbuf_alloc(pool);
         if (m == nullptr)
             return; // the next advertisement goes out a second later
@@ -188,9 +227,17 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     ids.attach_neigh(&neigh); // real servers' ids hold their neighbour slots (stats_ids.h)
     // VRRP: built before the first snapshot, whose virtual addresses it marks unowned until an
     // instance becomes MASTER (control/vrrp/overlay.h).
-    ctl::vrrp::engine vrrp(cfg, vrrp_io(env, rt.open_ports, neigh, rt.pool));
-    if (!vrrp.empty())
-        ids.attach_vrrp(&vrrp);
+    // Health checks + the kernel exception path (health_runtime.h); VRRP tracks virtual servers
+    // through the checker (engine_io::vs_up), which knows before a snapshot is published.
+    health_runtime health;
+    advert_clock adverts(cfg);
+    auto vio = vrrp_io(env, rt.open_ports, neigh, rt.pool, adverts);
+    vio.vs_up = [&health](const config::virtual_server_cfg& vs) {
+        return health.checker.serving(vs);
+    };
+    // Attached and polled even without instances: a reload may add some (engine::update).
+    ctl::vrrp::engine vrrp(cfg, std::move(vio));
+    ids.attach_vrrp(&vrrp);
     auto snap = ctl::build_snapshot(cfg, neigh, ids);
     if (!snap) {
         spdlog::error("{}", snap.error());
@@ -259,7 +306,6 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         rt.worker_rts[i]->id_check = &id_checks[i];
         check_ptrs.push_back(&id_checks[i]);
     }
-    health_runtime health; // health checks + kernel exception path (health_runtime.h)
     mgmt::manager mgr(
         cfg,
         {&neigh, &neigh_table, &ids, rt.pub.get(), mgmt_ctxs, dump_ptrs,
@@ -267,7 +313,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
-         config_sha256},
+         config_sha256, [&health] { return health.counters(); },
+         [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
     if (!cfg.management.group.empty()) {
@@ -278,10 +325,19 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         }
         access.group = gr->gr_gid;
     }
+    metrics_page page; // served again while younger than metrics_max_age_ms
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
         [&mgr](const mgmt::json& r, uint64_t now) { return mgr.handle(r, now); },
-        [&mgr](uint64_t now) { return mgr.metrics(now); }, {}, access);
+        [&mgr, &env, &page](uint64_t now) {
+            if (!page.valid || now - page.built_ms >= metrics_max_age_ms) {
+                page.text = mgr.metrics(now) + ctl::timing_metrics(env.timing);
+                page.built_ms = now;
+                page.valid = true;
+            }
+            return page.text;
+        },
+        {}, access);
     if (!mgmt_srv) {
         spdlog::error("management: {}", mgmt_srv.error());
         return 1;
@@ -318,17 +374,32 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.exit_idle_ms = opts.exit_idle_s ? uint64_t{*opts.exit_idle_s} * 1000 : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
-    env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP (lib/mgmt)
-    env.on_poll = [&mgr, &mgmt_srv, &vrrp, &rt, &health, &env](uint64_t now) {
-        unsigned work = (*mgmt_srv)->poll(now) + mgr.poll(now) + health.poll(env, mgr, now);
-        work += ctl::proc::children().poll(); // every script's child, reaped without waiting
-        if (!vrrp.empty()) {
-            work += vrrp.poll(now, *rt.pub->current());
-            if (vrrp.take_ownership_change())
-                mgr.republish(now);
-        }
+    env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP: queued (lib/mgmt)
+    // By deadline (control_loop.h): VRRP's timers and the kernel's frames with the rings in
+    // every pass and between tasks; the rest as best-effort tasks taking turns.
+    env.on_timers = [&vrrp, &rt, &health, &env](uint64_t now) {
+        unsigned work = health.poll_taps(env);
+        work += vrrp.poll(now, *rt.pub->current()); // a reload may add the first instance
         return work;
     };
+    env.tasks.push_back(
+        {"management socket", mgmt_period_ms,
+         [&mgmt_srv](uint64_t now, const ctl::deadline&) { return (*mgmt_srv)->poll(now); }});
+    env.tasks.push_back(
+        {"publish", mgmt_period_ms, [&mgr, &vrrp](uint64_t now, const ctl::deadline&) {
+             // A VRRP ownership change republishes here, one slice later.
+             if (!vrrp.empty() && vrrp.take_ownership_change())
+                 mgr.republish(now);
+             return mgr.poll(now);
+         }});
+    env.tasks.push_back({"health checks", mgmt_period_ms,
+                         [&health, &env, &mgr](uint64_t now, const ctl::deadline&) {
+                             // Every script's child, reaped without waiting (control/proc).
+                             return ctl::proc::children().poll() +
+                                    health.poll_checks(env, mgr, now);
+                         }});
+    // A task that took long lately waits for the advert rather than delaying it.
+    env.next_due_ms = [&adverts] { return adverts.next_due_ms(); };
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
         return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
                              now);
@@ -338,6 +409,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     // Masters send priority 0 while the workers (worker 0 may carry our TX) still run.
     vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
+    for (const std::string& line : ctl::timing_summary(env))
+        spdlog::info("control loop timing: {}", line);
     stop_workers.store(true, std::memory_order_relaxed);
     rte_eal_mp_wait_lcore();
 

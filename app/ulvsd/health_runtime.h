@@ -7,6 +7,7 @@
 #include "ulvs/mgmt/manager.h"
 
 #include <memory>
+#include <vector>
 
 namespace ulvs::app {
 
@@ -15,11 +16,18 @@ struct health_runtime {
     ctl::health::checker checker;
     std::unique_ptr<ctl::kernel_taps> taps;
     bool taps_failed = false;
+    uint64_t taps_generation = 0; // the checker's generation the TAPs follow (checker.h)
 
-    // One control-loop pass: open the TAPs when a health check first needs the kernel (a config
-    // without checks leaves the host's interfaces alone, e.g. pcap-driven test runs), move the
-    // kernel's frames to the ports, run the probes, republish when health changed.
-    unsigned poll(ctl::control_env& env, mgmt::manager& mgr, uint64_t now_ms);
+    // The control loop's priority work (control_loop.h on_timers): the kernel's frames to the
+    // ports.
+    unsigned poll_taps(ctl::control_env& env);
+    // A best-effort task: bring the exception path to the running config when a new one was
+    // committed (the checker's generation moved: TAPs of ports that now need one, addresses,
+    // routes, filter; kernel_tap.h), read netlink's answers, run the probes, republish when
+    // health changed.
+    unsigned poll_checks(ctl::control_env& env, mgmt::manager& mgr, uint64_t now_ms);
+    // The exception path's counters for `ulvsadm status` and /metrics.
+    std::vector<mgmt::control_counter> counters() const;
 };
 
 } // namespace ulvs::app

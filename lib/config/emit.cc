@@ -3,6 +3,7 @@
 #include "ulvs/config/emit.h"
 
 #include "emit_health.h"
+#include "exception_path.h"
 
 #include <cstdio>
 #include <sstream>
@@ -178,6 +179,7 @@ std::string to_yaml(const config& c) {
     };
     o << "control_policing: {icmp_echo: " << police(c.control_policing.icmp_echo)
       << ", exception: " << police(c.control_policing.exception) << "}\n";
+    o << detail::emit_exception_path(c.exception_path) << "\n";
     o << "management: {socket: " << quote(c.management.socket)
       << ", metrics: " << quote(c.management.metrics);
     if (!c.management.group.empty())

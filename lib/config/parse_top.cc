@@ -1,5 +1,6 @@
 // Every section of the file except virtual_servers (parse_services.cc).
 #include "draft.h"
+#include "exception_path.h"
 #include "parse_scripts.h"
 
 #include <grp.h>
@@ -293,8 +294,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         return;
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections",
-               "vrrp_instances", "virtual_servers", "control_policing", "management", "logging",
-               "scripts"});
+               "vrrp_instances", "virtual_servers", "control_policing", "exception_path",
+               "management", "logging", "scripts"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -323,6 +324,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_virtual_servers(r, *f, d);
     if (auto f = m.get("control_policing"))
         parse_control_policing(r, *f, c.control_policing);
+    if (auto f = m.get("exception_path")) // after `ports`: it names them
+        parse_exception_path(r, *f, d);
     if (auto f = m.get("management"))
         parse_management(r, *f, c.management);
     if (auto f = m.get("logging"))

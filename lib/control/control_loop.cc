@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <time.h>
 
 namespace ulvs::ctl {
@@ -119,6 +120,8 @@ std::expected<void, std::string> connect_worker(control_env& env, dp::worker_run
 }
 
 unsigned drain_exceptions(control_env& env, uint64_t now) {
+    if (env.from_workers_prio.empty() && env.from_workers.empty())
+        return 0; // no worker (unit tests of the loop)
     const dp::snapshot* snap = env.pub->current();
     unsigned total = 0;
     for (rte_ring* r : env.from_workers_prio)
@@ -137,36 +140,136 @@ void control_transmit(control_env& env, uint8_t port, rte_mbuf* m) {
     transmit(env, port, m);
 }
 
+namespace {
+
+constexpr uint64_t slow_call_warn_us = 20'000;
+constexpr uint64_t slow_call_warn_every_ms = 10'000;
+
+// The priority work of a pass: the workers' rings (priority first), then VRRP timers and the
+// kernel's frames. Records how long it was since the last serve.
+unsigned serve_priority(control_env& env, uint64_t& last_serve_ns) {
+    const uint64_t ns = mono_ns();
+    if (last_serve_ns != 0)
+        env.timing.priority_gap.add((ns - last_serve_ns) / 1000);
+    last_serve_ns = ns;
+    const uint64_t now = env.clock_ms();
+    unsigned work = drain_exceptions(env, now);
+    if (env.on_timers)
+        work += env.on_timers(now);
+    return work;
+}
+
+// True when `t`'s next call, if it takes as long as its recent longest (capped), would still run
+// when the next priority event is due.
+bool would_cross_due(const control_env& env, const task_timing& t, uint64_t now) {
+    if (!env.next_due_ms)
+        return false;
+    const uint64_t due = env.next_due_ms();
+    if (due == UINT64_MAX || now >= due)
+        return false; // nothing due, or due now: the priority work after this task serves it
+    const uint64_t expect_ms = std::min(t.expected_us() / 1000, env.hold_max_ms);
+    if (expect_ms == 0)
+        return false; // sub-millisecond tasks never wait
+    return now + expect_ms + env.hold_margin_ms >= due;
+}
+
+void record_call(task_timing& t, uint64_t us, uint64_t now_ms, uint64_t slice_us) {
+    t.add(us, now_ms);
+    if (us < slow_call_warn_us || now_ms < t.last_warn_ms + slow_call_warn_every_ms)
+        return;
+    t.last_warn_ms = now_ms;
+    spdlog::warn("control loop: {} took {} ms in one call (slice {} us): VRRP and ARP waited for "
+                 "it",
+                 t.name, us / 1000, slice_us);
+}
+
+} // namespace
+
 stop_reason run_control_loop(control_env& env) {
-    uint64_t next_neigh = 0;
     uint64_t next_loads = 0;
+    bool reload_due = false;
+    // The loop's own best-effort tasks after the caller's: SIGHUP's reload and the neighbour
+    // rounds.
+    env.tasks.push_back({"reload", 0, [&](uint64_t, const deadline&) -> unsigned {
+                             if (!reload_due)
+                                 return 0;
+                             reload_due = false;
+                             if (env.on_reload)
+                                 env.on_reload();
+                             return 1;
+                         }});
+    if (env.neigh != nullptr)
+        env.tasks.push_back({"neighbours", neigh_period_ms, [&](uint64_t now, const deadline&) {
+                                 resolve_neighbours(env, now);
+                                 return 0u;
+                             }});
+    env.timing.tasks.clear();
+    for (const control_task& t : env.tasks)
+        env.timing.tasks.push_back({t.name, {}, 0});
+    size_t next_task = 0; // tasks take turns: a pass out of budget resumes here
+    uint64_t last_serve_ns = 0;
     for (;;) {
         if (*env.stop_signal != 0)
             return stop_reason::signal;
-        const uint64_t now = dp::clock_ms();
+        uint64_t now = env.clock_ms();
         if (idle_too_long(env, now))
             return stop_reason::idle;
         if (env.hup_signal != nullptr && *env.hup_signal != 0) {
             *env.hup_signal = 0;
-            if (env.on_reload)
-                env.on_reload();
+            reload_due = true;
         }
-        unsigned work = drain_exceptions(env, now);
-        if (env.on_poll) // management plane (lib/mgmt)
-            work += env.on_poll(now);
+        ++env.timing.passes;
+        unsigned work = serve_priority(env, last_serve_ns);
         if (env.loads != nullptr && now >= next_loads) {
+            // Microseconds (a sum per real server and worker): with the priority work.
             aggregate_loads(*env.loads, *env.pub->current(), env.dest_counts);
             next_loads = now + loads_period_ms;
         }
-        if (now >= next_neigh) {
-            resolve_neighbours(env, now);
-            next_neigh = now + neigh_period_ms;
+        const deadline pass = deadline::after_us(env.pass_budget_us);
+        for (size_t k = 0; k < env.tasks.size(); ++k) {
+            if (pass.passed()) {
+                ++env.timing.deferred;
+                break;
+            }
+            const size_t i = next_task;
+            next_task = (next_task + 1) % env.tasks.size();
+            control_task& t = env.tasks[i];
+            now = env.clock_ms();
+            if (t.period_ms != 0) {
+                if (now < t.next_ms)
+                    continue;
+                t.next_ms = now + t.period_ms;
+            }
+            task_timing& tt = env.timing.tasks[i];
+            if (would_cross_due(env, tt, now)) {
+                ++tt.held;
+                ++env.timing.held;
+                if (t.period_ms != 0)
+                    t.next_ms = now; // its turn comes again right after the event
+                continue;
+            }
+            const uint64_t t0 = mono_ns();
+            work += t.run(now, deadline::after_us(env.slice_us));
+            record_call(tt, (mono_ns() - t0) / 1000, now, env.slice_us);
+            work += serve_priority(env, last_serve_ns);
         }
         if (work == 0) {
             timespec nap{0, 100000};
             nanosleep(&nap, nullptr);
         }
     }
+}
+
+std::vector<std::string> timing_summary(const control_env& env) {
+    std::vector<std::string> lines;
+    lines.push_back(format_timing("priority gap", env.timing.priority_gap) +
+                    fmt::format(" ({} passes, {} with tasks deferred, {} task calls held for a "
+                                "due event)",
+                                env.timing.passes, env.timing.deferred, env.timing.held));
+    for (const task_timing& t : env.timing.tasks)
+        lines.push_back(format_timing(t.name, t.calls) +
+                        (t.held ? fmt::format(" ({} calls held for a due event)", t.held) : ""));
+    return lines;
 }
 
 } // namespace ulvs::ctl

@@ -109,7 +109,8 @@ persistence_of(const json& op, const std::optional<config::persistence_cfg>& old
     return pc;
 }
 
-std::expected<void, error> service_op(config::config& c, const json& op, std::string_view cmd) {
+std::expected<void, error> service_op(config::config& c, const json& op, std::string_view cmd,
+                                      const service_history* history) {
     auto k = service_key_of(op);
     if (!k)
         return std::unexpected(k.error());
@@ -148,26 +149,37 @@ std::expected<void, error> service_op(config::config& c, const json& op, std::st
     }
     if (it != c.virtual_servers.end())
         return fail(errc::exists, "Service already exists");
+    auto name_taken = [&](const std::string& n) {
+        return std::any_of(c.virtual_servers.begin(), c.virtual_servers.end(),
+                           [&](auto& v) { return v.name == n; });
+    };
     virtual_server_cfg vs;
-    const std::string base =
-        std::string(to_string(k->proto)) + "-" + k->vip.to_string() + "-" + std::to_string(k->port);
-    vs.name = base;
-    for (int n = 2; std::any_of(c.virtual_servers.begin(), c.virtual_servers.end(),
-                                [&](auto& v) { return v.name == vs.name; });
-         ++n)
-        vs.name = base + "-" + std::to_string(n);
+    const virtual_server_cfg* before = history ? history->find(k->proto, k->vip, k->port) : nullptr;
+    if (before != nullptr) // defined before: what the rule cannot say comes back (config_edit.h)
+        vs = *before;
+    else
+        vs.forwarding = fwd_mode::dr;
+    if (before == nullptr || name_taken(vs.name)) {
+        const std::string base = std::string(to_string(k->proto)) + "-" + k->vip.to_string() + "-" +
+                                 std::to_string(k->port);
+        vs.name = base;
+        for (int n = 2; name_taken(vs.name); ++n)
+            vs.name = base + "-" + std::to_string(n);
+    }
     vs.address = k->vip;
     vs.port = k->port;
     vs.protocol = k->proto;
     vs.scheduler = *sched;
     vs.scheduler_flags = std::move(flags);
-    vs.forwarding = fwd_mode::dr;
+    if (*persist && before && before->persistence) // no ipvsadm option for it
+        (*persist)->expire_quiescent_template = before->persistence->expire_quiescent_template;
     vs.persistence = *persist;
     c.virtual_servers.push_back(std::move(vs));
     return {};
 }
 
-std::expected<void, error> dest_op(config::config& c, const json& op, std::string_view cmd) {
+std::expected<void, error> dest_op(config::config& c, const json& op, std::string_view cmd,
+                                   const service_history* history) {
     auto k = service_key_of(op);
     if (!k)
         return std::unexpected(k.error());
@@ -206,6 +218,9 @@ std::expected<void, error> dest_op(config::config& c, const json& op, std::strin
         rs = rss.insert(rss.end(), real_server_cfg{});
         rs->address = *addr;
         rs->port = *port;
+        if (history)
+            if (auto h = history->find_rs(k->proto, k->vip, k->port, *addr, *port))
+                rs->health = *h;
     } else if (rs == rss.end()) {
         return fail(errc::not_found, "No such destination");
     }
@@ -240,14 +255,46 @@ bool is_config_change(std::string_view cmd) {
            cmd == "set_timeouts" || cmd == "batch";
 }
 
-std::expected<void, error> apply_op(config::config& c, const json& op) {
+void service_history::remember(const config::config& c) {
+    for (const virtual_server_cfg& vs : c.virtual_servers) {
+        if (vs.match)
+            continue; // ipvsadm cannot create them
+        entry& e = m_services[{uint8_t(vs.protocol), vs.address.v4, vs.port}];
+        e.vs = vs;
+        e.vs.real_servers.clear();
+        for (const real_server_cfg& rs : vs.real_servers) {
+            const std::pair<uint32_t, uint16_t> key{rs.address.v4, rs.port};
+            if (rs.health == config::rs_health_cfg{})
+                e.rs.erase(key); // defined without: nothing to give back
+            else
+                e.rs[key] = rs.health;
+        }
+    }
+}
+
+const virtual_server_cfg* service_history::find(l4_proto proto, ip_addr vip, uint16_t port) const {
+    auto it = m_services.find({uint8_t(proto), vip.v4, port});
+    return it == m_services.end() ? nullptr : &it->second.vs;
+}
+
+const config::rs_health_cfg* service_history::find_rs(l4_proto proto, ip_addr vip, uint16_t port,
+                                                      ip_addr addr, uint16_t rport) const {
+    auto it = m_services.find({uint8_t(proto), vip.v4, port});
+    if (it == m_services.end())
+        return nullptr;
+    auto r = it->second.rs.find({addr.v4, rport});
+    return r == it->second.rs.end() ? nullptr : &r->second;
+}
+
+std::expected<void, error> apply_op(config::config& c, const json& op,
+                                    const service_history* history) {
     if (!op.is_object() || !op.contains("cmd") || !op["cmd"].is_string())
         return fail(errc::bad_request, "an op must be an object with a string \"cmd\"");
     const std::string cmd = op["cmd"].get<std::string>();
     if (cmd == "add_service" || cmd == "edit_service" || cmd == "del_service")
-        return service_op(c, op, cmd);
+        return service_op(c, op, cmd, history);
     if (cmd == "add_dest" || cmd == "edit_dest" || cmd == "del_dest")
-        return dest_op(c, op, cmd);
+        return dest_op(c, op, cmd, history);
     if (cmd == "clear") {
         c.virtual_servers.clear();
         return {};
@@ -265,7 +312,7 @@ std::expected<void, error> apply_op(config::config& c, const json& op) {
             ++i;
             if (o.is_object() && o.value("cmd", "") == "batch")
                 return fail(errc::bad_request, "a batch cannot contain a batch");
-            if (auto r = apply_op(c, o); !r) {
+            if (auto r = apply_op(c, o, history); !r) {
                 error e = r.error();
                 e.message = "rule " + std::to_string(i) + ": " + e.message;
                 return std::unexpected(e);
@@ -309,9 +356,7 @@ std::vector<std::string> restart_only_changes(const config::config& a, const con
         out.push_back("ports");
     if (a.connections.max != b.connections.max)
         out.push_back("connections");
-    // The VRRP engine runs the instances ulvsd started with (control/vrrp/engine.h).
-    if (a.vrrp_instances != b.vrrp_instances)
-        out.push_back("vrrp_instances");
+    // vrrp_instances are live: the VRRP engine follows every committed config (engine::update).
     if (a.management != b.management)
         out.push_back("management");
     // The neighbour table has no "forget a static entry"; adding or changing one is live.

@@ -236,6 +236,9 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
     a.fmt.numeric = p->values.contains(opt::numeric);
     a.fmt.exact = p->values.contains(opt::exact);
     if (*p->command == opt::save) {
+        // The configured servers and weights, not the health-adjusted view -L shows: -R of the
+        // rules must give back the configuration (a down server too), not the moment's state.
+        a.request["configured"] = true;
         a.fmt.view = list_view::rule;
         return a;
     }

@@ -35,6 +35,7 @@ manager::manager(config::config running, manager_deps deps, uint64_t now_ms)
       m_ids(m_deps.ids, m_deps.workers, m_deps.id_checks), m_listing(m_deps.conn_dumps) {
     m_config_sha256 = m_deps.config_sha256;
     m_stats.track(m_cfg);
+    m_history.remember(m_cfg); // the file ulvsd started with
     // The first snapshot is already published (the daemon's start): only ids and health here.
     m_deps.ids->committed(m_cfg);
     if (m_deps.health)
@@ -110,7 +111,7 @@ bool manager::start_work(const config_work& w) {
         return true;
     }
     config::config next = m_cfg; // the op itself is cheap: applied here, validated off the lcore
-    if (auto r = apply_op(next, w.op); !r) {
+    if (auto r = apply_op(next, w.op, &m_history); !r) {
         if (w.reply_wanted)
             m_replies[w.id] = make_error(r.error());
         return false;
@@ -166,6 +167,9 @@ json manager::commit(config::config next, uint64_t now) {
     m_cfg = std::move(next);
     ++m_changes;
     m_stats.track(m_cfg);
+    m_history.remember(m_cfg);
+    if (m_deps.committed)
+        m_deps.committed(m_cfg, now);
     m_pub.committed(m_cfg, now);
     return make_ok({{"published", !m_pub.pending()}});
 }
@@ -219,10 +223,11 @@ unsigned manager::poll(uint64_t now) {
 }
 
 std::string manager::metrics(uint64_t) {
-    return metrics_page({m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
-                         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(),
-                         m_changes, m_reload_outcomes, m_config_sha256, m_cfg.path,
-                         m_last_reload_ok});
+    return metrics_page(
+        {m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
+         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(), m_changes,
+         m_reload_outcomes, m_config_sha256, m_cfg.path, m_last_reload_ok,
+         m_deps.control_counters ? m_deps.control_counters() : std::vector<control_counter>{}});
 }
 
 json manager::status(uint64_t now) {
@@ -266,6 +271,16 @@ json manager::status(uint64_t now) {
             ", drops " + std::to_string(drops) + "\n";
     text += "changes " + std::to_string(m_changes) + ", reloads " + std::to_string(m_reloads) +
             (m_pub.pending() ? ", a change waits for next-hop resolution" : "") + "\n";
+    if (m_deps.control_counters) {
+        const auto cc = m_deps.control_counters();
+        json o = json::object();
+        for (size_t i = 0; i < cc.size(); ++i) {
+            o[cc[i].name] = cc[i].value;
+            text += (i ? ", " : "control: ") + cc[i].name + " " + std::to_string(cc[i].value) +
+                    (i + 1 == cc.size() ? "\n" : "");
+        }
+        j["control"] = o;
+    }
     j["text"] = text;
     return make_ok(j);
 }

@@ -220,6 +220,11 @@ std::string metrics_page(const metrics_sources& s) {
     w.help("ulvs_vrrp_transitions_total", "counter", "VRRP state changes since start.");
     for (const json& i : vrrp)
         w.sample("ulvs_vrrp_transitions_total", label(i), count(i, "transitions"));
+    for (const control_counter& c : s.control) {
+        const std::string name = "ulvs_" + c.name + "_total";
+        w.help(name.c_str(), "counter", c.help.c_str());
+        w.sample(name.c_str(), "", i64(c.value));
+    }
     w.help("ulvs_config_changes_total", "counter", "Configuration changes applied.");
     w.sample("ulvs_config_changes_total", "", i64(s.changes));
     // Every outcome a reload can have is shown from the start, so a rate() over it works before

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 
+#include <optional>
+
 namespace ulvs::mgmt {
 
 namespace {
@@ -57,9 +59,14 @@ json manager::zero(const json& req) {
 json manager::list(const json& req) {
     const json key = req.value("service", json());
     json services = json::array();
-    // As the workers see it: down servers removed or at weight 0, the sorry server (checker.h).
-    const config::config eff = m_pub.effective(m_cfg);
-    for (const auto& vs : eff.virtual_servers) {
+    // -L: as the workers see it (down servers removed or at weight 0, the sorry server:
+    // checker.h). -S asks for "configured": the configured servers and weights, which -R must
+    // give back whatever health said at the time.
+    const bool configured = req.value("configured", false);
+    std::optional<config::config> eff;
+    if (!configured)
+        eff = m_pub.effective(m_cfg);
+    for (const auto& vs : (configured ? m_cfg : *eff).virtual_servers) {
         if (!key.is_null() && !matches(key, vs))
             continue;
         const uint32_t sid = m_stats.service_id(vs);

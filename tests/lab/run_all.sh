@@ -2,7 +2,8 @@
 # Runs every lab scenario (tests/lab/*.sh but lib.sh and run_all.sh), one after the other
 # (they share the lab's namespaces), each bounded in time. Exit status 77 from a scenario
 # means skipped. Prints "N passed, M failed" (", K skipped" when some were) last and exits
-# non-zero if any failed.
+# non-zero if any failed. Most scenarios use scripts/lab (ulvs-* namespaces); exception_path.sh
+# builds its own small lab (tap-* namespaces), and removes what a killed run left at its start.
 set -euo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -178,9 +178,12 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::rs_health_cfg), 296u) << "new real server health field?";
     EXPECT_EQ(sizeof(config::notify_cfg), 64u) << "new notify script?";
     EXPECT_EQ(sizeof(config::sorry_server_cfg), 12u) << "new sorry server field?";
-    EXPECT_EQ(sizeof(config::config), 528u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 552u) << "new top-level section?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
     EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
+    // exception_path: lib/config/exception_path.cc.
+    EXPECT_EQ(sizeof(config::exception_path_cfg), 24u) << "new exception_path key?";
+    EXPECT_EQ(sizeof(config::exception_allow_cfg), 88u) << "new exception_path.allow field?";
     EXPECT_EQ(sizeof(config::control_policing_cfg), 16u) << "new control_policing class?";
     EXPECT_EQ(sizeof(config::police_cfg), 8u) << "new policer field?";
     EXPECT_EQ(sizeof(config::vrrp_instance_cfg), 344u) << "new VRRP instance field?";
@@ -222,6 +225,7 @@ TEST(restart_only_changes, names_the_sections) {
     EXPECT_TRUE(restart_only_changes(a, b).empty());
     b.virtual_servers.clear();
     b.timeouts.tcp = std::chrono::seconds(5);
+    b.vrrp_instances.emplace_back();                 // keepalived reloads its instances too
     EXPECT_TRUE(restart_only_changes(a, b).empty()); // live
     b.ports[0].mtu = 9000;
     b.lcores.workers = {1, 2};
@@ -232,6 +236,99 @@ TEST(restart_only_changes, names_the_sections) {
     EXPECT_EQ(r[0], "lcores");
     EXPECT_EQ(r[1], "ports");
     EXPECT_EQ(r[2], "connections");
+}
+
+// issue 16: `-S > rules; -C; -R < rules` gives back what ran. The rules carry only what ipvsadm
+// can say; the service's name, forwarding, checks, quorum and sorry server, and the real servers'
+// checks come back from the history of this process (config_edit.h service_history).
+constexpr std::string_view checked_yaml = R"(
+ports:
+  - {name: wan, device: dev0, addresses: [203.0.113.10/24]}
+  - {name: lan, device: dev1, addresses: [198.51.100.1/24]}
+virtual_servers:
+  - name: web
+    address: 203.0.113.100
+    port: 80
+    protocol: tcp
+    scheduler: wrr
+    forwarding: nat
+    persistence: {timeout: 60s, expire_quiescent_template: true}
+    quorum: 2
+    hysteresis: 1
+    sorry_server: {address: 198.51.100.99, port: 80}
+    health_check: {type: tcp, delay_loop: 2s, retry: 0}
+    real_servers:
+      - {address: 198.51.100.11, port: 80, weight: 3}
+      - address: 198.51.100.12
+        port: 80
+        weight: 2
+        inhibit_on_failure: true
+        health_check: {type: misc, path: /bin/false}
+  - name: dns
+    address: 203.0.113.100
+    port: 53
+    protocol: udp
+    scheduler: rr
+    real_servers: [{address: 198.51.100.11, port: 53, weight: 1}]
+management: {socket: "/tmp/x.sock", metrics: ""}
+)";
+
+// What `ulvsadm -S -n` prints for checked_yaml (the configured servers, ipvsadm's order).
+constexpr std::string_view checked_rules = "-A -t 203.0.113.100:80 -s wrr -p 60\n"
+                                           "-a -t 203.0.113.100:80 -r 198.51.100.11:80 -m -w 3\n"
+                                           "-a -t 203.0.113.100:80 -r 198.51.100.12:80 -m -w 2\n"
+                                           "-A -u 203.0.113.100:53 -s rr\n"
+                                           "-a -u 203.0.113.100:53 -r 198.51.100.11:53 -g -w 1\n";
+
+TEST(service_history, clear_and_restore_gives_back_names_and_checks) {
+    auto c = config::load_string(checked_yaml, "c.yaml");
+    ASSERT_TRUE(c) << c.error().front().to_string();
+    const std::string before = text(*c);
+    service_history h;
+    h.remember(*c);
+    config::config next = *c;
+    ASSERT_TRUE(apply_op(next, op("-C"), &h));
+    h.remember(next); // -C was committed: the history keeps what it removed
+    auto batch = parse_restore(checked_rules);
+    ASSERT_TRUE(batch);
+    ASSERT_TRUE(apply_op(next, *batch, &h));
+    auto valid = revalidate(next);
+    ASSERT_TRUE(valid) << valid.error().message;
+    EXPECT_EQ(text(*valid), before);
+
+    // Without the history, what ipvsadm cannot say is lost (the behaviour before).
+    config::config bare = *c;
+    ASSERT_TRUE(apply_op(bare, op("-C")));
+    ASSERT_TRUE(apply_op(bare, *batch));
+    EXPECT_EQ(bare.virtual_servers[0].name, "tcp-203.0.113.100-80");
+    EXPECT_FALSE(bare.virtual_servers[0].health.check);
+}
+
+TEST(service_history, a_taken_name_is_not_reused_and_plain_servers_are_not_kept) {
+    auto c = config::load_string(checked_yaml, "c.yaml");
+    ASSERT_TRUE(c);
+    service_history h;
+    h.remember(*c);
+    config::config next = *c;
+    ASSERT_TRUE(apply_op(next, op("-D -t 203.0.113.100:80"), &h));
+    next.virtual_servers[0].name = "web"; // dns renamed to web meanwhile
+    ASSERT_TRUE(apply_op(next, op("-A -t 203.0.113.100:80 -s rr"), &h));
+    EXPECT_EQ(next.virtual_servers[1].name, "tcp-203.0.113.100-80");
+    EXPECT_TRUE(next.virtual_servers[1].health.check); // the rest still comes back
+    // A real server without health settings has nothing remembered; one with them has.
+    EXPECT_EQ(h.find_rs(l4_proto::tcp, *ip_addr::parse("203.0.113.100"), 80,
+                        *ip_addr::parse("198.51.100.11"), 80),
+              nullptr);
+    ASSERT_NE(h.find_rs(l4_proto::tcp, *ip_addr::parse("203.0.113.100"), 80,
+                        *ip_addr::parse("198.51.100.12"), 80),
+              nullptr);
+    // A later definition without them forgets them.
+    config::config later = *c;
+    later.virtual_servers[0].real_servers[1].health = {};
+    h.remember(later);
+    EXPECT_EQ(h.find_rs(l4_proto::tcp, *ip_addr::parse("203.0.113.100"), 80,
+                        *ip_addr::parse("198.51.100.12"), 80),
+              nullptr);
 }
 
 } // namespace

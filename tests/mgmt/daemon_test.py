@@ -357,7 +357,8 @@ def test_metrics(dm: daemon) -> None:
     lines = [l for l in text.splitlines() if l and not l.startswith("#")]
     # Prometheus' text format: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label names without ':'.
     sample_re = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*'
-                           r'(\{[a-zA-Z_]\w*="[^"\\]*"(,[a-zA-Z_]\w*="[^"\\]*")*\})? -?\d+')
+                           r'(\{[a-zA-Z_]\w*="[^"\\]*"(,[a-zA-Z_]\w*="[^"\\]*")*\})?'
+                           r' -?\d+(\.\d+)?([eE][-+]?\d+)?')
     check(all(sample_re.fullmatch(l) for l in lines), "metrics: every sample line is valid",
           "\n".join(l for l in lines if not sample_re.fullmatch(l))[:500])
     for name in ["ulvs_virtual_server_connections_total", "ulvs_virtual_server_packets_total",

@@ -86,6 +86,8 @@ TEST(parse_cli, bundled_list_flags) {
     EXPECT_EQ(parse("-Ln --thresholds")->fmt.view, list_view::thresholds);
     EXPECT_EQ(parse("-Ln --persistent-conn")->fmt.view, list_view::persistent_conn);
     EXPECT_EQ(parse("-S -n")->fmt.view, list_view::rule);
+    EXPECT_EQ(parse("-S -n")->request, (json{{"cmd", "list"}, {"configured", true}}));
+    EXPECT_FALSE(parse("-Ln")->request.contains("configured")); // -L: as the workers see it
     auto one = parse("-L -n -t 203.0.113.100:80");
     ASSERT_TRUE(one);
     EXPECT_EQ(one->request["service"], svc("tcp", "203.0.113.100", 80));

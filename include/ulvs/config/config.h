@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ulvs/common/inet.h"
+#include "ulvs/config/exception_cfg.h"
 #include "ulvs/config/health_cfg.h"
 #include "ulvs/config/vrrp_cfg.h"
 
@@ -183,6 +184,7 @@ struct config {
     std::vector<vrrp_instance_cfg> vrrp_instances;
     std::vector<virtual_server_cfg> virtual_servers;
     control_policing_cfg control_policing;
+    exception_path_cfg exception_path; // exception_cfg.h
     management_cfg management;
     logging_cfg logging;
     scripts_cfg scripts;

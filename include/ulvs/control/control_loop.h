@@ -1,11 +1,16 @@
 // The control lcore's event loop (docs/architecture.md "Threads and what runs where"): exception
-// packets from the workers, ARP resolution, signals, --exit-idle. It never blocks: when a pass
-// found nothing to do it naps 100 us, which bounds ARP/ping latency while leaving the core mostly
-// idle.
+// packets from the workers, VRRP timers, ARP resolution, the management plane, health checks,
+// signals, --exit-idle. Work with deadlines comes first: every pass serves the priority work (the
+// workers' priority and exception rings, VRRP timers, the kernel's frames) before and after every
+// best-effort task, and best-effort tasks run in slices (deadline.h) within a budget per pass,
+// taking turns. It never blocks: when a pass found nothing to do it naps 100 us, which bounds
+// ARP/ping latency while leaving the core mostly idle.
 #pragma once
 
+#include "ulvs/control/deadline.h"
 #include "ulvs/control/exception/kernel_tap.h"
 #include "ulvs/control/exception/responder.h"
+#include "ulvs/control/loop_timing.h"
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker_loop.h"
@@ -30,6 +35,16 @@ struct control_port {
     uint16_t tx_queue = 0;
 };
 
+// Best-effort work of the control lcore, called at most once per pass (every `period_ms` if
+// set) with a deadline (`control_env::slice_us` from the call): it should stop when the deadline
+// has passed and carry on at its next call. Returns how much it did (0 lets the loop nap).
+struct control_task {
+    std::string name; // in the timing summary (loop_timing.h)
+    uint64_t period_ms = 0;
+    std::function<unsigned(uint64_t now_ms, const deadline& d)> run;
+    uint64_t next_ms = 0; // the loop's
+};
+
 struct control_env {
     std::vector<control_port> ports;
     std::vector<port_addrs> addrs;            // by port index
@@ -48,14 +63,30 @@ struct control_env {
     // 10 ms (dp/sched/load.h explains the staleness bound); worker i's counts at dest_counts[i].
     dp::load_board* loads = nullptr;
     std::vector<const dp::dest_conn_counts*> dest_counts;
-    // Management plane (lib/mgmt: socket, metrics, timers), polled once per pass; it must not
-    // block and returns how much it did (0 lets the loop nap).
-    std::function<unsigned(uint64_t now_ms)> on_poll;
+    // Priority work besides the rings, served first in every pass and between best-effort
+    // tasks (VRRP timers and adverts, the kernel TAPs' frames): microseconds, never more.
+    std::function<unsigned(uint64_t now_ms)> on_timers;
+    // Best-effort work, taking turns (management socket and requests, metrics, health checks,
+    // snapshot builds; the loop adds the neighbour rounds): each call gets `slice_us`, and no
+    // task starts once a pass has spent `pass_budget_us` on them (the rest run next pass).
+    std::vector<control_task> tasks;
+    uint64_t slice_us = 2'000;
+    uint64_t pass_budget_us = 5'000;
+    // When the next priority event is due (clock_ms; VRRP's next advert), or UINT64_MAX when
+    // nothing is. A task is not started when its longest call of the last 5-10 s (at most
+    // hold_max_ms of it), plus hold_margin_ms, would reach past that: a job that cannot be
+    // sliced yet (a snapshot build, a reload, a listing) then runs just after the advert
+    // instead of across it. Null: no event is known.
+    std::function<uint64_t()> next_due_ms;
+    uint64_t hold_max_ms = 500;
+    uint64_t hold_margin_ms = 5;
+    loop_timing timing; // filled by run_control_loop; logged when it returns
+    uint64_t (*clock_ms)() noexcept = dp::clock_ms; // the loop's `now` (tests inject theirs)
     // VRRP (control/vrrp/engine.h) sees every exception packet first: true = it was VRRP and is
     // consumed (the loop frees the mbuf).
     std::function<bool(const rte_mbuf* m, uint8_t in_port, uint64_t now_ms)> on_packet;
     // What the responder leaves is offered to the kernel (TAPs); their frames come back through
-    // on_poll (daemon.cc). Null: consumed.
+    // on_timers (daemon.cc). Null: consumed.
     kernel_taps* taps = nullptr;
 };
 
@@ -77,7 +108,11 @@ unsigned drain_exceptions(control_env& env, uint64_t now_ms);
 
 enum class stop_reason { signal, idle };
 
-// Runs until a stop signal or the idle limit. Control lcore only.
+// Runs until a stop signal or the idle limit. SIGHUP's reload runs as a best-effort task.
+// Control lcore only.
 stop_reason run_control_loop(control_env& env);
+
+// The loop's timing (loop_timing.h) as log lines: the priority gap, then one line per task.
+std::vector<std::string> timing_summary(const control_env& env);
 
 } // namespace ulvs::ctl

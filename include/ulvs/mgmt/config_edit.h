@@ -17,14 +17,45 @@
 #include "ulvs/mgmt/protocol.h"
 
 #include <expected>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ulvs::mgmt {
 
+// What ipvsadm's rules cannot say about a service, remembered from every configuration this
+// process ran (the file at start and at each reload, and each CLI change), by IPVS identity
+// (protocol, VIP, port). When -A (and so -R) creates a service that was defined before, it gets
+// back its name (the metrics' label), its service-level forwarding, its health settings (check,
+// quorum, hysteresis, alpha, sorry server), mh_table_size and expire_quiescent_template; when -a
+// adds a real server that service had, it gets back the server's health settings (check,
+// inhibit_on_failure, notify). So `ulvsadm -S > rules; ulvsadm -C; ulvsadm -R < rules` restores
+// exactly what ran (issue 16). Only real servers with health settings are kept: adding and
+// removing 100k plain ones leaves nothing behind.
+class service_history {
+public:
+    // The services of `c` (a committed config): their latest definition is what -A gets back.
+    void remember(const config::config& c);
+    // The remembered service (real_servers empty), or null.
+    const config::virtual_server_cfg* find(l4_proto proto, ip_addr vip, uint16_t port) const;
+    // The remembered health settings of a real server of that service, or null.
+    const config::rs_health_cfg* find_rs(l4_proto proto, ip_addr vip, uint16_t port, ip_addr addr,
+                                         uint16_t rport) const;
+
+private:
+    struct entry {
+        config::virtual_server_cfg vs;
+        std::map<std::pair<uint32_t, uint16_t>, config::rs_health_cfg> rs; // by (address, port)
+    };
+    std::map<std::tuple<uint8_t, uint32_t, uint16_t>, entry> m_services;
+};
+
 // One op ({"cmd":"add_service",...}); "batch" applies its "ops" in order, all or nothing (the
 // caller discards the copy on error). "zero" is not a config change and is ignored here.
-std::expected<void, error> apply_op(config::config& c, const json& op);
+// `history`: what -A and -a re-attach (above); null: nothing.
+std::expected<void, error> apply_op(config::config& c, const json& op,
+                                    const service_history* history = nullptr);
 
 // Round-trip through the validator. Source locations are meaningless for CLI changes, so the
 // diagnostics' messages are returned without them. The result keeps `c.path`.

@@ -2,7 +2,8 @@
 // scripts that parse ipvsadm's output keep working. Pure functions of a reply: unit-tested column
 // by column in tests/mgmt/ipvsadm_format_test.cc.
 //
-// The `list` reply (lib/mgmt/commands.cc builds it):
+// The `list` reply (lib/mgmt/service_listing.cc builds it; with "configured": true in the request,
+// as -S sends, of the configured servers and weights instead of the health-adjusted view):
 //   {"size":4096, "services":[{"proto":"tcp","vip":"203.0.113.100","port":80,"scheduler":"wrr",
 //     "flags":["sh-port"], "persistent":50 | null, "netmask":"255.255.255.0",
 //     "stats":{"conns","inpkts","outpkts","inbytes","outbytes"},

@@ -23,9 +23,11 @@
 #include "ulvs/dataplane/fwd/id_check.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker.h"
+#include "ulvs/mgmt/config_edit.h"
 #include "ulvs/mgmt/config_jobs.h"
 #include "ulvs/mgmt/conn_listing.h"
 #include "ulvs/mgmt/id_recycling.h"
+#include "ulvs/mgmt/metrics.h"
 #include "ulvs/mgmt/protocol.h"
 #include "ulvs/mgmt/publication.h"
 #include "ulvs/mgmt/server.h"
@@ -64,6 +66,11 @@ struct manager_deps {
     std::function<std::array<uint64_t, 2>()> mbufs;
     // SHA-256 of the config file's bytes as loaded at start (metrics: ulvs_config_info).
     std::string config_sha256;
+    // The control plane's own counters (app/ulvsd/health_runtime.h); null: none.
+    std::function<std::vector<control_counter>()> control_counters;
+    // Called with every committed config (CLI change or reload), before its publication: the
+    // VRRP engine follows it (control/vrrp/engine.h update). Null: nothing to tell.
+    std::function<void(const config::config& running, uint64_t now_ms)> committed;
 };
 
 class manager {
@@ -119,6 +126,7 @@ private:
     id_recycler m_ids;
     conn_listing m_listing;
     config_jobs m_jobs;
+    service_history m_history; // what -A/-a give back to a service defined before (config_edit.h)
     std::deque<config_work> m_work;
     std::map<uint64_t, json> m_replies; // finished work whose client has not collected it yet
     uint64_t m_next_work = 1;

@@ -21,6 +21,14 @@
 
 namespace ulvs::mgmt {
 
+// A counter kept outside the manager by the control plane (the exception path's), by name:
+// `ulvsadm status` shows it, /metrics exports it as ulvs_<name>_total.
+struct control_counter {
+    std::string name;
+    std::string help;
+    uint64_t value = 0;
+};
+
 struct metrics_sources {
     const config::config& running;
     const traffic_stats& stats;
@@ -33,6 +41,7 @@ struct metrics_sources {
     const std::string& config_sha256;
     const std::string& config_path;
     std::optional<std::chrono::system_clock::time_point> last_reload_ok;
+    std::vector<control_counter> control;
 };
 
 std::string metrics_page(const metrics_sources& s);

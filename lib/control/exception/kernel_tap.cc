@@ -8,75 +8,47 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <net/if_arp.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace ulvs::ctl {
 
 namespace {
 
-constexpr uint8_t icmp_echo_request = 8;
 constexpr uint16_t arp_op_reply = 2;
-// The default route through a TAP: above any metric a host's own default route usually has.
-constexpr const char* default_route_metric = "4000";
 
-// Start-up only: run `ip ARGS...` and wait for it.
-std::expected<void, std::string> run_ip(std::vector<std::string> args) {
-    args.insert(args.begin(), "ip");
-    std::vector<char*> argv;
-    for (std::string& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid;
-    if (int e = posix_spawnp(&pid, "ip", nullptr, nullptr, argv.data(), environ); e != 0)
-        return std::unexpected(std::string("cannot run ip: ") + std::strerror(e));
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    std::string cmd;
-    for (size_t i = 0; i + 1 < argv.size(); ++i)
-        cmd += (i ? " " : "") + std::string(argv[i]);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return std::unexpected("\"" + cmd + "\" failed");
-    return {};
-}
-
-std::expected<int, std::string> open_tap(const std::string& name, const port_addrs& p,
-                                         uint16_t mtu) {
+// A non-persistent TAP "name" (it disappears with its last fd), non-blocking, no packet info
+// header; its interface index through `ifindex`.
+std::expected<int, std::string> open_tun(const std::string& name, int& ifindex) {
     const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return std::unexpected(std::string("/dev/net/tun: ") + std::strerror(errno));
     ifreq ifr{};
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    auto fail = [&](const char* what) {
-        std::string e = name + ": " + what + ": " + std::strerror(errno);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        std::string e = name + ": TUNSETIFF: " + std::strerror(errno);
         ::close(fd);
         return std::unexpected(e);
-    };
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-        return fail("TUNSETIFF");
+    }
     const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-    std::memcpy(ifr.ifr_hwaddr.sa_data, p.mac.data(), 6);
-    const bool mac_ok = ioctl(s, SIOCSIFHWADDR, &ifr) == 0;
-    ifr.ifr_mtu = mtu;
-    const bool mtu_ok = ioctl(s, SIOCSIFMTU, &ifr) == 0;
-    ::close(s);
-    if (!mac_ok || !mtu_ok)
-        return fail(mac_ok ? "SIOCSIFMTU" : "SIOCSIFHWADDR");
+    const bool ok = s >= 0 && ioctl(s, SIOCGIFINDEX, &ifr) == 0;
+    const int err = errno;
+    if (s >= 0)
+        ::close(s);
+    if (!ok) {
+        ::close(fd);
+        return std::unexpected(name + ": SIOCGIFINDEX: " + std::strerror(err));
+    }
+    ifindex = ifr.ifr_ifindex;
     // No IPv6 on it: its router solicitations and DAD would only be noise on the port.
     if (int f = ::open(("/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6").c_str(),
                        O_WRONLY | O_CLOEXEC);
@@ -87,65 +59,146 @@ std::expected<int, std::string> open_tap(const std::string& name, const port_add
     return fd;
 }
 
+template <class T> bool contains(const std::vector<T>& v, const T& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
 } // namespace
 
 kernel_taps::~kernel_taps() {
-    for (int fd : m_fds)
-        if (fd >= 0)
-            ::close(fd); // a non-persistent TAP disappears with its last fd
+    for (const tap& t : m_taps)
+        if (t.fd >= 0)
+            ::close(t.fd); // a non-persistent TAP disappears with its last fd
 }
 
 std::expected<std::unique_ptr<kernel_taps>, std::string>
-kernel_taps::open(const config::config& cfg, const std::vector<port_addrs>& ports) {
+kernel_taps::create(std::vector<std::array<uint8_t, 6>> macs) {
+    auto nl = rtnl::open();
+    if (!nl)
+        return std::unexpected(nl.error());
     std::unique_ptr<kernel_taps> t(new kernel_taps);
-    for (size_t i = 0; i < cfg.ports.size() && i < ports.size(); ++i) {
-        const std::string name = ("ulvs-" + cfg.ports[i].name).substr(0, IFNAMSIZ - 1);
-        auto fd = open_tap(name, ports[i], cfg.ports[i].mtu);
-        if (!fd)
-            return std::unexpected(fd.error());
-        t->m_fds.push_back(*fd);
-        t->m_names.push_back(name);
-        for (const ip_prefix& a : cfg.ports[i].addresses)
-            if (auto r = run_ip({"addr", "replace", a.to_string(), "dev", name}); !r)
-                return std::unexpected(r.error());
-        if (auto r = run_ip({"link", "set", name, "up"}); !r)
-            return std::unexpected(r.error());
-    }
-    for (const config::route_cfg& r : cfg.routes) {
-        auto port = cfg.port_for(r.via);
-        if (!port || *port >= t->m_names.size())
-            continue; // the validator requires a connected gateway; nothing to route through
-        std::vector<std::string> args{"route",           "replace", r.prefix.to_string(), "via",
-                                      r.via.to_string(), "dev",     t->m_names[*port]};
-        if (r.prefix.len == 0) {
-            args.push_back("metric");
-            args.push_back(default_route_metric);
-        }
-        if (auto ok = run_ip(args); !ok)
-            return std::unexpected(ok.error());
+    t->m_rtnl = std::move(*nl);
+    t->m_macs = std::move(macs);
+    return t;
+}
+
+std::unique_ptr<kernel_taps> kernel_taps::over_fds(std::vector<int> fds) {
+    std::unique_ptr<kernel_taps> t(new kernel_taps);
+    t->m_taps.resize(fds.size());
+    for (size_t i = 0; i < fds.size(); ++i) {
+        t->m_taps[i].fd = fds[i];
+        t->m_taps[i].name = "test" + std::to_string(i);
     }
     return t;
 }
 
-bool kernel_taps::to_kernel(const dp::snapshot& snap, const rte_mbuf* m, uint8_t in_port) {
-    if (in_port >= m_fds.size() || rte_pktmbuf_data_len(m) != rte_pktmbuf_pkt_len(m))
+std::vector<std::string> kernel_taps::names() const {
+    std::vector<std::string> out;
+    for (const tap& t : m_taps)
+        if (t.fd >= 0)
+            out.push_back(t.name);
+    return out;
+}
+
+bool kernel_taps::open_tap(size_t port, const config::config& cfg) {
+    tap& t = m_taps[port];
+    t.name = ("ulvs-" + cfg.ports[port].name).substr(0, IFNAMSIZ - 1);
+    auto fd = open_tun(t.name, t.ifindex);
+    if (!fd) {
+        spdlog::error("kernel exception path: {} (health checks through port {} will fail)",
+                      fd.error(), cfg.ports[port].name);
         return false;
+    }
+    t.fd = *fd;
+    t.addresses.clear();
+    spdlog::info("kernel exception path: TAP interface {} for port {}", t.name,
+                 cfg.ports[port].name);
+    return true;
+}
+
+void kernel_taps::sync(const config::config& cfg) {
+    m_filter.set_policy(exception_policy::from_config(cfg));
+    if (!m_rtnl)
+        return; // over_fds (tests): the "TAPs" are fixed
+    const tap_plan plan = tap_plan::from_config(cfg);
+    const size_t n = std::min(cfg.ports.size(), m_macs.size());
+    if (m_taps.size() < n)
+        m_taps.resize(n);
+    for (size_t p = 0; p < n; ++p) {
+        tap& t = m_taps[p];
+        const bool opened = t.fd < 0 && plan.needed[p] && open_tap(p, cfg);
+        if (t.fd >= 0 && (opened || t.mtu != cfg.ports[p].mtu)) {
+            t.mtu = cfg.ports[p].mtu;
+            m_rtnl->link_up(t.ifindex, t.name, m_macs[p], t.mtu);
+        }
+    }
+    std::vector<tap_plan::route> routes;
+    for (const tap_plan::route& r : plan.routes)
+        if (r.port < n && m_taps[r.port].fd >= 0)
+            routes.push_back(r);
+    bool same = routes == m_routes;
+    for (size_t p = 0; p < n; ++p)
+        same = same && (m_taps[p].fd < 0 || m_taps[p].addresses == plan.addresses[p]);
+    if (same)
+        return;
+    // Old routes first, then old addresses, then every address and route of the plan again
+    // (replace: the kernel may have dropped a route with an address it went through). One
+    // socket, in order: the kernel applies them in this order.
+    for (const tap_plan::route& r : m_routes)
+        if (!contains(routes, r))
+            m_rtnl->del_route(m_taps[r.port].ifindex, m_taps[r.port].name, r.dst, r.via, r.metric);
+    size_t n_addrs = 0;
+    for (size_t p = 0; p < n; ++p) {
+        tap& t = m_taps[p];
+        if (t.fd < 0)
+            continue;
+        for (const ip_prefix& a : t.addresses)
+            if (!contains(plan.addresses[p], a))
+                m_rtnl->del_addr(t.ifindex, t.name, a);
+        for (const ip_prefix& a : plan.addresses[p])
+            m_rtnl->add_addr(t.ifindex, t.name, a);
+        t.addresses = plan.addresses[p];
+        n_addrs += t.addresses.size();
+    }
+    for (const tap_plan::route& r : routes)
+        m_rtnl->add_route(m_taps[r.port].ifindex, m_taps[r.port].name, r.dst, r.via, r.metric);
+    m_routes = std::move(routes);
+    m_rtnl->poll(); // sent now: checks starting in this pass find them in place
+    spdlog::info("kernel exception path: {} addresses and {} routes on the TAPs", n_addrs,
+                 m_routes.size());
+}
+
+unsigned kernel_taps::poll(uint64_t now) {
+    m_now = now;
+    return m_rtnl ? m_rtnl->poll() : 0;
+}
+
+bool kernel_taps::to_kernel(const dp::snapshot& snap, const rte_mbuf* m, uint8_t in_port) {
     const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
     dp::parsed_pkt pp;
-    if (dp::parse_frame(f, rte_pktmbuf_data_len(m), false, pp) != dp::drop::none)
+    if (rte_pktmbuf_data_len(m) != rte_pktmbuf_pkt_len(m) ||
+        dp::parse_frame(f, rte_pktmbuf_data_len(m), false, pp) != dp::drop::none) {
+        ++m_ctr.refused; // a fragment, a reassembled (chained) datagram, a malformed frame
         return false;
-    bool wanted;
+    }
     if (pp.kind == dp::frame_kind::arp) {
         const auto* arp = f + sizeof(rte_ether_hdr);
-        wanted = ((arp[6] << 8) | arp[7]) == arp_op_reply;
+        if (((arp[6] << 8) | arp[7]) != arp_op_reply || in_port >= m_taps.size() ||
+            m_taps[in_port].fd < 0)
+            return false; // ARP is the responder's; replies matter only where the kernel is
     } else {
         auto info = snap.addrs.find(pp.dst_ip);
-        wanted = info && dp::has(dp::unpack_addr_info(*info).kind, dp::addr_kind::local) &&
-                 !(pp.ip_proto == IPPROTO_ICMP && f[pp.l4_off] == icmp_echo_request);
+        const bool ours = info && dp::has(dp::unpack_addr_info(*info).kind, dp::addr_kind::local);
+        const auto v =
+            ours ? m_filter.inbound(f, pp, in_port, m_now) : exception_filter::verdict::refused;
+        if (v == exception_filter::verdict::refused) {
+            ++m_ctr.refused;
+            return false;
+        }
+        ++(v == exception_filter::verdict::check_reply ? m_ctr.check_replies : m_ctr.allowed);
     }
-    if (!wanted)
-        return false;
-    if (write(m_fds[in_port], f, rte_pktmbuf_data_len(m)) < 0) {
+    if (in_port >= m_taps.size() || m_taps[in_port].fd < 0 ||
+        write(m_taps[in_port].fd, f, rte_pktmbuf_data_len(m)) < 0) {
         ++m_ctr.to_kernel_dropped;
         return false;
     }
@@ -158,11 +211,15 @@ unsigned kernel_taps::from_kernel(rte_mempool* pool,
                                   unsigned budget) {
     unsigned moved = 0;
     uint8_t buf[RTE_ETHER_MAX_JUMBO_FRAME_LEN];
-    for (size_t p = 0; p < m_fds.size(); ++p) {
+    for (size_t p = 0; p < m_taps.size(); ++p) {
+        if (m_taps[p].fd < 0)
+            continue;
         for (unsigned i = 0; i < budget; ++i) {
-            const ssize_t n = read(m_fds[p], buf, sizeof buf);
+            const ssize_t n = read(m_taps[p].fd, buf, sizeof buf);
             if (n <= 0)
                 break; // EAGAIN: nothing more from this TAP
+            // Seen before it leaves: a check's first packet opens its flow (exception_filter.h).
+            m_filter.outbound(buf, static_cast<uint32_t>(n), m_now);
             rte_mbuf* m = rte_pktmbuf_alloc(pool);
             char* dst = m ? rte_pktmbuf_append(m, static_cast<uint16_t>(n)) : nullptr;
             if (dst == nullptr) {

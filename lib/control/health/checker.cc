@@ -61,6 +61,7 @@ checker::~checker() {
 
 void checker::sync(const config::config& cfg, uint64_t now) {
     m_run_as = proc::options_for(cfg.scripts);
+    ++m_generation;
     std::map<server_key, std::unique_ptr<server>> next;
     std::map<std::string, vs_state> services;
     uint64_t i = 0;
@@ -110,17 +111,14 @@ void checker::update_quorum(const std::string& vs_name) {
     auto it = m_services.find(vs_name);
     if (it == m_services.end())
         return;
-    uint64_t sum = 0;
-    bool any = false;
+    // keepalived's weigh_live_realservers(): the weights of the alive servers, unchecked ones
+    // included. Every service is weighed, also one whose servers all have weight 0 or that has
+    // none: a live weight of 0 loses quorum (and brings in the sorry server) whatever the reason.
+    uint64_t sum = it->second.unchecked_weight;
     for (auto s = m_servers.lower_bound({vs_name, 0, 0});
-         s != m_servers.end() && std::get<0>(s->first) == vs_name; ++s) {
-        any = true;
+         s != m_servers.end() && std::get<0>(s->first) == vs_name; ++s)
         if (s->second->fsm.up())
             sum += s->second->current_weight();
-    }
-    sum += it->second.unchecked_weight;
-    if (!any && it->second.unchecked_weight == 0)
-        return;
     if (it->second.quorum.update(sum, it->second.cfg)) {
         m_changed = true;
         spdlog::warn("health: virtual server {} {} quorum (up weight {}, quorum {}, "
@@ -243,6 +241,18 @@ bool checker::quorum_up(const std::string& vs_name) const {
 bool checker::server_up(const std::string& vs_name, ip_addr a, uint16_t port) const {
     auto it = m_servers.find({vs_name, a.v4, port});
     return it == m_servers.end() || it->second->fsm.up();
+}
+
+bool checker::serving(const config::virtual_server_cfg& vs) const {
+    if (!quorum_up(vs.name) && vs.health.sorry_server)
+        return true; // overlay(): the sorry server (weight 1) in place of the servers
+    for (const auto& rs : vs.real_servers) {
+        auto it = m_servers.find({vs.name, rs.address.v4, rs.port});
+        if (it == m_servers.end() ? rs.weight > 0
+                                  : it->second->fsm.up() && it->second->current_weight() > 0)
+            return true;
+    }
+    return false;
 }
 
 std::vector<server_report> checker::report(const config::config& cfg) const {

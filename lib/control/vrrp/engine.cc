@@ -15,8 +15,8 @@ namespace {
 
 constexpr size_t eth_len = 14;
 
-// A tracked virtual server is up while it has a real server that may take new connections.
-// Until health checks exist that is "one real server of weight > 0 in the current snapshot".
+// Without engine_io::vs_up: a tracked virtual server is up while the current snapshot has a
+// real server of weight > 0 for it (ulvsd asks the health checker instead, engine.h).
 bool service_up(const dp::snapshot& snap, const config::virtual_server_cfg& vs) {
     const dp::service* s =
         snap.find_service(htonl(vs.address.v4), htons(vs.port), static_cast<uint8_t>(vs.protocol));
@@ -30,50 +30,57 @@ bool service_up(const dp::snapshot& snap, const config::virtual_server_cfg& vs) 
 
 } // namespace
 
+engine::inst engine::make_inst(const config::config& cfg, const config::vrrp_instance_cfg& c) {
+    uint8_t port = 0;
+    for (size_t p = 0; p < cfg.ports.size(); ++p)
+        if (cfg.ports[p].name == c.port)
+            port = uint8_t(p);
+    // Advertisements come from the port's address on the virtual addresses' subnet, else its
+    // first one (keepalived: the interface's primary address).
+    const auto& addrs = cfg.ports[port].addresses;
+    ip_addr src = addrs.empty() ? ip_addr{} : addrs.front().addr;
+    for (const ip_prefix& a : addrs)
+        if (a.contains(c.virtual_addresses.front().addr)) {
+            src = a.addr;
+            break;
+        }
+    params p;
+    p.version = c.version;
+    p.priority = c.priority;
+    p.advert_ms = uint32_t(c.advert_int.count());
+    p.preempt = c.preempt;
+    p.preempt_delay_ms = uint32_t(c.preempt_delay.count());
+    p.initial_master = c.initial_master;
+    p.primary_ip = src.v4;
+    inst in{c, port, instance(p), {}, {}, {}, {}, 0, 0, 0};
+    in.ours.version = c.version;
+    in.ours.vrid = c.vrid;
+    in.ours.interval_cs = uint16_t(c.advert_int.count() / 10);
+    in.ours.src_ip = src.v4;
+    for (const ip_prefix& a : c.virtual_addresses)
+        in.ours.addrs.push_back(a.addr.v4);
+    std::copy_n(c.auth_pass.begin(), std::min<size_t>(c.auth_pass.size(), 8), in.ours.auth.begin());
+    for (const std::string& n : c.track.ports)
+        for (size_t p2 = 0; p2 < cfg.ports.size(); ++p2)
+            if (cfg.ports[p2].name == n)
+                in.track_ports.push_back(uint8_t(p2));
+    resolve_tracked(in);
+    in.scripts.resize(c.track.scripts.size());
+    return in;
+}
+
+void engine::resolve_tracked(inst& in) const {
+    in.track_vs.clear();
+    for (const std::string& n : in.cfg.track.virtual_servers)
+        for (size_t v = 0; v < m_vs.size(); ++v)
+            if (m_vs[v].name == n)
+                in.track_vs.push_back(v);
+}
+
 engine::engine(const config::config& cfg, engine_io io)
     : m_vs(cfg.virtual_servers), m_io(std::move(io)), m_run_as(proc::options_for(cfg.scripts)) {
-    for (const config::vrrp_instance_cfg& c : cfg.vrrp_instances) {
-        uint8_t port = 0;
-        for (size_t p = 0; p < cfg.ports.size(); ++p)
-            if (cfg.ports[p].name == c.port)
-                port = uint8_t(p);
-        // Advertisements come from the port's address on the virtual addresses' subnet, else its
-        // first one (keepalived: the interface's primary address).
-        const auto& addrs = cfg.ports[port].addresses;
-        ip_addr src = addrs.empty() ? ip_addr{} : addrs.front().addr;
-        for (const ip_prefix& a : addrs)
-            if (a.contains(c.virtual_addresses.front().addr)) {
-                src = a.addr;
-                break;
-            }
-        params p;
-        p.version = c.version;
-        p.priority = c.priority;
-        p.advert_ms = uint32_t(c.advert_int.count());
-        p.preempt = c.preempt;
-        p.preempt_delay_ms = uint32_t(c.preempt_delay.count());
-        p.initial_master = c.initial_master;
-        p.primary_ip = src.v4;
-        inst in{c, port, instance(p), {}, {}, {}, {}, 0, 0, 0};
-        in.ours.version = c.version;
-        in.ours.vrid = c.vrid;
-        in.ours.interval_cs = uint16_t(c.advert_int.count() / 10);
-        in.ours.src_ip = src.v4;
-        for (const ip_prefix& a : c.virtual_addresses)
-            in.ours.addrs.push_back(a.addr.v4);
-        std::copy_n(c.auth_pass.begin(), std::min<size_t>(c.auth_pass.size(), 8),
-                    in.ours.auth.begin());
-        for (const std::string& n : c.track.ports)
-            for (size_t p2 = 0; p2 < cfg.ports.size(); ++p2)
-                if (cfg.ports[p2].name == n)
-                    in.track_ports.push_back(uint8_t(p2));
-        for (const std::string& n : c.track.virtual_servers)
-            for (size_t v = 0; v < m_vs.size(); ++v)
-                if (m_vs[v].name == n)
-                    in.track_vs.push_back(v);
-        in.scripts.resize(c.track.scripts.size());
-        m_inst.push_back(std::move(in));
-    }
+    for (const config::vrrp_instance_cfg& c : cfg.vrrp_instances)
+        m_inst.push_back(make_inst(cfg, c));
 }
 
 engine::~engine() {
@@ -257,7 +264,7 @@ unsigned engine::track_all(inst& in, uint64_t now, const dp::snapshot& snap) {
     for (uint8_t p : in.track_ports)
         fault |= m_io.link_up && !m_io.link_up(p);
     for (size_t v : in.track_vs)
-        fault |= !service_up(snap, m_vs[v]);
+        fault |= !(m_io.vs_up ? m_io.vs_up(m_vs[v]) : service_up(snap, m_vs[v]));
     for (size_t i = 0; i < in.scripts.size(); ++i) {
         const int w = in.cfg.track.scripts[i].weight;
         const bool ok = in.scripts[i].ok;

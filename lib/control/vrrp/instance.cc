@@ -60,7 +60,7 @@ output instance::become_master(uint64_t now) {
 output instance::become_backup(uint64_t now) {
     const bool changed = m_state != state::backup;
     m_state = state::backup;
-    m_lower_since = 0;
+    m_delay_started = false; // keepalived clears preempt_time on entering BACKUP
     m_down_at = now + master_down_ms();
     return {false, 0, changed};
 }
@@ -78,7 +78,6 @@ output instance::enter_fault(uint64_t) {
 }
 
 output instance::start(uint64_t now) {
-    m_started = now;
     m_master_adver_ms = m_p.advert_ms;
     if (m_fault)
         return enter_fault(now);
@@ -101,6 +100,27 @@ output instance::stop(uint64_t) {
     return o;
 }
 
+output instance::resume(const instance& old, uint64_t now) {
+    m_master_adver_ms = m_p.advert_ms;
+    m_fault = old.m_fault;
+    m_delta = old.m_delta;
+    switch (old.m_state) {
+    case state::init:
+        return start(now);
+    case state::fault:
+        m_state = state::fault;
+        return {};
+    case state::master:
+        become_master(now);
+        return {true, priority(), false};
+    case state::backup:
+        become_backup(now);
+        m_master_ip = old.m_master_ip;
+        return {};
+    }
+    return {};
+}
+
 output instance::on_advert(uint8_t prio, uint32_t src_ip, uint16_t interval_cs, uint64_t now) {
     switch (m_state) {
     case state::backup: {
@@ -108,17 +128,22 @@ output instance::on_advert(uint8_t prio, uint32_t src_ip, uint16_t interval_cs, 
             m_down_at = now + skew_ms();
             return {};
         }
+        // preempt_delay as keepalived's vrrp_state_backup(): the delay starts at the first
+        // lower-priority advert accepted (not at start-up), and while it has not started or
+        // runs, lower adverts are accepted as a higher master's would be.
         const bool delaying = m_p.preempt_delay_ms != 0 &&
-                              now < std::max(m_started, m_lower_since) + m_p.preempt_delay_ms;
+                              (!m_delay_started || now < m_delay_from + m_p.preempt_delay_ms);
         if (!m_p.preempt || prio >= priority() || delaying) {
             if (m_p.version == 3) // RFC 5798: Master_Adver_Interval is the master's
                 m_master_adver_ms = uint32_t(interval_cs) * 10;
             m_down_at = now + master_down_ms();
             m_master_ip = src_ip;
-            if (prio >= priority())
-                m_lower_since = 0;
-            else if (m_lower_since == 0)
-                m_lower_since = now;
+            if (prio >= priority()) {
+                m_delay_started = false; // keepalived: "stop preempt delay"
+            } else if (!m_delay_started) {
+                m_delay_started = true;
+                m_delay_from = now;
+            }
             return {};
         }
         return {}; // lower priority and we preempt: let Master_Down_Timer expire

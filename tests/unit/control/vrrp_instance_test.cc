@@ -122,6 +122,59 @@ TEST(vrrp_instance, preempt_delay_holds_back_preemption) {
     EXPECT_TRUE(a.tick(10000 + 3414).changed);
 }
 
+// keepalived.conf(5) preempt_delay: "Seconds of delay until preemption after ... seeing a lower
+// priority master"; vrrp.c vrrp_state_backup() arms preempt_time at the first lower-priority
+// advert it accepts, not at start-up. So a delay long over since start still holds back the
+// preemption of a master whose priority drops later.
+TEST(vrrp_instance, preempt_delay_counts_from_the_first_lower_advert_not_from_start) {
+    params p = v3(150);
+    p.preempt_delay_ms = 10000;
+    instance a(p);
+    a.start(0);
+    for (uint64_t t = 1000; t < 60000; t += 1000) // a higher master for a minute
+        a.on_advert(200, peer, 100, t);
+    // Its priority drops to 100 at 60 s: lower adverts are accepted until 70 s.
+    for (uint64_t t = 60000; t < 70000; t += 1000) {
+        a.on_advert(100, peer, 100, t);
+        EXPECT_FALSE(a.tick(t + 999).changed) << t;
+    }
+    a.on_advert(100, peer, 100, 70000); // the delay is over: ignored
+    EXPECT_EQ(a.current(), state::backup);
+    // Master Master_Down_Interval (3 s + skew 414 ms) after the last one accepted (69 s).
+    EXPECT_FALSE(a.tick(69000 + 3413).changed);
+    EXPECT_TRUE(a.tick(69000 + 3414).changed);
+    EXPECT_EQ(a.current(), state::master);
+}
+
+// vrrp.c: a higher- or equal-priority advert stops a running delay ("stop preempt delay",
+// preempt_time = 0), and so does entering BACKUP (vrrp_state_leave_master and
+// vrrp_state_leave_fault clear preempt_time): the next lower advert starts a full delay again.
+TEST(vrrp_instance, preempt_delay_restarts_after_a_higher_advert_and_on_entering_backup) {
+    params p = v3(150);
+    p.preempt_delay_ms = 10000;
+    instance a(p);
+    a.start(0);
+    a.on_advert(100, peer, 100, 1000);            // delay from 1 s
+    a.on_advert(200, peer, 100, 5000);            // stopped
+    for (uint64_t t = 6000; t < 16000; t += 1000) // delay from 6 s: accepted until 16 s
+        a.on_advert(100, peer, 100, t);
+    a.on_advert(100, peer, 100, 16000);
+    EXPECT_FALSE(a.tick(15000 + 3413).changed);
+    EXPECT_TRUE(a.tick(15000 + 3414).changed);
+    ASSERT_EQ(a.current(), state::master);
+
+    // FAULT and back: BACKUP again, and the delay starts at the next lower advert (40 s).
+    a.set_tracking(true, 0, 20000);
+    a.set_tracking(false, 0, 30000);
+    ASSERT_EQ(a.current(), state::backup);
+    a.on_advert(200, peer, 100, 31000);
+    for (uint64_t t = 40000; t < 50000; t += 1000)
+        a.on_advert(100, peer, 100, t);
+    a.on_advert(100, peer, 100, 50000);
+    EXPECT_FALSE(a.tick(49000 + 3413).changed);
+    EXPECT_TRUE(a.tick(49000 + 3414).changed);
+}
+
 TEST(vrrp_instance, master_yields_to_higher_and_to_ties_with_higher_address) {
     instance a(v3(255)); // owner: master at once
     auto o = a.start(0);

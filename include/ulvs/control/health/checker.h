@@ -52,6 +52,9 @@ public:
     checker& operator=(const checker&) = delete;
 
     void sync(const config::config& cfg, uint64_t now_ms);
+    // Counts sync() calls: a new value means a newly committed config (the exception path
+    // follows it, app/ulvsd/health_runtime.h).
+    uint64_t generation() const { return m_generation; }
     // Start due probes, progress ready ones, expire late ones. Returns work done (0: idle).
     // Microseconds (any monotonic origin, the one sync() got in ms): lateness is measured in us.
     unsigned poll(uint64_t now_us);
@@ -67,6 +70,9 @@ public:
     bool quorum_up(const std::string& vs_name) const;
     // A real server's state; true when it has no check.
     bool server_up(const std::string& vs_name, ip_addr a, uint16_t port) const;
+    // Does `vs` (of the config last synced) get traffic as effective() would have it: a real
+    // server up with a weight > 0, or its sorry server in place? VRRP's tracked virtual servers.
+    bool serving(const config::virtual_server_cfg& vs) const;
     // Probe start lateness (start - due) since the last call; resets the samples.
     lateness_stats take_lateness();
 
@@ -88,6 +94,8 @@ private:
     proc::spawn_options m_run_as; // config `scripts`
     int m_epoll = -1;
     bool m_changed = false;
+    uint64_t m_generation = 0;
+    uint64_t m_next_reap = 0;
     uint64_t m_last_scan = 0;
     std::vector<uint32_t> m_late_us;
 };

@@ -7,7 +7,8 @@
 // (keepalived's timeout default). Notify scripts run as keepalived's notify_master/backup/fault
 // do: the command line split by keepalived's rule (common/command_line.h), no extra arguments,
 // not waited for (two quick transitions may run theirs concurrently).
-// The configuration is the one ulvsd started with: vrrp_instances changes need a restart.
+// The configuration follows every committed one (update()): reloads add, change and remove
+// instances as keepalived's reload does.
 //
 // Thread safety: control lcore only.
 #pragma once
@@ -47,6 +48,10 @@ struct engine_io {
     std::function<bool(uint8_t port)> link_up;
     // The MAC of a unicast peer, if resolved (neighbour manager); nullopt: not sent this time.
     std::function<std::optional<mac_addr>(uint8_t port, ip_addr peer)> peer_mac;
+    // Is a tracked virtual server (of the last update()) serving? ulvsd asks the health checker,
+    // which knows at once, where a snapshot may wait for its publication. Null: the snapshot
+    // given to poll() is asked (a real server of weight > 0 in it).
+    std::function<bool(const config::virtual_server_cfg& vs)> vs_up;
 };
 
 class engine {
@@ -63,10 +68,16 @@ public:
     // A frame from a worker: true when it was VRRP (IPv4 protocol 112) and is consumed here.
     bool on_frame(const uint8_t* frame, size_t len, uint8_t in_port, uint64_t now);
     // Timers, tracking, scripts. `snap`: the workers' current snapshot (tracked virtual
-    // servers). Returns work done.
+    // servers, when engine_io::vs_up is null). Returns work done.
     unsigned poll(uint64_t now, const dp::snapshot& snap);
     // Clean stop: masters send priority 0; children are not waited for.
     void stop(uint64_t now);
+    // A committed configuration (reload or CLI change), after start(): tracked virtual servers
+    // follow it, and so do the instances, as keepalived's reload does: an unchanged instance is
+    // kept as it is; a changed one (same VRID on the same port) takes its new settings and keeps
+    // its state (instance::resume) and counters; a new one starts; a removed one stops (a master
+    // sends priority 0) and its addresses are released.
+    void update(const config::config& cfg, uint64_t now);
 
     // True once after any ownership change: the snapshot must be republished.
     bool take_ownership_change();
@@ -108,6 +119,9 @@ private:
         uint16_t ip_id = 0;
     };
 
+    inst make_inst(const config::config& cfg, const config::vrrp_instance_cfg& c);
+    void resolve_tracked(inst& in) const; // track_vs from the names, in m_vs
+    void retire_scripts(inst& in);        // kill its running track scripts
     void apply(inst& in, const output& o, uint64_t now);
     void send_advert(inst& in, uint8_t priority);
     void send_garps(inst& in);
@@ -116,12 +130,12 @@ private:
     void notify(const inst& in);
 
     std::vector<inst> m_inst;
-    std::vector<config::virtual_server_cfg> m_vs; // copies for tracking (ulvsd's start config)
+    std::vector<config::virtual_server_cfg> m_vs; // copies for tracking (the last update())
     engine_io m_io;
     bool m_ownership_changed = false;
     uint64_t m_next_track =
         0; // tracking is sampled, not polled every pass (link state is an ioctl)
-    proc::spawn_options m_run_as; // config `scripts` (the start configuration's)
+    proc::spawn_options m_run_as; // config `scripts` (of the last update())
 };
 
 } // namespace ulvs::ctl::vrrp

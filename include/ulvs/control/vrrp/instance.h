@@ -43,6 +43,12 @@ public:
     output start(uint64_t now);
     // Clean stop: a master sends priority 0 so backups take over after Skew_Time.
     output stop(uint64_t now);
+    // Reload, instead of start(): this instance (the new configuration) replaces `old`, the same
+    // virtual router (keepalived clear_diff_vrrp / restore_vrrp_state). The state carries over
+    // without a transition: a MASTER stays MASTER and advertises at once (keepalived's
+    // reload_master), a BACKUP stays BACKUP with a fresh Master_Down_Timer, a FAULT stays until
+    // tracking is evaluated again; tracking's fault and delta carry over until then.
+    output resume(const instance& old, uint64_t now);
     // An advertisement for our VRID that passed every check.
     output on_advert(uint8_t priority, uint32_t src_ip, uint16_t interval_cs, uint64_t now);
     // Timers; call at least at next_event().
@@ -71,8 +77,10 @@ private:
     uint32_t m_master_adver_ms = 0; // Master_Adver_Interval (v3: learnt)
     uint64_t m_adver_at = 0;        // MASTER: next advertisement
     uint64_t m_down_at = 0;         // BACKUP: Master_Down_Timer
-    uint64_t m_started = 0;
-    uint64_t m_lower_since = 0; // BACKUP: first lower-priority advert seen (0: none)
+    // BACKUP: preempt_delay runs from m_delay_from, the first lower-priority advert accepted;
+    // cleared by a higher-or-equal advert and on entering BACKUP (keepalived's preempt_time).
+    bool m_delay_started = false;
+    uint64_t m_delay_from = 0;
     uint32_t m_master_ip = 0;
 };
 
