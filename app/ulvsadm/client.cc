@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace ulvs::adm {
 
@@ -54,12 +55,17 @@ std::expected<mgmt::json, transport_error> client::call(mgmt::json request) {
         pollfd p{m_fd, events, 0};
         return left > 0 && ::poll(&p, 1, static_cast<int>(left)) > 0;
     };
+    std::optional<transport_error> send_failed;
     for (size_t off = 0; off < line.size();) {
         if (!wait(POLLOUT))
             return std::unexpected(transport_error{"timed out sending the request"});
         ssize_t n = ::send(m_fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno != EINTR && errno != EAGAIN)
-            return std::unexpected(from_errno());
+        if (n < 0 && errno != EINTR && errno != EAGAIN) {
+            // ulvsd may have answered and closed before reading a byte (a refused peer gets
+            // "permission denied" at once): that reply is still there to read.
+            send_failed = from_errno();
+            break;
+        }
         if (n > 0)
             off += static_cast<size_t>(n);
     }
@@ -77,9 +83,10 @@ std::expected<mgmt::json, transport_error> client::call(mgmt::json request) {
         char buf[65536];
         ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
         if (n == 0)
-            return std::unexpected(transport_error{"connection closed by ulvsd"});
+            return std::unexpected(
+                send_failed.value_or(transport_error{"connection closed by ulvsd"}));
         if (n < 0 && errno != EINTR && errno != EAGAIN)
-            return std::unexpected(from_errno());
+            return std::unexpected(send_failed.value_or(from_errno()));
         if (n > 0)
             m_buf.append(buf, static_cast<size_t>(n));
     }

@@ -32,6 +32,29 @@ int print_error(const json& reply) {
     return 1;
 }
 
+// -c: the listing comes in pages (lib/mgmt conn_listing.h); each is printed as it arrives, so
+// any number of connections lists with bounded memory on both sides.
+int list_conns(ulvs::adm::client& conn, json request, const std::string& socket_path) {
+    bool header = false;
+    for (;;) {
+        auto reply = conn.call(request);
+        if (!reply) {
+            std::fprintf(stderr, "ulvsadm: cannot reach ulvsd at %s: %s\n", socket_path.c_str(),
+                         reply.error().reason.c_str());
+            return 1;
+        }
+        if (!reply->value("ok", false))
+            return print_error(*reply);
+        if (!header)
+            std::fputs(ulvs::mgmt::render_conns_header().c_str(), stdout);
+        header = true;
+        std::fputs(ulvs::mgmt::render_conns_page(*reply).c_str(), stdout);
+        if (!reply->value("more", false) || !reply->contains("cursor"))
+            return std::fflush(stdout) == 0 ? 0 : 1;
+        request["cursor"] = (*reply)["cursor"];
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -81,6 +104,8 @@ int main(int argc, char** argv) {
                      conn.error().reason.c_str());
         return 1;
     }
+    if (action->kind == cli_kind::conns)
+        return list_conns(*conn, action->request, socket_path);
     auto reply = conn->call(action->request);
     if (!reply) {
         std::fprintf(stderr, "ulvsadm: cannot reach ulvsd at %s: %s\n", socket_path.c_str(),
@@ -96,9 +121,6 @@ int main(int argc, char** argv) {
         break;
     case cli_kind::timeouts:
         std::fputs(ulvs::mgmt::render_timeouts(*reply).c_str(), stdout);
-        break;
-    case cli_kind::conns:
-        std::fputs(ulvs::mgmt::render_conns(*reply).c_str(), stdout);
         break;
     case cli_kind::text:
         if (reply->contains("yaml"))

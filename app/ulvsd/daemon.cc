@@ -23,6 +23,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <grp.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstring>
@@ -317,6 +319,15 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          config_sha256, [&health] { return health.counters(); },
          [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
         dp::clock_ms());
+    mgmt::server_access access; // management.group: checked to exist when the file was loaded
+    if (!cfg.management.group.empty()) {
+        const group* gr = ::getgrnam(cfg.management.group.c_str());
+        if (gr == nullptr) {
+            spdlog::error("management.group \"{}\": no such group", cfg.management.group);
+            return 1;
+        }
+        access.group = gr->gr_gid;
+    }
     metrics_page page; // served again while younger than metrics_max_age_ms
     auto mgmt_srv = mgmt::server::open(
         cfg.management.socket, cfg.management.metrics,
@@ -328,7 +339,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                 page.valid = true;
             }
             return page.text;
-        });
+        },
+        {}, access);
     if (!mgmt_srv) {
         spdlog::error("management: {}", mgmt_srv.error());
         return 1;

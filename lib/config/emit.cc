@@ -181,7 +181,10 @@ std::string to_yaml(const config& c) {
       << ", exception: " << police(c.control_policing.exception) << "}\n";
     o << detail::emit_exception_path(c.exception_path) << "\n";
     o << "management: {socket: " << quote(c.management.socket)
-      << ", metrics: " << quote(c.management.metrics) << "}\n";
+      << ", metrics: " << quote(c.management.metrics);
+    if (!c.management.group.empty())
+        o << ", group: " << quote(c.management.group);
+    o << "}\n";
     o << "logging: {level: " << quote(c.logging.level) << ", file: " << quote(c.logging.file)
       << "}\n";
     if (!c.scripts.user.empty()) {

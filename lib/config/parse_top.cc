@@ -3,6 +3,8 @@
 #include "exception_path.h"
 #include "parse_scripts.h"
 
+#include <grp.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -237,10 +239,24 @@ bool metrics_shape_ok(std::string_view s) {
            n <= 65535;
 }
 
+bool group_exists(const std::string& name) {
+    group gr{};
+    group* found = nullptr;
+    std::array<char, 16384> buf{};
+    return ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr;
+}
+
 void parse_management(reader& r, const field& f, management_cfg& out) {
-    mapping m(r, f, {"socket", "metrics"});
+    mapping m(r, f, {"socket", "metrics", "group"});
     if (auto s = m.get("socket"))
         set(read_nonempty(r, *s), out.socket);
+    if (auto g = m.get("group")) {
+        auto s = read_nonempty(r, *g);
+        if (s && !group_exists(*s))
+            r.error(g->at, g->path + " names no group of this system, got " + describe(g->value));
+        else if (s)
+            out.group = *s;
+    }
     if (auto mt = m.get("metrics")) {
         auto s = read_string(r, *mt);
         if (s && !s->empty() && !metrics_shape_ok(*s))

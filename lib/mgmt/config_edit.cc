@@ -357,7 +357,7 @@ std::vector<std::string> restart_only_changes(const config::config& a, const con
     if (a.connections.max != b.connections.max)
         out.push_back("connections");
     // vrrp_instances are live: the VRRP engine follows every committed config (engine::update).
-    if (a.management.socket != b.management.socket || a.management.metrics != b.management.metrics)
+    if (a.management != b.management)
         out.push_back("management");
     // The neighbour table has no "forget a static entry"; adding or changing one is live.
     for (const config::neighbor_cfg& n : a.neighbors)

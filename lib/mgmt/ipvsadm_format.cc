@@ -282,10 +282,15 @@ std::string render_timeouts(const json& reply) {
     return out;
 }
 
-std::string render_conns(const json& reply) {
+std::string render_conns_header() {
     std::string out = "IPVS connection entries\n";
     appendf(out, "pro %-6s %-11s %-18s %-18s %s\n", "expire", "state", "source", "virtual",
             "destination");
+    return out;
+}
+
+std::string render_conns_page(const json& reply) {
+    std::string out;
     for (const json& c : reply.value("conns", json::array())) {
         std::string proto = str(c, "proto");
         std::transform(proto.begin(), proto.end(), proto.begin(), ::toupper);

@@ -65,7 +65,7 @@ handler_result manager::handle(const json& req, uint64_t now) {
     if (cmd == "ping")
         return make_ok({{"version", ULVS_VERSION}});
     if (cmd == "connections")
-        return m_listing.start(m_cfg, m_stats, now);
+        return m_listing.start(m_cfg, m_stats, req, now);
     return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
 }
 

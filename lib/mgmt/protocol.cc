@@ -24,6 +24,8 @@ std::string_view to_string(errc c) {
         return "not_implemented";
     case errc::internal:
         return "internal";
+    case errc::permission_denied:
+        return "permission_denied";
     }
     return "internal";
 }
@@ -31,9 +33,9 @@ std::string_view to_string(errc c) {
 namespace {
 
 errc errc_from(std::string_view s) {
-    for (errc c :
-         {errc::bad_request, errc::unsupported_version, errc::unknown_command, errc::too_large,
-          errc::not_found, errc::exists, errc::invalid, errc::needs_restart, errc::not_implemented})
+    for (errc c : {errc::bad_request, errc::unsupported_version, errc::unknown_command,
+                   errc::too_large, errc::not_found, errc::exists, errc::invalid,
+                   errc::needs_restart, errc::not_implemented, errc::permission_denied})
         if (to_string(c) == s)
             return c;
     return errc::internal;

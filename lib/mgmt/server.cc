@@ -1,18 +1,16 @@
 #include "ulvs/mgmt/server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
+#include "server_listen.h"
+#include "ulvs/mgmt/audit.h"
+
 #include <netinet/in.h>
-#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
-#include <filesystem>
 
 namespace ulvs::mgmt {
 
@@ -21,84 +19,9 @@ namespace {
 constexpr size_t read_chunk = 65536;
 constexpr size_t write_chunk = 262144;
 constexpr unsigned accepts_per_pass = 16;
-
-std::string errno_text(const std::string& what) {
-    return what + ": " + std::strerror(errno);
-}
-
-std::expected<int, std::string> listen_unix(const std::string& path) {
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof sa.sun_path)
-        return std::unexpected("management socket path \"" + path + "\" is empty or too long");
-    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    std::error_code ec;
-    if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty())
-        std::filesystem::create_directories(dir, ec);
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return std::unexpected(errno_text("socket"));
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            ::close(fd);
-            return std::unexpected(path + " exists and is not a socket");
-        }
-        // A socket file: stale (refused) or another daemon's (accepted)?
-        int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        bool live =
-            probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-        if (probe >= 0)
-            ::close(probe);
-        if (live) {
-            ::close(fd);
-            return std::unexpected("another process already serves " + path);
-        }
-        ::unlink(path.c_str());
-    }
-    // Created 0600 from the start: no window in which others could connect.
-    mode_t old = ::umask(0177);
-    int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    ::umask(old);
-    if (rc != 0 || ::chmod(path.c_str(), 0600) != 0 || ::listen(fd, 64) != 0) {
-        std::string e = errno_text("bind/listen " + path);
-        ::close(fd);
-        return std::unexpected(e);
-    }
-    return fd;
-}
-
-std::expected<int, std::string> listen_tcp(const std::string& addr) {
-    auto colon = addr.rfind(':');
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    unsigned port = 0;
-    const std::string host = colon == std::string::npos ? "" : addr.substr(0, colon);
-    const char* ps = colon == std::string::npos ? "" : addr.c_str() + colon + 1;
-    auto [p, ec] = std::from_chars(ps, addr.c_str() + addr.size(), port);
-    if (colon == std::string::npos || ec != std::errc() || *p != '\0' || port > 65535 ||
-        inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
-        return std::unexpected("management.metrics \"" + addr + "\" is not IP:PORT");
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return std::unexpected(errno_text("socket"));
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 64) != 0) {
-        std::string e = errno_text("metrics listen on " + addr);
-        ::close(fd);
-        return std::unexpected(e);
-    }
-    return fd;
-}
-
-std::string http_response(int code, const char* reason, const std::string& type,
-                          const std::string& body) {
-    return "HTTP/1.0 " + std::to_string(code) + " " + reason + "\r\nContent-Type: " + type +
-           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
-           body;
-}
+constexpr uint64_t scan_period_ms = 100; // deadlines are checked this often
+// epoll data of the listeners; clients are their slot + 2.
+constexpr uint64_t tag_unix = 0, tag_http = 1, tag_first_client = 2;
 
 } // namespace
 
@@ -107,31 +30,63 @@ server::server(server_limits limits, request_fn on_request, metrics_fn on_metric
 
 std::expected<std::unique_ptr<server>, std::string>
 server::open(const std::string& socket_path, const std::string& metrics_addr, request_fn on_request,
-             metrics_fn on_metrics, server_limits limits) {
+             metrics_fn on_metrics, server_limits limits, server_access access) {
     std::unique_ptr<server> s(new server(limits, std::move(on_request), std::move(on_metrics)));
-    auto u = listen_unix(socket_path);
+    s->m_access = access;
+    s->m_ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (s->m_ep < 0)
+        return std::unexpected(std::string("epoll_create1: ") + std::strerror(errno));
+    auto u = detail::listen_unix(socket_path, access.group);
     if (!u)
         return std::unexpected(u.error());
     s->m_unix_fd = *u;
     s->m_path = socket_path;
+    epoll_event ev{EPOLLIN, {.u64 = tag_unix}};
+    ::epoll_ctl(s->m_ep, EPOLL_CTL_ADD, s->m_unix_fd, &ev);
     if (!metrics_addr.empty()) {
-        auto h = listen_tcp(metrics_addr);
+        auto h = detail::listen_tcp(metrics_addr);
         if (!h)
             return std::unexpected(h.error());
         s->m_http_fd = *h;
+        ev = {EPOLLIN, {.u64 = tag_http}};
+        ::epoll_ctl(s->m_ep, EPOLL_CTL_ADD, s->m_http_fd, &ev);
     }
     return s;
 }
 
 server::~server() {
-    for (client& c : m_clients)
-        ::close(c.fd);
+    for (client& c : m_slots)
+        if (c.fd >= 0)
+            ::close(c.fd);
     if (m_unix_fd >= 0) {
         ::close(m_unix_fd);
         ::unlink(m_path.c_str());
     }
     if (m_http_fd >= 0)
         ::close(m_http_fd);
+    if (m_ep >= 0)
+        ::close(m_ep);
+}
+
+uint16_t server::metrics_port() const {
+    sockaddr_storage sa{};
+    socklen_t len = sizeof sa;
+    if (m_http_fd < 0 || ::getsockname(m_http_fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+        return 0;
+    // sin_port and sin6_port sit at the same offset.
+    return ntohs(reinterpret_cast<const sockaddr_in&>(sa).sin_port);
+}
+
+bool server::admit(client& c) {
+    if (detail::peer_allowed(c.fd, m_access.group, c.uid))
+        return true;
+    if (m_refused_uids.insert(c.uid).second)
+        spdlog::warn("management: uid {} may not use the socket (root{}): refused", c.uid,
+                     m_access.group ? " or group " + std::to_string(*m_access.group) : "");
+    c.out = to_line(make_error({errc::permission_denied, "permission denied"}));
+    c.close_after = true;
+    c.eof = true; // nothing of theirs is read
+    return false;
 }
 
 unsigned server::accept_from(int listen_fd, bool http, uint64_t now) {
@@ -140,55 +95,104 @@ unsigned server::accept_from(int listen_fd, bool http, uint64_t now) {
         int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             break;
-        if (m_clients.size() >= m_limits.max_clients) {
+        if ((http ? m_metrics : m_admin) >= (http ? m_limits.max_metrics : m_limits.max_admin)) {
             ::close(fd); // full: the client sees EOF and may retry
             continue;
         }
-        client c;
+        uint32_t slot;
+        if (!m_free.empty()) {
+            slot = m_free.back();
+            m_free.pop_back();
+        } else {
+            slot = static_cast<uint32_t>(m_slots.size());
+            m_slots.emplace_back();
+        }
+        client& c = m_slots[slot];
+        c = client{};
         c.fd = fd;
         c.http = http;
         c.last_ms = now;
-        m_clients.push_back(std::move(c));
+        c.request_by = now + m_limits.request_ms;
+        if (http)
+            c.close_by = now + m_limits.request_ms + m_limits.idle_ms;
+        ++(http ? m_metrics : m_admin);
+        epoll_event ev{0, {.u64 = tag_first_client + slot}};
+        ::epoll_ctl(m_ep, EPOLL_CTL_ADD, fd, &ev);
+        if (!http && !admit(c)) {
+            // One line into an empty socket buffer: it fits, and stays readable after close.
+            if (write_some(c, now) && !c.out.empty()) {
+                update_events(slot);
+                continue;
+            }
+            drop(slot);
+            continue;
+        }
+        update_events(slot);
     }
     return n;
 }
 
-std::variant<std::string, deferred_reply> server::dispatch(std::string_view line, uint64_t now_ms) {
-    auto req = parse_request(line);
-    if (!req)
-        return to_line(make_error(req.error()));
-    try {
-        handler_result r = m_on_request(*req, now_ms);
-        if (auto* d = std::get_if<deferred_reply>(&r))
-            return std::move(*d);
-        return to_line(std::get<json>(r));
-    } catch (const std::exception& e) {
-        // A handler bug (e.g. a JSON type error on an unexpected field) answers this request
-        // only; the daemon and other clients go on.
-        return to_line(make_error({errc::internal, std::string("internal error: ") + e.what()}));
+namespace {
+
+// Issue 16: who changed what, in ipvsadm's words, with the outcome.
+void audit(uid_t uid, const std::vector<std::string>& what, const json& reply) {
+    for (const std::string& w : what) {
+        if (reply.value("ok", false))
+            spdlog::info("audit: uid {}: {}", uid, w);
+        else
+            spdlog::info("audit: uid {}: {} (refused: {})", uid, w,
+                         reply.value("error", json::object()).value("message", std::string()));
     }
 }
 
+} // namespace
+
+std::variant<std::string, deferred_reply> server::dispatch(client& c, std::string_view line,
+                                                           uint64_t now_ms) {
+    auto req = parse_request(line);
+    if (!req)
+        return to_line(make_error(req.error()));
+    json reply;
+    try {
+        handler_result r = m_on_request(*req, now_ms);
+        if (auto* d = std::get_if<deferred_reply>(&r)) {
+            c.pending_audit = audit_text(*req); // logged with the outcome (serve_lines)
+            return std::move(*d);
+        }
+        reply = std::move(std::get<json>(r));
+    } catch (const std::exception& e) {
+        // A handler bug (e.g. a JSON type error on an unexpected field) answers this request
+        // only; the daemon and other clients go on.
+        reply = make_error({errc::internal, std::string("internal error: ") + e.what()});
+    }
+    audit(c.uid, audit_text(*req), reply);
+    return to_line(reply);
+}
+
 void server::answer(client& c, std::string_view line, uint64_t now_ms) {
-    auto r = dispatch(line, now_ms);
+    auto r = dispatch(c, line, now_ms);
     if (auto* s = std::get_if<std::string>(&r))
         c.out += *s;
     else
         c.pending = std::move(std::get<deferred_reply>(r));
+    c.request_by = 0; // the next one is due once this reply is out (see service())
 }
 
 void server::read_some(client& c, uint64_t now) {
     char buf[read_chunk];
-    ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    const size_t room =
+        c.http ? m_limits.max_http_request + 1 - std::min(c.in.size(), m_limits.max_http_request)
+               : sizeof buf;
+    ssize_t n = ::recv(c.fd, buf, std::min(room, sizeof buf), 0);
     if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
-        c.last_ms = now;
     } else if (n == 0) {
         c.eof = true;
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         c.eof = true;
         c.close_after = true;
     }
+    (void)now;
 }
 
 void server::serve_lines(client& c, uint64_t now) {
@@ -201,6 +205,8 @@ void server::serve_lines(client& c, uint64_t now) {
         }
         if (!r)
             return; // still being produced; later requests wait behind it
+        audit(c.uid, c.pending_audit, *r);
+        c.pending_audit.clear();
         c.out += to_line(*r);
         c.pending = nullptr;
         c.last_ms = now;
@@ -241,33 +247,6 @@ void server::serve_lines(client& c, uint64_t now) {
     }
 }
 
-void server::serve_http(client& c, uint64_t now) {
-    size_t end = c.in.find("\r\n\r\n");
-    if (end == std::string::npos)
-        end = c.in.find("\n\n");
-    if (end == std::string::npos) {
-        if (c.in.size() > m_limits.max_http_request) {
-            c.out = http_response(431, "Request Header Fields Too Large", "text/plain", "");
-            c.close_after = true;
-        } else if (c.eof) {
-            c.close_after = true;
-        }
-        return;
-    }
-    const std::string_view req(c.in.data(), end);
-    const auto line_end = req.find_first_of("\r\n");
-    const std::string_view first = req.substr(0, line_end);
-    if (first.starts_with("GET /metrics ") || first == "GET /metrics")
-        c.out = http_response(200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-                              m_on_metrics ? m_on_metrics(now) : std::string{});
-    else if (first.starts_with("GET "))
-        c.out = http_response(404, "Not Found", "text/plain", "try /metrics\n");
-    else
-        c.out = http_response(400, "Bad Request", "text/plain", "");
-    c.in.clear();
-    c.close_after = true;
-}
-
 bool server::write_some(client& c, uint64_t now) {
     size_t budget = write_chunk;
     while (c.out_off < c.out.size() && budget > 0) {
@@ -292,11 +271,26 @@ bool server::write_some(client& c, uint64_t now) {
     return true;
 }
 
-bool server::service(client& c, short revents, uint64_t now) {
+bool server::has_work(const client& c) const {
+    return c.fd >= 0 && !c.close_after &&
+           (c.pending || (!c.http && c.in.find('\n') != std::string::npos));
+}
+
+bool server::alive(const client& c, uint64_t now) const {
+    if (c.http && now >= c.close_by)
+        return false;
+    if (c.pending)
+        return true; // the producer bounds its own time (e.g. the listing's worker deadline)
+    if (!c.out.empty())
+        return now - c.last_ms < m_limits.idle_ms; // not reading its replies
+    return c.request_by == 0 || now < c.request_by;
+}
+
+bool server::service(client& c, uint32_t revents, uint64_t now) {
     // Read only when no complete request is waiting: pipelined requests then stay in the
     // kernel's buffer (back-pressure), and `in` holds at most one partial line plus one read.
     const bool backlog = c.pending || (!c.http && c.in.find('\n') != std::string::npos);
-    if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c.eof && !c.close_after && !backlog)
+    if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c.eof && !c.close_after && !backlog)
         read_some(c, now);
     if (!c.close_after) {
         if (c.http)
@@ -312,42 +306,88 @@ bool server::service(client& c, short revents, uint64_t now) {
         return false;
     if (c.out.empty() && c.eof && c.in.empty() && !c.pending)
         return false;
-    if (c.pending)
-        return true; // the producer bounds its own time (e.g. manager's listing deadline)
-    // Idle, or stuck with unread output: either way it has held a slot long enough.
-    return now - c.last_ms < m_limits.idle_ms;
+    // Every reply out and nothing queued: the next request is due within request_ms.
+    if (c.request_by == 0 && c.out.empty() && !c.pending && c.in.find('\n') == std::string::npos)
+        c.request_by = now + m_limits.request_ms;
+    return alive(c, now);
+}
+
+void server::update_events(uint32_t slot) {
+    client& c = m_slots[slot];
+    const bool backlog = c.pending || (!c.http && c.in.find('\n') != std::string::npos);
+    const uint32_t want = (c.eof || c.close_after || backlog ? 0u : uint32_t(EPOLLIN)) |
+                          (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
+    if (want == c.events)
+        return;
+    epoll_event ev{want, {.u64 = tag_first_client + slot}};
+    ::epoll_ctl(m_ep, EPOLL_CTL_MOD, c.fd, &ev);
+    c.events = want;
+}
+
+void server::drop(uint32_t slot) {
+    client& c = m_slots[slot];
+    ::close(c.fd); // also leaves the epoll set
+    --(c.http ? m_metrics : m_admin);
+    c = client{};
+    m_free.push_back(slot);
 }
 
 unsigned server::poll(uint64_t now_ms) {
-    std::vector<pollfd> fds;
-    fds.reserve(m_clients.size() + 2);
-    fds.push_back({m_unix_fd, POLLIN, 0});
-    fds.push_back({m_http_fd, POLLIN, 0}); // -1 is ignored by poll()
-    for (const client& c : m_clients)
-        fds.push_back(
-            {c.fd, static_cast<short>((c.eof ? 0 : POLLIN) | (c.out.empty() ? 0 : POLLOUT)), 0});
-    if (::poll(fds.data(), fds.size(), 0) < 0)
-        return 0;
+    epoll_event evs[256];
+    const int n =
+        ::epoll_wait(m_ep, evs, static_cast<int>(std::min(m_limits.events_per_pass, 256u)), 0);
     unsigned work = 0;
-    // Clients first (indices stay valid), then new connections.
-    std::vector<client> keep;
-    keep.reserve(m_clients.size());
-    for (size_t i = 0; i < m_clients.size(); ++i) {
-        client& c = m_clients[i];
-        const short rev = fds[i + 2].revents;
-        const bool pending = !c.in.empty() || !c.out.empty() || c.eof;
-        if (rev != 0 || pending)
-            ++work;
-        if (service(c, rev, now_ms))
-            keep.push_back(std::move(c));
-        else
-            ::close(c.fd);
+    bool accept_unix = false, accept_http = false;
+    // Clients with queued work, then those the kernel woke (each once per pass).
+    std::vector<std::pair<uint32_t, uint32_t>> todo; // slot, revents
+    todo.reserve(m_busy.size() + static_cast<size_t>(std::max(n, 0)));
+    for (uint32_t slot : m_busy)
+        todo.emplace_back(slot, 0u);
+    m_busy.clear();
+    for (int i = 0; i < n; ++i) {
+        const uint64_t tag = evs[i].data.u64;
+        const uint32_t events = evs[i].events; // epoll_event is packed: copy, never bind
+        if (tag == tag_unix) {
+            accept_unix = true;
+        } else if (tag == tag_http) {
+            accept_http = true;
+        } else {
+            const auto slot = static_cast<uint32_t>(tag - tag_first_client);
+            if (m_slots[slot].queued)
+                for (auto& t : todo)
+                    if (t.first == slot)
+                        t.second |= events;
+            if (!m_slots[slot].queued)
+                todo.emplace_back(slot, events);
+        }
     }
-    m_clients = std::move(keep);
-    if (fds[0].revents & POLLIN)
+    for (auto [slot, rev] : todo) {
+        client& c = m_slots[slot];
+        c.queued = false;
+        if (c.fd < 0)
+            continue;
+        ++work;
+        if (!service(c, rev, now_ms)) {
+            drop(slot);
+            continue;
+        }
+        update_events(slot);
+        if (has_work(c)) {
+            c.queued = true;
+            m_busy.push_back(slot);
+        }
+    }
+    if (accept_unix)
         work += accept_from(m_unix_fd, false, now_ms);
-    if (m_http_fd >= 0 && (fds[1].revents & POLLIN))
+    if (accept_http)
         work += accept_from(m_http_fd, true, now_ms);
+    // Deadlines of the clients nothing woke (silent or trickling ones).
+    if (now_ms >= m_next_scan) {
+        m_next_scan = now_ms + scan_period_ms;
+        for (uint32_t slot = 0; slot < m_slots.size(); ++slot)
+            if (m_slots[slot].fd >= 0 && !m_slots[slot].queued && !alive(m_slots[slot], now_ms))
+                drop(slot);
+    }
     return work;
 }
 

@@ -178,7 +178,8 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::rs_health_cfg), 296u) << "new real server health field?";
     EXPECT_EQ(sizeof(config::notify_cfg), 64u) << "new notify script?";
     EXPECT_EQ(sizeof(config::sorry_server_cfg), 12u) << "new sorry server field?";
-    EXPECT_EQ(sizeof(config::config), 520u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 552u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
     EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
     // exception_path: lib/config/exception_path.cc.
     EXPECT_EQ(sizeof(config::exception_path_cfg), 24u) << "new exception_path key?";

@@ -105,6 +105,41 @@ TEST_F(conn_dump_test, stops_at_the_buffer_size_and_restarts_on_a_new_request) {
     EXPECT_EQ(ch.count, live.size());
 }
 
+TEST_F(conn_dump_test, chunks_from_a_cursor_list_everything_exactly_once) {
+    // Issue 13: pages. Each chunk starts where the previous one ended (`next`), holds at most
+    // `cap` entries, and the last one says `end`.
+    fill(1000);
+    std::vector<conn_dump_entry> buf(7);
+    conn_dump_channel ch;
+    ch.buf = buf.data();
+    ch.cap = 7;
+    std::multiset<uint16_t> seen;
+    uint32_t req = 0, chunks = 0;
+    for (uint32_t start = 0;; ++chunks) {
+        ch.start = start;
+        ch.request.store(++req);
+        run(ch, req);
+        ASSERT_EQ(ch.done.load(), req);
+        EXPECT_LE(ch.count, 7u);
+        for (uint32_t i = 0; i < ch.count; ++i)
+            seen.insert(ntohs(buf[i].key.src_port));
+        if (ch.end)
+            break;
+        EXPECT_EQ(ch.count, 7u) << "a chunk that is not the last is full";
+        ASSERT_GT(ch.next, start);
+        start = ch.next;
+    }
+    EXPECT_EQ(chunks, uint32_t(live.size() / 7));
+    EXPECT_EQ(std::set<uint16_t>(seen.begin(), seen.end()), live);
+    EXPECT_EQ(seen.size(), live.size()) << "an entry listed twice";
+    // A cursor at or past the end: an empty last chunk, not a scan from 0.
+    ch.start = cap;
+    ch.request.store(++req);
+    run(ch, req);
+    EXPECT_EQ(ch.count, 0u);
+    EXPECT_TRUE(ch.end);
+}
+
 } // namespace
 } // namespace ulvs::dp
 

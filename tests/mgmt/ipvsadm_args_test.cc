@@ -73,6 +73,14 @@ TEST(parse_cli, bundled_list_flags) {
     auto c = parse("-lcn");
     ASSERT_TRUE(c) << c.error();
     EXPECT_EQ(c->kind, cli_kind::conns);
+    // -c with the listing options ipvsadm accepts beside it: the same paged request (no cursor:
+    // the first page; ulvsadm adds the cursors).
+    for (const char* line : {"-Lnc --exact", "-L -c", "-c", "-Lc -n --exact"}) {
+        auto x = parse(line);
+        ASSERT_TRUE(x) << line << ": " << x.error();
+        EXPECT_EQ(x->kind, cli_kind::conns) << line;
+        EXPECT_EQ(x->request, (json{{"cmd", "connections"}})) << line;
+    }
     EXPECT_EQ(parse("-L --timeout")->kind, cli_kind::timeouts);
     EXPECT_EQ(parse("-Ln --rate")->fmt.view, list_view::rate);
     EXPECT_EQ(parse("-Ln --thresholds")->fmt.view, list_view::thresholds);

@@ -182,7 +182,7 @@ TEST(render, timeouts_and_conns) {
                  {"client", "203.0.113.130:40000"},
                  {"vip", "203.0.113.100:80"},
                  {"dest", "198.51.100.11:80"}}}}};
-    auto l = lines(render_conns(c));
+    auto l = lines(render_conns_header() + render_conns_page(c));
     EXPECT_EQ(l[0], "IPVS connection entries");
     EXPECT_EQ(l[1],
               fmt("pro expire %-11s %-18s %-18s %s", "state", "source", "virtual", "destination"));
@@ -210,6 +210,33 @@ TEST(save_restore, round_trip) {
     EXPECT_EQ(ops[4]["upper"], 7);
     EXPECT_EQ(ops[4]["lower"], 3);
     EXPECT_EQ(ops[5]["service"], (json{{"proto", "udp"}, {"vip", "203.0.113.100"}, {"port", 53}}));
+}
+
+TEST(render_conns, ipvsadm_lc_layout_page_by_page) {
+    // ipvsadm 1.31 print_conn: "%-3s %-6s %-11s %-18s %-18s %s\n" after its two header lines;
+    // pages append lines only.
+    EXPECT_EQ(render_conns_header(), "IPVS connection entries\n"
+                                     "pro expire state       source             virtual            "
+                                     "destination\n");
+    const json page = {{"conns",
+                        {{{"proto", "tcp"},
+                          {"expire", 899},
+                          {"state", "ESTABLISHED"},
+                          {"client", "203.0.113.130:20000"},
+                          {"vip", "203.0.113.100:80"},
+                          {"dest", "198.51.100.11:80"}},
+                         {{"proto", "udp"},
+                          {"expire", 5},
+                          {"state", "UDP"},
+                          {"client", "203.0.113.7:53000"},
+                          {"vip", "203.0.113.100:53"},
+                          {"dest", "198.51.100.12:53"}}}},
+                       {"more", true},
+                       {"cursor", {0, 1234}}};
+    EXPECT_EQ(render_conns_page(page),
+              "TCP 14:59  ESTABLISHED 203.0.113.130:20000 203.0.113.100:80   198.51.100.11:80\n"
+              "UDP 00:05  UDP         203.0.113.7:53000  203.0.113.100:53   198.51.100.12:53\n");
+    EXPECT_EQ(render_conns_page({{"conns", json::array()}, {"more", false}}), "");
 }
 
 } // namespace

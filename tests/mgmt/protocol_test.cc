@@ -23,6 +23,11 @@ TEST(protocol, replies_round_trip) {
     EXPECT_EQ(err.error().message, "No such service");
     EXPECT_EQ(err.error().details.size(), 2u);
     EXPECT_EQ(parse_reply("{}").error().code, errc::internal);
+    // A refused peer's reply (server.h) keeps its code on the client side.
+    auto denied = parse_reply(to_line(make_error({errc::permission_denied, "permission denied"})));
+    ASSERT_FALSE(denied);
+    EXPECT_EQ(denied.error().code, errc::permission_denied);
+    EXPECT_EQ(to_string(errc::permission_denied), "permission_denied");
     // Invalid UTF-8 in a message is replaced, never thrown.
     EXPECT_NO_THROW(to_line(make_error({errc::bad_request, "bad \xff byte"})));
 }

@@ -1,7 +1,8 @@
 // The management socket against a table of malformed and misbehaving clients (issue 6,
 // acceptance 3): every bad request gets an error reply or its connection closed, and a good
 // client is served before, during and after. Runs the real server in-process on a temporary
-// socket; time is injected so idle timeouts are tested without waiting.
+// socket; time is injected so idle timeouts are tested without waiting. Limits, deadlines,
+// credentials and the metrics endpoint (issue 13): server_access_test.cc.
 #include "ulvs/mgmt/server.h"
 
 #include <gtest/gtest.h>
@@ -27,7 +28,8 @@ protected:
         m_path = "/tmp/ulvs-mgmt-test-" + std::to_string(::getpid()) + ".sock";
         server_limits lim;
         lim.idle_ms = 1000;
-        lim.max_clients = 8;
+        lim.request_ms = 1000;
+        lim.max_admin = 8;
         lim.max_out = 256 * 1024;
         auto s = server::open(
             m_path, "",
@@ -229,7 +231,7 @@ TEST_F(server_test, a_client_that_never_reads_is_dropped_not_waited_for) {
     EXPECT_TRUE(healthy());
 }
 
-TEST_F(server_test, many_clients_at_once_and_a_limit) {
+TEST_F(server_test, many_admin_clients_at_once_and_a_limit) {
     std::vector<int> fds;
     for (int i = 0; i < 8; ++i)
         fds.push_back(connect_client());
@@ -268,6 +270,24 @@ TEST(server_open, refuses_a_bad_metrics_address) {
     auto s = server::open("/tmp/ulvs-mgmt-m-" + std::to_string(::getpid()) + ".sock", "localhost",
                           echo, nullptr);
     EXPECT_FALSE(s);
+}
+
+TEST(server_open, metrics_binds_where_the_user_says_and_empty_disables) {
+    auto echo = [](const json&, uint64_t) { return make_ok(); };
+    const std::string path = "/tmp/ulvs-mgmt-b-" + std::to_string(::getpid()) + ".sock";
+    for (const char* addr : {"0.0.0.0:0", "127.0.0.1:0", "localhost:0"}) {
+        auto s = server::open(path, addr, echo, nullptr);
+        ASSERT_TRUE(s) << addr << ": " << s.error();
+        EXPECT_NE((*s)->metrics_port(), 0) << addr;
+    }
+    auto none = server::open(path, "", echo, nullptr);
+    ASSERT_TRUE(none);
+    EXPECT_EQ((*none)->metrics_port(), 0);
+    none->reset();
+    // Not an address of this host: refused at start, with the reason.
+    auto far = server::open(path, "192.0.2.1:9145", echo, nullptr);
+    ASSERT_FALSE(far);
+    EXPECT_NE(far.error().find("192.0.2.1:9145"), std::string::npos) << far.error();
 }
 
 } // namespace

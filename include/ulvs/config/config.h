@@ -151,6 +151,10 @@ struct control_policing_cfg {
 struct management_cfg {
     std::string socket = "/run/ulvs/ulvsd.sock";
     std::string metrics = "127.0.0.1:9145";
+    // Besides root, members of this group may use the socket (mode 0660 with this group);
+    // empty: root only (0600). Checked to exist when the file is loaded.
+    std::string group;
+    bool operator==(const management_cfg&) const = default;
 };
 
 struct logging_cfg {

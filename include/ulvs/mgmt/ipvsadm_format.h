@@ -41,10 +41,12 @@ std::string render_list(const json& list_reply, const list_format& f);
 // --timeout: "Timeout (tcp tcpfin udp): 900 120 300".
 std::string render_timeouts(const json& list_reply);
 
-// -c: "IPVS connection entries" and one line per connection.
+// -c: "IPVS connection entries" and one line per connection. The listing comes in pages
+// (conn_listing.h): the two header lines once, then each page's lines as it arrives.
 //   {"conns":[{"proto":"tcp","expire":s,"state":"ESTABLISHED","client":"a:p","vip":"a:p",
-//              "dest":"a:p"}]}
-std::string render_conns(const json& conns_reply);
+//              "dest":"a:p"}], "more":bool, "cursor":[w,slot]}
+std::string render_conns_header();
+std::string render_conns_page(const json& conns_reply);
 
 // "ADDR:PORT" with the port named unless numeric.
 std::string addr_port(const std::string& addr, uint16_t port, const std::string& proto,

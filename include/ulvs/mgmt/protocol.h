@@ -42,6 +42,7 @@ enum class errc {
     needs_restart,   // reload changes something only a restart can apply
     not_implemented, // a command this version does not do yet
     internal,
+    permission_denied, // the peer is neither root nor in management.group
 };
 
 std::string_view to_string(errc c);

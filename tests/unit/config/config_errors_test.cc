@@ -443,6 +443,14 @@ TEST(ConfigErrors, ShapesAndManagement) {
           "\":9145\""}},
         {"metrics fine", "management: {metrics: \"localhost:9145\"}\n", {}},
         {"metrics v6 fine", "management: {metrics: \"[::1]:9145\"}\n", {}},
+        {"metrics any address fine", "management: {metrics: \"0.0.0.0:9145\"}\n", {}},
+        {"group fine", "management: {group: root}\n", {}},
+        {"group unknown",
+         "management: {group: no-such-group-ulvs}\n",
+         {"8:21: management.group names no group of this system, got \"no-such-group-ulvs\""}},
+        {"group empty",
+         "management: {group: \"\"}\n",
+         {"8:21: management.group must not be empty"}},
     });
 }
 

@@ -1,18 +1,22 @@
-// Listing a worker's connections for `ulvsadm -c` (management plane, issue 6) without any other
-// core touching the worker's connection table.
+// Listing a worker's connections for `ulvsadm -c` (management plane, issues 6 and 13) without any
+// other core touching the worker's connection table.
 //
-// The control lcore owns one conn_dump_channel per worker. To list, it fills `buf`/`cap`, then
-// bumps `request` (release). The worker calls conn_dump_step() once per loop iteration: when it
-// sees a new request it scans its entry pool from slot 0, at most `scan_per_step` slots per call
-// (so a 1M-entry table costs the data path microseconds per iteration, never a stall), copies the
-// live connections into `buf` (at most `cap`), and finally publishes `count` and sets `done` to the
-// request it served (release). The control lcore polls `done` (acquire) and never waits.
+// The control lcore owns one conn_dump_channel per worker. To list a chunk, it fills `buf`/`cap`
+// and `start` (the first entry-pool slot to look at), then bumps `request` (release). The worker
+// calls conn_dump_step() once per loop iteration: when it sees a new request it scans its entry
+// pool from `start`, at most `scan_per_step` slots per call (so a 1M-entry table costs the data
+// path microseconds per iteration, never a stall), copies the live connections into `buf` until
+// it holds `cap` of them or the pool ends, and finally publishes `count`, `next` (the slot to start
+// the following chunk at) and `end` (the pool is done), then sets `done` to the request it served
+// (release). The control lcore polls `done` (acquire) and never waits. Chunks are how listings of
+// any size are paged: the control lcore never holds more than one chunk, and entries keep their
+// pool slot for life, so a cursor (worker, slot) stays meaningful between pages.
 // A slot is live when its own key still finds it in the hash: erased slots keep stale bytes.
 // The listing is a scan over time, not an atomic snapshot: connections created or expired while
 // it runs may or may not appear, which is what ipvsadm -c over /proc shows as well.
 //
-// Header-only on purpose: the worker side is these few inline lines, and the data-plane library's
-// build list does not need to change. Thread safety: as described per field.
+// Header-only on purpose: the worker side is these few inline lines. Thread safety: as described
+// per field. The control side must not post a request while the worker serves an earlier one.
 //
 // Worker-loop hook (dataplane owner): `worker_runtime::conn_dump` (a conn_dump_channel*, null by
 // default) and, once per iteration of worker_main:
@@ -40,10 +44,13 @@ struct alignas(64) conn_dump_channel {
     // Control lcore writes before bumping `request`; the worker reads after seeing it.
     conn_dump_entry* buf = nullptr;
     uint32_t cap = 0;
+    uint32_t start = 0;
     std::atomic<uint32_t> request{0};
     // Worker writes; control reads after `done == request`.
     alignas(64) std::atomic<uint32_t> done{0};
     uint32_t count = 0;
+    uint32_t next = 0; // where the following chunk starts
+    bool end = false;  // no slot left after this chunk
     // Worker-private progress.
     uint32_t serving = 0;
     uint32_t cursor = 0;
@@ -59,7 +66,7 @@ inline void conn_dump_step(const conn_table& t, conn_dump_channel& ch, uint64_t 
         return;
     if (req != ch.serving) { // a new request (or one that replaced an unfinished one)
         ch.serving = req;
-        ch.cursor = 0;
+        ch.cursor = ch.start;
         ch.filled = 0;
     }
     const uint32_t end = ch.cursor + conn_dump_scan_per_step < t.capacity()
@@ -80,6 +87,8 @@ inline void conn_dump_step(const conn_table& t, conn_dump_channel& ch, uint64_t 
     }
     if (ch.cursor >= t.capacity() || ch.filled >= ch.cap) {
         ch.count = ch.filled;
+        ch.next = ch.cursor;
+        ch.end = ch.cursor >= t.capacity();
         ch.done.store(req, std::memory_order_release);
     }
 }
