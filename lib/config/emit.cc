@@ -4,15 +4,16 @@
 
 #include "emit_health.h"
 #include "exception_path.h"
+#include "yaml_quote.h"
 
 #include <cstdio>
 #include <sstream>
 
 namespace ulvs::config {
 
-namespace {
+namespace detail {
 
-std::string quote(std::string_view s) {
+std::string yaml_quote(std::string_view s) {
     std::string out = "\"";
     for (char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
@@ -28,6 +29,14 @@ std::string quote(std::string_view s) {
         }
     }
     return out + "\"";
+}
+
+} // namespace detail
+
+namespace {
+
+std::string quote(std::string_view s) {
+    return detail::yaml_quote(s);
 }
 
 template <class T, class F> std::string flow_list(const std::vector<T>& v, F item) {

@@ -1,5 +1,6 @@
 // `exception_path:` (exception_cfg.h): the user's allow rules for the kernel exception path.
 #include "exception_path.h"
+#include "yaml_quote.h"
 
 #include "draft.h"
 
@@ -67,52 +68,11 @@ void parse_allow(reader& r, const field& f, const draft& d, exception_allow_cfg&
         if (out.protocol != allow_proto::tcp && out.protocol != allow_proto::udp)
             r.error(p->at, p->path + " needs protocol tcp or udp (" +
                                std::string(to_string(out.protocol)) + " has no ports)");
-        else if (auto items = read_list(r, *p)) {
-            for (const field& item : *items) {
-                auto v = read_uint(r, item, 1, 65535);
-                if (!v)
-                    continue;
-                if (std::find(out.ports.begin(), out.ports.end(), uint16_t(*v)) != out.ports.end())
-                    r.error(item.at, std::to_string(*v) + " is listed twice in " + p->path);
-                else
-                    out.ports.push_back(uint16_t(*v));
-            }
-        }
+        else
+            read_ports(r, *p, out.ports);
     }
-    if (auto s = m.get("sources")) { // absent or empty: every source
-        if (auto items = read_list(r, *s)) {
-            for (const field& item : *items) {
-                auto v = read_prefix(r, item);
-                if (!v)
-                    continue;
-                const ip_prefix net{ip_addr::from_v4(v->addr.v4 & v->mask_v4()), v->len};
-                if (net.addr.v4 != v->addr.v4)
-                    r.error(item.at, item.path + " has host bits set: " + v->to_string() +
-                                         " (did you mean " + net.to_string() + "?)");
-                else
-                    out.sources.push_back(*v);
-            }
-        }
-    }
-}
-
-// As emit.cc's quote: double-quoted with JSON-style escapes, so a name cannot break the line.
-std::string quote_name(const std::string& s) {
-    std::string out = "\"";
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
+    if (auto s = m.get("sources")) // absent or empty: every source
+        read_networks(r, *s, out.sources);
 }
 
 } // namespace
@@ -142,7 +102,7 @@ std::string emit_exception_path(const exception_path_cfg& c) {
         const exception_allow_cfg& a = c.allow[i];
         s += i ? ", {" : "{";
         if (!a.port.empty())
-            s += "port: " + quote_name(a.port) + ", ";
+            s += "port: " + yaml_quote(a.port) + ", ";
         s += "protocol: " + std::string(to_string(a.protocol));
         if (!a.ports.empty()) {
             s += ", ports: [";

@@ -75,37 +75,10 @@ bool parse_match(reader& r, const field& f, virtual_server_cfg& out) {
             }
         }
     }
-    if (auto p = m.get("ports")) { // absent or empty: every port
-        if (auto items = read_list(r, *p)) {
-            for (const field& item : *items) {
-                auto v = read_uint(r, item, 1, 65535);
-                if (!v)
-                    continue;
-                if (std::find(mc.ports.begin(), mc.ports.end(), uint16_t(*v)) != mc.ports.end())
-                    r.error(item.at, std::to_string(*v) + " is listed twice in " + p->path);
-                else
-                    mc.ports.push_back(uint16_t(*v));
-            }
-        }
-    }
-    if (auto s = m.get("sources")) { // absent or empty: every source
-        if (auto items = read_list(r, *s)) {
-            for (const field& item : *items) {
-                auto v = read_prefix(r, item);
-                if (!v)
-                    continue;
-                if ((v->addr.v4 & ~v->mask_v4()) != 0)
-                    r.error(item.at,
-                            item.path + " has host bits set: " + v->to_string() +
-                                " (did you mean " +
-                                ip_prefix{ip_addr::from_v4(v->addr.v4 & v->mask_v4()), v->len}
-                                    .to_string() +
-                                "?)");
-                else
-                    mc.sources.push_back(*v);
-            }
-        }
-    }
+    if (auto p = m.get("ports")) // absent or empty: every port
+        read_ports(r, *p, mc.ports);
+    if (auto s = m.get("sources")) // absent or empty: every source
+        read_networks(r, *s, mc.sources);
     if (auto p = m.require("protocol"))
         if (auto v = read_protocol(r, *p))
             mc.protocol = *v;

@@ -222,4 +222,36 @@ std::optional<std::vector<field>> read_list(reader& r, const field& f) {
     return items;
 }
 
+void read_ports(reader& r, const field& f, std::vector<uint16_t>& out) {
+    auto items = read_list(r, f);
+    if (!items)
+        return;
+    for (const field& item : *items) {
+        auto v = read_uint(r, item, 1, 65535);
+        if (!v)
+            continue;
+        if (std::find(out.begin(), out.end(), uint16_t(*v)) != out.end())
+            r.error(item.at, std::to_string(*v) + " is listed twice in " + f.path);
+        else
+            out.push_back(uint16_t(*v));
+    }
+}
+
+void read_networks(reader& r, const field& f, std::vector<ip_prefix>& out) {
+    auto items = read_list(r, f);
+    if (!items)
+        return;
+    for (const field& item : *items) {
+        auto v = read_prefix(r, item);
+        if (!v)
+            continue;
+        const ip_prefix net{ip_addr::from_v4(v->addr.v4 & v->mask_v4()), v->len};
+        if (net.addr.v4 != v->addr.v4)
+            r.error(item.at, item.path + " has host bits set: " + v->to_string() +
+                                 " (did you mean " + net.to_string() + "?)");
+        else
+            out.push_back(*v);
+    }
+}
+
 } // namespace ulvs::config::detail

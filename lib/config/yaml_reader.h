@@ -83,5 +83,9 @@ std::optional<bool> read_bool(reader& r, const field& f);
 
 // The items of a list as fields named "path[i]"; reports (and returns nothing) unless a list.
 std::optional<std::vector<field>> read_list(reader& r, const field& f);
+// A list of ports 1..65535, each once (match services, exception_path.allow); appends to `out`.
+void read_ports(reader& r, const field& f, std::vector<uint16_t>& out);
+// A list of networks without host bits set (203.0.113.0/24, not .5/24); appends to `out`.
+void read_networks(reader& r, const field& f, std::vector<ip_prefix>& out);
 
 } // namespace ulvs::config::detail
