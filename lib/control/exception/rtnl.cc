@@ -1,6 +1,8 @@
 // rtnetlink requests for the TAPs (rtnl.h), written from rtnetlink(7) and netlink(7).
 #include "ulvs/control/exception/rtnl.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -197,8 +199,13 @@ unsigned rtnl::read_acks() {
         }
         if (n <= 0)
             return got; // EAGAIN: nothing more now
-        int len = static_cast<int>(n);
-        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        // Walked by hand: NLMSG_OK compares a __u32 length with an int one (-Wsign-compare).
+        size_t left = static_cast<size_t>(n);
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf);
+             left >= sizeof(nlmsghdr) && h->nlmsg_len >= sizeof(nlmsghdr) && h->nlmsg_len <= left;
+             left -= std::min<size_t>(left, NLMSG_ALIGN(h->nlmsg_len)),
+                   h = reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(h) +
+                                                   NLMSG_ALIGN(h->nlmsg_len))) {
             if (h->nlmsg_type != NLMSG_ERROR)
                 continue;
             auto it = m_inflight.find(h->nlmsg_seq);

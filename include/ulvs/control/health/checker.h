@@ -95,7 +95,6 @@ private:
     int m_epoll = -1;
     bool m_changed = false;
     uint64_t m_generation = 0;
-    uint64_t m_next_reap = 0;
     uint64_t m_last_scan = 0;
     std::vector<uint32_t> m_late_us;
 };
