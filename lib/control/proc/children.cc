@@ -172,7 +172,9 @@ unsigned reaper::collect_exits() {
     for (int round = 0; round < 16 && n == max_events; ++round) {
         n = epoll_wait(m_epoll, evs, max_events, 0);
         for (int k = 0; k < n; ++k) {
-            auto it = m_children.find(evs[k].data.u64);
+            // Copied first: epoll_event is packed on x86-64, its u64 is not 8-byte aligned.
+            const uint64_t id = evs[k].data.u64;
+            auto it = m_children.find(id);
             if (it == m_children.end() || !reap(it->second))
                 continue;
             ++work;
