@@ -70,6 +70,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ulvsd: %s\n%s\n", opts.error().c_str(), ulvs::app::usage);
         return exit_usage;
     }
+    if (opts->help) {
+        std::printf("%s\n\n%s", ulvs::app::usage, ulvs::app::help_text);
+        return 0;
+    }
     if (opts->version) {
         std::printf("ulvsd %s (%s)\n", ULVS_VERSION, rte_version());
         return 0;

@@ -26,6 +26,8 @@ std::expected<options, std::string> parse_options(int argc, char** argv) {
             o.check = true;
         } else if (a == "--version") {
             o.version = true;
+        } else if (a == "--help" || a == "-h") {
+            o.help = true;
         } else if (a == "--exit-idle") {
             auto v = value(a);
             if (!v)

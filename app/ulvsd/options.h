@@ -12,6 +12,7 @@ struct options {
     std::string config = "/etc/ulvs/ulvs.yaml";
     bool check = false;
     bool version = false;
+    bool help = false;
     std::optional<unsigned> exit_idle_s;
     std::optional<std::string> log_level;
     std::optional<std::vector<std::string>> eal_args; // after "--": replace dpdk.eal_args
@@ -21,6 +22,22 @@ std::expected<options, std::string> parse_options(int argc, char** argv);
 
 constexpr const char* usage =
     "usage: ulvsd [-c FILE] [--check] [--exit-idle SECONDS] [--log-level LEVEL] [--version] "
-    "[-- EAL-ARGS...]";
+    "[--help] [-- EAL-ARGS...]";
+
+// --help: the usage line and what each option does.
+constexpr const char* help_text =
+    "ulvsd: a userspace Linux Virtual Server (layer-4 load balancer on DPDK).\n"
+    "\n"
+    "  -c, --config FILE     configuration (default /etc/ulvs/ulvs.yaml)\n"
+    "  --check               validate FILE (errors as FILE:LINE:COL) and exit: 0 ok, 2 invalid\n"
+    "  --exit-idle SECONDS   stop after SECONDS without a received packet (tests, labs)\n"
+    "  --log-level LEVEL     trace, debug, info, warn, error, critical or off (overrides\n"
+    "                        logging.level)\n"
+    "  --version             print the version and exit\n"
+    "  --help                print this and exit\n"
+    "  -- EAL-ARGS...        DPDK EAL arguments instead of dpdk.eal_args\n"
+    "\n"
+    "Manage the running daemon with ulvsadm (ipvsadm's syntax); reload with SIGHUP or\n"
+    "`ulvsadm reload`; SIGTERM stops it (VRRP masters send priority 0 first).\n";
 
 } // namespace ulvs::app

@@ -59,7 +59,14 @@ std::optional<YAML::Node> parse_document_text(reader& r, std::string_view text) 
         }
         return YAML::Load(owned);
     } catch (const YAML::ParserException& e) {
-        r.error(loc_of(e.mark), "YAML syntax error: " + e.msg);
+        // yaml-cpp reports an indentation slip or an unclosed bracket where it gave up, in its own
+        // terms ("end of map not found"): say what usually causes it.
+        const bool unclosed = e.msg.starts_with("end of ");
+        r.error(loc_of(e.mark),
+                "YAML syntax error: " + e.msg +
+                    (unclosed ? " (a line above is indented differently from the keys beside it, "
+                                "or a bracket or quote opened above is not closed)"
+                              : ""));
     } catch (const YAML::Exception& e) {
         r.error(loc_of(e.mark), "cannot read YAML: " + e.msg);
     }

@@ -1,5 +1,9 @@
 #include "yaml_reader.h"
 
+#include <vector>
+
+#include <cctype>
+
 #include "ulvs/config/duration.h"
 
 #include <algorithm>
@@ -50,6 +54,43 @@ bool contains(std::initializer_list<std::string_view> keys, std::string_view k) 
     return std::find(keys.begin(), keys.end(), k) != keys.end();
 }
 
+// Optimal string alignment distance: edits, with a swap of two neighbours counting as one (the
+// typo "wieght" is one edit from "weight").
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i)
+        d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j)
+        d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+// " (did you mean "KEY"?)" for the known key closest to a mistyped one, when it is close enough
+// to be the likely intent (a quarter of the name's letters, at least one); "" otherwise.
+std::string suggestion(const std::string& name, std::initializer_list<std::string_view> known) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const size_t limit = std::max<size_t>(1, name.size() / 4);
+    std::string_view best;
+    size_t best_d = limit + 1;
+    for (std::string_view k : known) {
+        const size_t d = lower == k ? 0 : edit_distance(lower, k);
+        if (d < best_d) {
+            best = k;
+            best_d = d;
+        }
+    }
+    return best.empty() ? "" : " (did you mean \"" + std::string(best) + "\"?)";
+}
+
 } // namespace
 
 mapping::mapping(reader& r, const field& f, std::initializer_list<std::string_view> known,
@@ -76,7 +117,7 @@ mapping::mapping(reader& r, const field& f, std::initializer_list<std::string_vi
             continue;
         }
         if (!contains(known, name)) {
-            r.error(loc_of(k), "unknown key \"" + name + "\" " + where);
+            r.error(loc_of(k), "unknown key \"" + name + "\" " + where + suggestion(name, known));
             continue;
         }
         auto same = [&](const entry& e) { return e.key == name; };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ulvsd's command line as the README documents it: --check on every shipped config and on a file
-# with five mistakes, --version, and the exit codes of bad usage.
+# with five mistakes, --version, --help, and the exit codes of bad usage.
 # usage: ulvsd_cli.sh ULVSD SOURCE_ROOT
 set -uo pipefail
 ulvsd="$1"
@@ -55,6 +55,16 @@ rc=$?
 out=$("$ulvsd" --version)
 rc=$?
 [[ $rc -eq 0 && $out == ulvsd\ * ]] || fail "--version: exit $rc: $out"
+
+# --help (issue 16: it was an error): usage on stdout, exit 0, every option named.
+for h in --help -h; do
+    out=$("$ulvsd" "$h" 2>/dev/null)
+    rc=$?
+    [[ $rc -eq 0 && $out == usage:\ ulvsd* ]] || fail "$h: exit $rc: $out"
+    for o in --config --check --exit-idle --log-level --version; do
+        grep -q -- "$o" <<<"$out" || fail "$h does not explain $o"
+    done
+done
 
 if ((failures > 0)); then
     echo "$failures failed"

@@ -64,7 +64,16 @@ TEST(ConfigErrors, UnknownAndDuplicateKeys) {
          {"14:5: unknown key \"weight\" in virtual_servers[0]"}},
         {"rs",
          real_server("        wieght: 1\n").c_str(),
-         {"16:9: unknown key \"wieght\" in virtual_servers[0].real_servers[0]"}},
+         {"16:9: unknown key \"wieght\" in virtual_servers[0].real_servers[0] (did you mean "
+          "\"weight\"?)"}},
+        // Issue 16: a mistyped key gets the likely intent; a case slip too; nothing far-fetched.
+        {"typo",
+         service("    schedular: rr\n").c_str(),
+         {"14:5: unknown key \"schedular\" in virtual_servers[0] (did you mean \"scheduler\"?)"}},
+        {"case",
+         "Logging: {level: info}\n",
+         {"8:1: unknown key \"Logging\" at top level (did you "
+          "mean \"logging\"?)"}},
     });
 }
 
@@ -467,7 +476,9 @@ TEST(ConfigErrors, Documents) {
         {"comma after a comment", "# c\n, x\n", {"2:1: YAML syntax error: unexpected \",\""}, true},
         {"syntax",
          "logging: [info\nports: []\n",
-         {"9:6: YAML syntax error: end of sequence flow not found"}},
+         {"9:6: YAML syntax error: end of sequence flow not found (a line above is indented "
+          "differently from the keys beside it, or a bracket or quote opened above is not "
+          "closed)"}},
     });
 }
 
@@ -498,4 +509,15 @@ TEST(ConfigErrors, SyntaxErrorFile) {
     ASSERT_EQ(r.error().size(), 1u);
     EXPECT_EQ(r.error()[0].line, 5);
     EXPECT_EQ(r.error()[0].message, "YAML syntax error: illegal map value");
+}
+
+// Issue 16: an indentation slip surfaced as yaml-cpp's bare "end of map not found".
+TEST(ConfigErrors, UnclosedFlowSaysWhatUsuallyCausesIt) {
+    auto r = load_string("logging: {level: info\nvirtual_servers: []\n", "unclosed.yaml");
+    ASSERT_FALSE(r.has_value());
+    ASSERT_EQ(r.error().size(), 1u);
+    EXPECT_NE(r.error()[0].message.find("YAML syntax error: end of map flow not found (a line "
+                                        "above is indented differently"),
+              std::string::npos)
+        << r.error()[0].message;
 }

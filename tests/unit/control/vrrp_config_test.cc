@@ -142,7 +142,7 @@ TEST(vrrp_config, mistakes_at_their_line_and_column) {
         "28:25: virtual address 203.0.113.10 is a port address: only priority 255 (the owner) may "
         "list it",
         "29:14: vrrp_instances[2].preempt must be true or false, got \"maybe\"",
-        "30:5: unknown key \"nopreempt\" in vrrp_instances[2]",
+        "30:5: unknown key \"nopreempt\" in vrrp_instances[2] (did you mean \"preempt\"?)",
         "31:11: VRRP instance name \"c\" is already used by vrrp_instances[2]",
         "33:11: vrid 3 on port \"wan\" is already used by vrrp_instances[2]",
     };
