@@ -193,6 +193,12 @@ std::expected<void, error> dest_op(config::config& c, const json& op, std::strin
     auto svc = find_service(c, *k);
     if (svc == c.virtual_servers.end())
         return fail(errc::not_found, "Service not defined");
+    // As IPVS (ip_vs_add_dest, ip_vs_edit_dest): only NAT maps ports; a DR or TUN real server
+    // takes the service's port whatever the command said (issue 16: `-a -r RIP:8080 -g` on a
+    // port-80 service was listed as RIP:8080 although it received port 80).
+    if (cmd != "del_dest" && svc->port != 0)
+        if (auto f = fwd_of(op); f && *f != fwd_mode::nat)
+            *port = svc->port;
     auto& rss = svc->real_servers;
     auto rs = std::find_if(rss.begin(), rss.end(), [&](const real_server_cfg& r) {
         return r.address == *addr && r.port == *port;

@@ -91,7 +91,9 @@ class client:
 
 
 def dest_op(cmd: str, i: int) -> dict:
-    op = {"cmd": cmd, "service": dict(SERVICE, port=vport(i)), "dest": {"addr": rip(i), "port": 80}}
+    # DR: the real server's port is the service's (ipvsadm and IPVS force it on -a/-e).
+    op = {"cmd": cmd, "service": dict(SERVICE, port=vport(i)),
+          "dest": {"addr": rip(i), "port": vport(i)}}
     if cmd == "add_dest":
         op.update(fwd="dr", weight=1, upper=0, lower=0)
     return op

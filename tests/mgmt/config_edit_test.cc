@@ -121,6 +121,21 @@ TEST(apply_op, add_edit_delete_services_and_servers) {
     EXPECT_TRUE(c.virtual_servers.empty());
 }
 
+// Issue 16: as IPVS (ip_vs_add_dest/ip_vs_edit_dest), only NAT maps ports; a DR or TUN server
+// given another port takes the service's (the old code listed 198.51.100.12:8080).
+TEST(apply_op, dr_and_tun_servers_take_the_service_port_as_ipvs) {
+    auto c = base();
+    auto& rss = c.virtual_servers[0].real_servers;
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:80 -r 198.51.100.12:8080 -g")));
+    EXPECT_EQ(rss.back().address.to_string(), "198.51.100.12");
+    EXPECT_EQ(rss.back().port, 80);
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:80 -r 198.51.100.13:8080 -m")));
+    EXPECT_EQ(rss.back().port, 8080); // NAT maps it
+    ASSERT_TRUE(apply_op(c, op("-e -t 203.0.113.100:80 -r 198.51.100.12:8080 -i -w 3")));
+    EXPECT_EQ(rss[rss.size() - 2].port, 80);
+    EXPECT_EQ(rss[rss.size() - 2].weight, 3u);
+}
+
 TEST(apply_op, typed_errors_in_ipvsadm_words) {
     auto c = base();
     auto code = [&](std::string_view line) {
