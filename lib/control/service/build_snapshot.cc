@@ -160,7 +160,9 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
         }
         svc.dest_count = static_cast<uint32_t>(s->dests.size()) - svc.dest_first;
         // wrr's parameters, sh/dh/mh tables (shared with earlier snapshots when unchanged).
-        if (auto t = build_sched(svc, *s, vs.mh_table_size); !t)
+        if (auto t = build_sched(svc, *s, vs.mh_table_size, default_table_cache(),
+                                 static_cast<uint32_t>(cfg.lcores.workers.size()));
+            !t)
             return std::unexpected("virtual server " + vs.name + ": " + t.error());
         // The same scheduler input as in earlier snapshots keeps its generation, and so the
         // workers' rr/wrr positions (service_gens.h).
