@@ -16,4 +16,14 @@ locality_table::locality_table(sched_kind kind, uint32_t workers, uint64_t expir
     }
 }
 
+void locality_table::clear() noexcept {
+    for (uint32_t w = 0; w < m_workers; ++w)
+        for (uint32_t i = 0; i < locality_entries; ++i) {
+            if (m_lblc)
+                m_lblc[w][i] = lblc_entry{};
+            if (m_lblcr)
+                m_lblcr[w][i] = lblcr_entry{};
+        }
+}
+
 } // namespace ulvs::dp

@@ -97,6 +97,9 @@ public:
         return m_kind == sched_kind::lblcr && w < m_workers ? m_lblcr[w].get() : nullptr;
     }
 
+    // Forget every entry of every row. Not for a running worker (tests between inputs).
+    void clear() noexcept;
+
 private:
     sched_kind m_kind;
     uint32_t m_workers;
