@@ -79,6 +79,9 @@ struct lblcr_entry {
     uint64_t lastmod = 0; // the set last grew or shrank
 };
 
+// Memory: 8192 x 16 B = 128 KiB (lblc) or 8192 x 40 B = 320 KiB (lblcr) per worker and service.
+static_assert(sizeof(lblc_entry) == 16 && sizeof(lblcr_entry) == 40);
+
 // One service's tables, one row per worker. Rows are written only by their worker.
 class locality_table {
 public:
