@@ -33,9 +33,11 @@ void engine::set_group(group& g, state st) {
         return;
     g.st = st;
     const bool stopping = st == state::init;
-    spdlog::info("vrrp: sync group {} {} {} state", g.cfg.name,
-                 stopping ? "stopping," : "syncing instances to",
-                 stopping ? "STOP" : state_name(st));
+    if (stopping)
+        spdlog::info("vrrp: sync group {} stopping", g.cfg.name);
+    else
+        spdlog::info("vrrp: sync group {} syncing instances to {} state", g.cfg.name,
+                     state_name(st));
     const std::string* script = nullptr;
     if (st == state::master)
         script = &g.cfg.notify.master;
