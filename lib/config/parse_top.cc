@@ -294,8 +294,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         return;
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections",
-               "vrrp_instances", "virtual_servers", "control_policing", "exception_path",
-               "management", "logging", "scripts"});
+               "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
+               "exception_path", "management", "logging", "scripts"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -320,6 +320,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_connections(r, *f, c.connections);
     if (auto f = m.get("vrrp_instances"))
         parse_vrrp_instances(r, *f, d);
+    if (auto f = m.get("vrrp_sync_groups"))
+        parse_vrrp_sync_groups(r, *f, d);
     if (auto f = m.get("virtual_servers"))
         parse_virtual_servers(r, *f, d);
     if (auto f = m.get("control_policing"))

@@ -213,7 +213,7 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::rs_health_cfg), 296u) << "new real server health field?";
     EXPECT_EQ(sizeof(config::notify_cfg), 64u) << "new notify script?";
     EXPECT_EQ(sizeof(config::sorry_server_cfg), 12u) << "new sorry server field?";
-    EXPECT_EQ(sizeof(config::config), 552u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 576u) << "new top-level section?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
     EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
     // exception_path: lib/config/exception_path.cc.
@@ -221,10 +221,12 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::exception_allow_cfg), 88u) << "new exception_path.allow field?";
     EXPECT_EQ(sizeof(config::control_policing_cfg), 16u) << "new control_policing class?";
     EXPECT_EQ(sizeof(config::police_cfg), 8u) << "new policer field?";
-    EXPECT_EQ(sizeof(config::vrrp_instance_cfg), 344u) << "new VRRP instance field?";
+    EXPECT_EQ(sizeof(config::vrrp_instance_cfg), 440u) << "new VRRP instance field?";
     EXPECT_EQ(sizeof(config::vrrp_track_cfg), 72u) << "new VRRP track field?";
-    EXPECT_EQ(sizeof(config::vrrp_track_script_cfg), 48u) << "new VRRP track script field?";
-    EXPECT_EQ(sizeof(config::vrrp_notify_cfg), 96u) << "new VRRP notify script?";
+    EXPECT_EQ(sizeof(config::vrrp_track_script_cfg), 64u) << "new VRRP track script field?";
+    EXPECT_EQ(sizeof(config::vrrp_notify_cfg), 160u) << "new VRRP notify script?";
+    EXPECT_EQ(sizeof(config::vrrp_garp_cfg), 16u) << "new VRRP garp field?";
+    EXPECT_EQ(sizeof(config::vrrp_sync_group_cfg), 216u) << "new VRRP sync group field?";
     EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
     EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
 }

@@ -182,6 +182,7 @@ struct config {
     timeouts_cfg timeouts;
     connections_cfg connections;
     std::vector<vrrp_instance_cfg> vrrp_instances;
+    std::vector<vrrp_sync_group_cfg> vrrp_sync_groups;
     std::vector<virtual_server_cfg> virtual_servers;
     control_policing_cfg control_policing;
     exception_path_cfg exception_path; // exception_cfg.h
