@@ -78,7 +78,7 @@ std::string metrics_page(const metrics_sources& s) {
         dp::dest_conn_counts c;
         uint32_t weight;
         bool up = true;
-        std::vector<ctl::health::check_report> checks;
+        std::vector<ctl::health::check_report> checks{};
     };
     std::vector<vs_row> vss;
     std::vector<rs_row> rss;

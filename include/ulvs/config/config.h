@@ -69,13 +69,14 @@ struct connections_cfg {
     uint32_t max = 1048576; // per worker
     // IPVS' expire_nodest_conn sysctl: a connection whose real server left its service (removed
     // by a change or by its health check) ends at its next packet, which is then handled as a
-    // new one; off: it goes on to that server until it expires.
+    // new one (the client's packets: replies pass, as in IPVS); off: it goes on to that server
+    // until it expires.
     bool expire_nodest_conn = false;
 };
 
 // `vips`: how the virtual addresses (VRRP VIPs, virtual servers' addresses) behave.
 struct vips_cfg {
-    bool answer_ping = true; // false: ICMP echo requests to them are dropped (drop::vip_ping)
+    bool answer_ping = true; // false: ICMP echo requests to them are dropped (drop::vip_ping_refused)
 };
 
 // IPVS connection thresholds (ipvsadm -x/-y); 0 = none. lower <= upper.

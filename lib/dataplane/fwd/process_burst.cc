@@ -339,9 +339,10 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             ref = conn_ref{};
         }
         // IPVS' expire_nodest_conn: its real server left the service (a change, or its health
-        // check): the connection ends now and the packet goes on as a miss (a new connection if
-        // it may open one, else dropped as no_conn), as ip_vs_in does without conntrack.
-        if (ref.found() && s.expire_nodest_conn &&
+        // check): the client's next packet ends the connection and goes on as a miss (a new
+        // connection if it may open one, else dropped as no_conn), as ip_vs_in does without
+        // conntrack. Replies and ICMP errors pass as in ip_vs_out, which does not look.
+        if (ref.found() && cd.way == path::request && s.expire_nodest_conn &&
             s.dest_gone(w.conns.at(ref.index).dest_stats_id)) {
             w.wheel.cancel(ref.index);
             end_conn(w, ref.index);
