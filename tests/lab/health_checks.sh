@@ -173,6 +173,13 @@ for mode in stop 500 hang; do
     metrics="$(timeout 5 ip netns exec "$LAB_NS_LB" curl -s --max-time 2 http://127.0.0.1:9145/metrics || true)"
     check "metrics: ulvs_real_server_up of rs1 in hc-http is 0" \
         grep -q "^ulvs_real_server_up{virtual_server=\"hc-http\".*address=\"${RS[0]}\".*} 0" <<<"$metrics"
+    if [[ "$mode" == hang ]]; then # tcp still connects: one checker down, the other up
+        q="^ulvs_real_server_check_up{virtual_server=\"hc-quorum\".*address=\"${RS[0]}\".*"
+        check "metrics: hc-quorum's rs1 http checker is 0" \
+            grep -q "${q}check=\"http :9000 /health /\"} 0" <<<"$metrics"
+        check "metrics: hc-quorum's rs1 tcp checker is 1" \
+            grep -q "${q}check=\"tcp :9000\"} 1" <<<"$metrics"
+    fi
     if [[ "$mode" == stop ]]; then
         # hc-inhibit's own tcp check runs on its own clock: give it the same bound.
         wait_for "$FAIL_BOUND_MS" rs_weight 81 "${RS[0]}" 0 >/dev/null || true
