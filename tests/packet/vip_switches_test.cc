@@ -113,6 +113,39 @@ TEST(expire_nodest_conn, connections_of_servers_left_go_on) {
     EXPECT_EQ(r.worker().ctr.conns_expired_nodest, 0u);
 }
 
+// NAT: the real server's replies are not looked at (IPVS checks in ip_vs_in only): a reply of
+// the removed server still reaches the client; the client's next packet ends the connection.
+TEST(expire_nodest_conn, nat_replies_pass_the_client_s_next_packet_ends_it) {
+    auto nat = [](bool with_rs1) {
+        return test::two_port_config(
+                   "routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]\n"
+                   "connections: {expire_nodest_conn: true}\n"
+                   "neighbors:\n"
+                   "  - {address: 203.0.113.1, mac: \"02:00:00:00:00:01\", port: wan}\n"
+                   "  - {address: 198.51.100.11, mac: \"02:00:00:00:00:11\", port: lan}\n"
+                   "  - {address: 198.51.100.12, mac: \"02:00:00:00:00:12\", port: lan}\n"
+                   "virtual_servers:\n"
+                   "  - {name: web, address: 203.0.113.100, port: 80, protocol: tcp,\n"
+                   "     scheduler: rr, forwarding: nat, real_servers: [\n") +
+               (with_rs1 ? "       {address: 198.51.100.11, port: 8080},\n" : "") +
+               "       {address: 198.51.100.12, port: 8080}]}\n";
+    };
+    test::rig r(load(nat(true)));
+    ASSERT_TRUE(r.ok()) << r.error();
+    ASSERT_EQ(sent_to(r.burst(wan, {packet(40005, syn)}, 1000)), 0x11);
+    ASSERT_TRUE(r.reconfigure(load(nat(false)))) << r.error();
+    const test::frame reply =
+        test::make_frame({"198.51.100.11", "203.0.113.130", 8080, 40005, 6}, {2, 0, 0, 0, 0, 0x11},
+                         test::pcap_port_mac(1), syn | ack);
+    const auto out = r.burst(lan, {reply}, 1001);
+    ASSERT_EQ(out[wan].size(), 1u) << "the removed server's reply did not reach the client";
+    EXPECT_EQ(test::read_frame(out[wan][0]).src, "203.0.113.100");
+    EXPECT_EQ(r.worker().ctr.conns_expired_nodest, 0u);
+    EXPECT_TRUE(r.burst(wan, {packet(40005, ack)}, 1002)[lan].empty());
+    EXPECT_EQ(r.worker().ctr.conns_expired_nodest, 1u);
+    EXPECT_EQ(r.worker().conns.size(), 0u);
+}
+
 // ICMP echo request (id = sport, sequence = dport) to the service's address and to our own.
 test::frame ping(const std::string& dst) {
     return packet(7, 0, dst, 1);
