@@ -298,6 +298,30 @@ void parse_rs_health(reader& r, const mapping& m, rs_health_cfg& out) {
 void check_sorry_servers(reader& r, const draft& d, bool subnets_known) {
     if (!subnets_known)
         return;
+    // A check's `source` (keepalived's bindto) must be one of the ports' addresses: the kernel
+    // behind the TAPs holds only those, so another would fail every probe with EADDRNOTAVAIL.
+    auto ours = [&](ip_addr a) {
+        for (const port_cfg& p : d.cfg.ports)
+            for (const ip_prefix& pa : p.addresses)
+                if (pa.addr == a)
+                    return true;
+        return false;
+    };
+    auto sources = [&](const std::vector<health_check_cfg>& checks, source_loc at,
+                       const std::string& where) {
+        for (const health_check_cfg& chk : checks)
+            if (chk.source.v4 != 0 && !ours(chk.source))
+                r.error(at, where + " health check source " + chk.source.to_string() +
+                                " is not an address of any port");
+    };
+    for (size_t v = 0; v < d.cfg.virtual_servers.size(); ++v) {
+        const auto& vs = d.cfg.virtual_servers[v];
+        const std::string name = "virtual_servers[" + std::to_string(v) + "]";
+        sources(vs.health.all_checks(), vs.loc, name);
+        for (size_t i = 0; i < vs.real_servers.size(); ++i)
+            sources(vs.real_servers[i].health.all_checks(), vs.real_servers[i].loc,
+                    name + ".real_servers[" + std::to_string(i) + "]");
+    }
     const config& c = d.cfg;
     for (size_t v = 0; v < c.virtual_servers.size(); ++v) {
         const auto& vs = c.virtual_servers[v];

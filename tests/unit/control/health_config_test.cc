@@ -187,6 +187,9 @@ TEST(health_config, keepalived_check_option_errors_point_at_the_key) {
               (std::vector<std::string>{"13:20: virtual_servers[0].health_checks must hold at "
                                         "least one checker"}));
     EXPECT_EQ(errors_with_ports(service("    notify: {quorum_up: x, up: y}\n")).size(), 1u);
+    EXPECT_EQ(errors_with_ports(service("    health_check: {type: tcp, source: 198.51.100.7}\n")),
+              (std::vector<std::string>{"9:5: virtual_servers[0] health check source "
+                                        "198.51.100.7 is not an address of any port"}));
     EXPECT_EQ(errors_with_ports(service("", ", health_checks: [{type: tcp, warmup: fast}]")).size(),
               1u);
 }

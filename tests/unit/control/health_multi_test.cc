@@ -192,14 +192,16 @@ private:
 // `source` makes them leave from 127.0.0.2 (bindto).
 TEST(several_urls, every_url_must_pass_and_address_and_source_are_used) {
     http_server srv({{"/a", 200}, {"/b", 500}});
-    const config::config c =
+    config::config c =
         load("ports: [{name: lan, device: d0, addresses: [198.51.100.1/24]}]\n"
              "virtual_servers:\n"
              "  - {name: web, address: 198.51.100.100, port: 80, protocol: tcp, forwarding: nat,\n"
              "     real_servers: [{address: 198.51.100.20, port: 80, health_check: {type: http,\n"
              "       urls: [{path: /a}, {path: /b, status: [200]}], address: 127.0.0.1,\n"
-             "       source: 127.0.0.2, port: " +
+             "       port: " +
              std::to_string(srv.port) + ", delay_loop: 50ms, retry: 0, connect_timeout: 1s}}]}\n");
+    // In a file `source` must be a port's address; loopback's second address stands in here.
+    c.virtual_servers[0].real_servers[0].health.check->source = *ip_addr::parse("127.0.0.2");
     checker chk;
     chk.sync(c, mono_us() / 1000);
     ASSERT_TRUE(drive(chk, [&] { return !chk.server_up("web", rs1, 80); }))
