@@ -181,6 +181,10 @@ std::string metrics_page(const metrics_sources& s) {
          "Connections ended at a packet because their real server left its service "
          "(connections.expire_nodest_conn).",
          &dp::worker_counters::conns_expired_nodest},
+        {"ulvs_worker_locality_evictions_total",
+         "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
+         "set members dropped from a full set.",
+         &dp::worker_counters::locality_evicted},
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);

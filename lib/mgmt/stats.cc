@@ -22,6 +22,7 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.reassembled += c.reassembled;
         t.frags_merged += c.frags_merged;
         t.icmp_sent += c.icmp_sent;
+        t.locality_evicted += c.locality_evicted;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
     }
@@ -41,7 +42,8 @@ std::string format_counters(const dp::worker_counters& c) {
         " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent) +
         " frags_in=" + std::to_string(c.frags_in) +
         " reassembled=" + std::to_string(c.reassembled) +
-        " frags_merged=" + std::to_string(c.frags_merged);
+        " frags_merged=" + std::to_string(c.frags_merged) +
+        " locality_evicted=" + std::to_string(c.locality_evicted);
     if (c.conns_expired_nodest != 0) // connections.expire_nodest_conn
         s += " conns_expired_nodest=" + std::to_string(c.conns_expired_nodest);
     for (size_t i = 0; i < c.drops.size(); ++i)
