@@ -196,7 +196,9 @@ std::string to_yaml(const config& c) {
     o << "timeouts: {tcp: " << duration_text(c.timeouts.tcp)
       << ", tcp_fin: " << duration_text(c.timeouts.tcp_fin)
       << ", udp: " << duration_text(c.timeouts.udp) << "}\n";
-    o << "connections: {max: " << c.connections.max << "}\n";
+    o << "connections: {max: " << c.connections.max
+      << ", expire_nodest_conn: " << (c.connections.expire_nodest_conn ? "true" : "false") << "}\n";
+    o << "vips: {answer_ping: " << (c.vips.answer_ping ? "true" : "false") << "}\n";
     emit_vrrp(o, c);
     emit_services(o, c);
     auto police = [](const police_cfg& p) {
