@@ -86,32 +86,44 @@ std::vector<prefix> complement(const prefix& p) {
     return out;
 }
 
-std::vector<std::string> split_words(const std::string& line) {
+// Shell-like words (quotes group, as the shell would pass them to iptables), with the 1-based
+// column each starts at.
+std::vector<std::string> split_words(const std::string& line, std::vector<int>& cols) {
     std::vector<std::string> w;
     std::string cur;
-    bool in = false, open = false;
+    bool open = false;
     char quote = 0;
-    for (char ch : line) {
+    int start = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+        const char ch = line[i];
         if (quote) {
             if (ch == quote)
                 quote = 0;
             else
                 cur += ch;
-        } else if (ch == '"' || ch == '\'') {
-            quote = ch;
-            open = true;
-        } else if (ch == ' ' || ch == '\t' || ch == '\r') {
-            if (open || in)
-                w.push_back(cur);
-            cur.clear();
-            in = open = false;
-        } else {
-            cur += ch;
-            in = true;
+            continue;
         }
+        if (ch == ' ' || ch == '\t' || ch == '\r') {
+            if (open) {
+                w.push_back(cur);
+                cols.push_back(start);
+            }
+            cur.clear();
+            open = false;
+            continue;
+        }
+        if (!open)
+            start = int(i) + 1;
+        open = true;
+        if (ch == '"' || ch == '\'')
+            quote = ch;
+        else
+            cur += ch;
     }
-    if (open || in)
+    if (open) {
         w.push_back(cur);
+        cols.push_back(start);
+    }
     return w;
 }
 
@@ -120,15 +132,18 @@ struct parser {
     std::vector<rule> rules; // mangle PREROUTING MARK rules, in order
 
     // One rule's words after "-A CHAIN" / "-I CHAIN [N]".
-    void add(const std::vector<std::string>& w, size_t i, const loc& at,
-             std::optional<size_t> pos) {
+    void add(const std::vector<std::string>& w, const std::vector<int>& cols, size_t i,
+             const loc& line_at, std::optional<size_t> pos) {
         rule r;
-        r.at = at;
+        r.at = line_at;
+        loc at = line_at;
         std::vector<prefix> src, dst;
         bool neg = false, src_neg = false, mark = false;
         std::string target;
+        loc target_at = line_at, dst_at = line_at;
         for (; i < w.size(); ++i) {
             const std::string& o = w[i];
+            at.col = cols[i];
             auto val = [&]() -> std::string {
                 if (i + 1 < w.size())
                     return w[++i];
@@ -150,6 +165,8 @@ struct parser {
                     r.proto.clear();
             } else if (o == "-s" || o == "--source" || o == "-d" || o == "--destination") {
                 const bool is_src = o == "-s" || o == "--source";
+                if (!is_src)
+                    dst_at = at;
                 std::string v = val();
                 for (size_t p = 0; p <= v.size();) {
                     size_t comma = v.find(',', p);
@@ -217,6 +234,7 @@ struct parser {
                                ": match services take packets from every port; the "
                                "interface is left out");
             } else if (o == "-j" || o == "--jump") {
+                target_at = at;
                 target = val();
             } else if (o == "--set-mark" || o == "--set-xmark") {
                 std::string v = val();
@@ -242,6 +260,7 @@ struct parser {
             }
             neg = false;
         }
+        at = target_at;
         if (target != "MARK") {
             if (target.empty() || target == "LOG")
                 return;
@@ -263,9 +282,9 @@ struct parser {
             return; // ! -s 0.0.0.0/0 matches nothing
         for (const prefix& p : dst) {
             if (p.len < 22) {
-                d.error(at, "-d " + ip(p.addr) + "/" + std::to_string(p.len) +
-                                ": a match service "
-                                "lists its destination addresses; at most a /22 can be listed");
+                d.error(dst_at, "-d " + ip(p.addr) + "/" + std::to_string(p.len) +
+                                    ": a match service "
+                                    "lists its destination addresses; at most a /22 can be listed");
                 return;
             }
             for (uint64_t a = p.addr; a < uint64_t(p.addr) + (1ull << (32 - p.len)); ++a)
@@ -283,7 +302,8 @@ struct parser {
     }
 
     void line(const std::string& s, const loc& at, std::string& table) {
-        std::vector<std::string> w = split_words(s);
+        std::vector<int> cols;
+        std::vector<std::string> w = split_words(s, cols);
         if (w.empty() || w[0].starts_with('#'))
             return;
         if (w[0].starts_with('*')) {
@@ -328,7 +348,7 @@ struct parser {
                                "ignored");
             return;
         }
-        add(w, i, at, pos);
+        add(w, cols, i, at, pos);
     }
 };
 
