@@ -110,6 +110,8 @@ import_result import_keepalived(const import_options& opts) {
         else if (k == "vrrp_script" || k == "vrrp_instance" || k == "vrrp_sync_group" ||
                  k == "virtual_server" || k == "virtual_server_group")
             continue;
+        else if (k.starts_with('$') || k.starts_with('@') || k.starts_with("~SEQ"))
+            continue; // kc_parse's error already
         else if (known_roots.contains(k))
             unsupported(c, n, "");
         else

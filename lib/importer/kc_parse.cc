@@ -122,7 +122,30 @@ struct reader {
                 include(path, at, pattern_of(s, b + 7, name, n), depth);
                 continue;
             }
+            const size_t first = out.size();
             cont = line(s, at, cont);
+            preprocessor(first);
+        }
+    }
+
+    // keepalived's preprocessor (lib/parser.c): `$NAME=value` definitions and `$NAME` uses,
+    // `@name` lines kept only on the instance of that name, `~SEQ(...)` repetitions. What they
+    // expand to depends on keepalived's command line and host: refused rather than guessed.
+    void preprocessor(size_t first) {
+        for (size_t i = first; i < out.size(); ++i) {
+            const token& t = out[i];
+            if (t.quoted || t.text.empty())
+                continue;
+            if (t.text[0] == '$')
+                d.error(t.at, "keepalived parameter " + t.text +
+                                  ": expand $ definitions before "
+                                  "importing (the import does not substitute them)");
+            else if (t.first && (t.text[0] == '@' || t.text.starts_with("~SEQ")))
+                d.error(t.at, "keepalived's " +
+                                  std::string(t.text[0] == '@' ? "@instance "
+                                                                 "conditional"
+                                                               : "~SEQ") +
+                                  " lines are not imported: expand them first");
         }
     }
 
