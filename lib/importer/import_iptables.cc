@@ -12,6 +12,7 @@
 #include "import_iptables.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 
 namespace ulvs::importer {
@@ -127,6 +128,18 @@ std::vector<std::string> split_words(const std::string& line, std::vector<int>& 
     return w;
 }
 
+// iptables' numbers: decimal or 0x hex, 32 bits.
+std::optional<uint64_t> number(const std::string& s) {
+    if (s.starts_with("0x") || s.starts_with("0X")) {
+        uint64_t v = 0;
+        auto [p, ec] = std::from_chars(s.data() + 2, s.data() + s.size(), v, 16);
+        if (s.size() == 2 || ec != std::errc{} || p != s.data() + s.size() || v > 0xffffffffu)
+            return std::nullopt;
+        return v;
+    }
+    return to_uint(s, 0xffffffffu);
+}
+
 struct parser {
     diags& d;
     std::vector<rule> rules; // mangle PREROUTING MARK rules, in order
@@ -237,22 +250,23 @@ struct parser {
                 target_at = at;
                 target = val();
             } else if (o == "--set-mark" || o == "--set-xmark") {
-                std::string v = val();
+                const std::string v = val();
                 const size_t slash = v.find('/');
-                const std::string mask = slash == std::string::npos ? "" : v.substr(slash + 1);
-                if (!mask.empty() && std::stoull(mask, nullptr, 0) != 0xffffffffull) {
+                auto value = number(v.substr(0, slash));
+                auto mask = slash == std::string::npos ? std::optional<uint64_t>(0xffffffffu)
+                                                       : number(v.substr(slash + 1));
+                if (!value || !mask) {
+                    d.error(at, o + " " + v + ": expected VALUE or VALUE/MASK");
+                    return;
+                }
+                if (*mask != 0xffffffffu) {
                     d.error(at, o + " " + v +
                                     ": only a whole mark (mask 0xffffffff) can be "
                                     "imported");
                     return;
                 }
-                try {
-                    r.mark = uint32_t(std::stoull(v.substr(0, slash), nullptr, 0));
-                    mark = true;
-                } catch (...) {
-                    d.error(at, o + " " + v + ": not a number");
-                    return;
-                }
+                r.mark = uint32_t(*value);
+                mark = true;
             } else {
                 d.error(at, o + ": not understood by the import (it follows -p, -s, -d, --dport, "
                                 "-m multiport --dports, -i and -j MARK --set-mark)");
@@ -315,12 +329,16 @@ struct parser {
         size_t i = 0;
         std::string t = table;
         if (w[0] == "iptables" || w[0].ends_with("/iptables")) {
+            // `-t TABLE` may stand anywhere on the command line.
             t = "filter";
+            for (size_t k = 1; k + 1 < w.size(); ++k)
+                if (w[k] == "-t" || w[k] == "--table") {
+                    t = w[k + 1];
+                    w.erase(w.begin() + long(k), w.begin() + long(k) + 2);
+                    cols.erase(cols.begin() + long(k), cols.begin() + long(k) + 2);
+                    break;
+                }
             i = 1;
-            if (i + 1 < w.size() && (w[i] == "-t" || w[i] == "--table")) {
-                t = w[i + 1];
-                i += 2;
-            }
         }
         if (i + 1 >= w.size() ||
             (w[i] != "-A" && w[i] != "-I" && w[i] != "--append" && w[i] != "--insert")) {
