@@ -158,6 +158,9 @@ void import_global_defs(ctx& c, const node& g) {
             // permissions of the script files as keepalived does with this option.
             c.d.warn(n.at, "enable_script_security: ulvs does not check that scripts are "
                            "writable by root only; keep them so (left out)");
+        } else if (k == "vrrp_strict") {
+            c.vrrp_strict = true;
+            unsupported(c, n, "global_defs");
         } else if (k == "vrrp_version") {
             if (need_args(c, n, 1)) {
                 if (auto v = to_int(n.arg(0), 2, 3))

@@ -32,7 +32,8 @@ struct ctx {
     std::map<std::string, loc> interface_at;
     std::string router_id;
     std::string script_user, script_group;
-    int vrrp_version = 2; // global_defs vrrp_version; keepalived's default is 2
+    int vrrp_version = 2;     // global_defs vrrp_version; keepalived's default is 2
+    bool vrrp_strict = false; // global_defs vrrp_strict: keepalived then ignores authentication
     std::optional<std::string> garp_delay, garp_refresh; // global_defs defaults, as YAML
     std::optional<std::string> timeouts;                 // lvs_timeouts, as a YAML line
     std::string vrrp_yaml, sync_yaml;

@@ -101,6 +101,10 @@ void import_instance(ctx& c, const node& vi, const std::map<std::string, script_
         if (n.keyword == "version")
             version = &n;
     int ver = c.vrrp_version;
+    bool strict = c.vrrp_strict;
+    for (const node& n : vi.children)
+        if (n.keyword == "strict_mode")
+            strict = n.args.empty() || to_bool(n.arg(0)).value_or(true);
     if (version && need_args(c, *version, 1)) {
         if (auto v = to_int(version->arg(0), 2, 3))
             ver = int(*v);
@@ -167,13 +171,18 @@ void import_instance(ctx& c, const node& vi, const std::map<std::string, script_
                     unsupported(c, a, "authentication");
                 }
             }
+            // keepalived's vrrp_complete_instance() drops authentication in these cases.
             if (type == "PASS" && ver == 3)
                 c.d.warn(n.at, "authentication with VRRP version 3: keepalived ignores it, and so "
                                "does the import");
-            else if (type == "PASS" && !pass.empty())
-                auth = "{type: pass, password: " + q(pass) + "}";
+            else if (type == "PASS" && strict)
+                c.d.warn(n.at, "authentication in strict mode: keepalived ignores it, and so "
+                               "does the import");
+            else if (type == "PASS" && pass.empty())
+                c.d.warn(n.at, "authentication PASS without auth_pass: keepalived ignores it, and "
+                               "so does the import");
             else if (type == "PASS")
-                c.d.error(n.at, "authentication PASS without auth_pass");
+                auth = "{type: pass, password: " + q(pass) + "}";
         } else if (k == "mcast_src_ip" || k == "unicast_src_ip") {
             if (need_args(c, n, 1) && ipv4_like(n.arg(0)))
                 o.add("source_address", n.arg(0));
