@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <set>
 
 namespace ulvs::importer {
 
@@ -142,11 +143,13 @@ std::optional<uint64_t> number(const std::string& s) {
 
 struct parser {
     diags& d;
-    std::vector<rule> rules; // mangle PREROUTING MARK rules, in order
+    // mangle PREROUTING in order: its MARK rules, and nullopt for the rules the import leaves
+    // aside (LOG, errors), which still count for `-I CHAIN N` positions.
+    std::vector<std::optional<rule>> prerouting;
 
     // One rule's words after "-A CHAIN" / "-I CHAIN [N]".
-    void add(const std::vector<std::string>& w, const std::vector<int>& cols, size_t i,
-             const loc& line_at, std::optional<size_t> pos) {
+    std::optional<rule> add(const std::vector<std::string>& w, const std::vector<int>& cols,
+                            size_t i, const loc& line_at) {
         rule r;
         r.at = line_at;
         loc at = line_at;
@@ -172,7 +175,7 @@ struct parser {
                 if (neg || (r.proto != "tcp" && r.proto != "udp" && r.proto != "all")) {
                     d.error(at, "-p " + std::string(neg ? "! " : "") + r.proto +
                                     ": only tcp, udp or all can become a match service");
-                    return;
+                    return std::nullopt;
                 }
                 if (r.proto == "all")
                     r.proto.clear();
@@ -188,7 +191,7 @@ struct parser {
                     auto pr = parse_prefix(v.substr(p, comma - p));
                     if (!pr) {
                         d.error(at, o + " " + v + ": expected IPv4 addresses or prefixes");
-                        return;
+                        return std::nullopt;
                     }
                     (is_src ? src : dst).push_back(*pr);
                     p = comma + 1;
@@ -201,7 +204,7 @@ struct parser {
                                     : ": a match "
                                       "service lists the destination addresses it takes; a negated "
                                       "destination cannot be listed"));
-                    return;
+                    return std::nullopt;
                 }
                 if (neg)
                     src_neg = true;
@@ -210,7 +213,7 @@ struct parser {
                 std::string v = val();
                 if (neg) {
                     d.error(at, "! " + o + ": negated ports cannot become a match service");
-                    return;
+                    return std::nullopt;
                 }
                 for (size_t p = 0; p <= v.size();) {
                     size_t comma = v.find(',', p);
@@ -223,7 +226,7 @@ struct parser {
                         colon == std::string::npos ? lo : to_uint(one.substr(colon + 1), 65535);
                     if (!lo || !hi || *lo > *hi) {
                         d.error(at, o + " " + v + ": expected ports or ranges A:B");
-                        return;
+                        return std::nullopt;
                     }
                     r.ports.emplace_back(unsigned(*lo), unsigned(*hi));
                     p = comma + 1;
@@ -231,14 +234,14 @@ struct parser {
             } else if (o == "--sport" || o == "--source-port" || o == "--sports" ||
                        o == "--source-ports") {
                 d.error(at, o + ": match services do not look at source ports");
-                return;
+                return std::nullopt;
             } else if (o == "-m" || o == "--match") {
                 const std::string m = val();
                 if (m != "tcp" && m != "udp" && m != "multiport" && m != "comment") {
                     d.error(at, "-m " + m +
                                     ": only tcp, udp, multiport and comment matches can "
                                     "become a match service");
-                    return;
+                    return std::nullopt;
                 }
             } else if (o == "--comment") {
                 val();
@@ -257,49 +260,49 @@ struct parser {
                                                        : number(v.substr(slash + 1));
                 if (!value || !mask) {
                     d.error(at, o + " " + v + ": expected VALUE or VALUE/MASK");
-                    return;
+                    return std::nullopt;
                 }
                 if (*mask != 0xffffffffu) {
                     d.error(at, o + " " + v +
                                     ": only a whole mark (mask 0xffffffff) can be "
                                     "imported");
-                    return;
+                    return std::nullopt;
                 }
                 r.mark = uint32_t(*value);
                 mark = true;
             } else {
                 d.error(at, o + ": not understood by the import (it follows -p, -s, -d, --dport, "
                                 "-m multiport --dports, -i and -j MARK --set-mark)");
-                return;
+                return std::nullopt;
             }
             neg = false;
         }
         at = target_at;
         if (target != "MARK") {
             if (target.empty() || target == "LOG")
-                return;
+                return std::nullopt;
             d.error(at, "-j " + target +
                             " in mangle PREROUTING: the import follows MARK rules "
                             "only, and this one may change which mark packets get");
-            return;
+            return std::nullopt;
         }
         if (!mark) {
             d.error(at, "-j MARK without --set-mark or --set-xmark");
-            return;
+            return std::nullopt;
         }
         if (!r.ports.empty() && r.proto.empty()) {
             d.error(at, "--dport needs -p tcp or -p udp");
-            return;
+            return std::nullopt;
         }
         r.src = src_neg ? complement(src[0]) : src;
         if (src_neg && r.src.empty())
-            return; // ! -s 0.0.0.0/0 matches nothing
+            return std::nullopt; // ! -s 0.0.0.0/0 matches nothing
         for (const prefix& p : dst) {
             if (p.len < 22) {
                 d.error(dst_at, "-d " + ip(p.addr) + "/" + std::to_string(p.len) +
                                     ": a match service "
                                     "lists its destination addresses; at most a /22 can be listed");
-                return;
+                return std::nullopt;
             }
             for (uint64_t a = p.addr; a < uint64_t(p.addr) + (1ull << (32 - p.len)); ++a)
                 r.dst.push_back(uint32_t(a));
@@ -307,12 +310,9 @@ struct parser {
         if (r.dst.empty()) {
             d.error(at, "a MARK rule without -d matches every destination; a match service lists "
                         "its destinations");
-            return;
+            return std::nullopt;
         }
-        if (pos && *pos <= rules.size())
-            rules.insert(rules.begin() + long(*pos), r);
-        else
-            rules.push_back(r);
+        return r;
     }
 
     void line(const std::string& s, const loc& at, std::string& table) {
@@ -366,7 +366,11 @@ struct parser {
                                "ignored");
             return;
         }
-        add(w, cols, i, at, pos);
+        auto r = add(w, cols, i, at);
+        if (pos && *pos <= prerouting.size())
+            prerouting.insert(prerouting.begin() + long(*pos), r);
+        else
+            prerouting.push_back(r);
     }
 };
 
@@ -392,19 +396,44 @@ bool overlap(const rule& a, const rule& b) {
     return src(a, b) && dst && ports;
 }
 
+// Whether every packet b matches, a matches too (protocols compared by the caller).
+bool covers(const rule& a, const rule& b) {
+    if (!a.src.empty()) {
+        if (b.src.empty())
+            return false;
+        for (const prefix& p : b.src)
+            if (std::none_of(a.src.begin(), a.src.end(),
+                             [&](const prefix& q) { return q.len <= p.len && q.overlaps(p); }))
+                return false;
+    }
+    for (uint32_t d : b.dst)
+        if (std::find(a.dst.begin(), a.dst.end(), d) == a.dst.end())
+            return false;
+    if (a.ports.empty())
+        return true;
+    if (b.ports.empty())
+        return false;
+    for (const range& p : b.ports)
+        for (unsigned v = p.first; v <= p.second; ++v)
+            if (std::none_of(a.ports.begin(), a.ports.end(),
+                             [&](const range& q) { return q.first <= v && v <= q.second; }))
+                return false;
+    return true;
+}
+
 std::string match_yaml(const rule& r, const std::string& proto) {
     std::string o = "    match: {destinations: [";
     for (size_t i = 0; i < r.dst.size(); ++i)
         o += (i ? ", " : "") + ip(r.dst[i]);
     o += "]";
     if (!r.ports.empty()) {
-        o += ", ports: [";
-        bool first = true;
+        std::set<unsigned> ports; // merged rules may name a port twice
         for (const range& p : r.ports)
-            for (unsigned v = p.first; v <= p.second; ++v) {
-                o += (first ? "" : ", ") + std::to_string(v);
-                first = false;
-            }
+            for (unsigned v = p.first; v <= p.second; ++v)
+                ports.insert(v);
+        o += ", ports: [";
+        for (unsigned v : ports)
+            o += (v == *ports.begin() ? "" : ", ") + std::to_string(v);
         o += "]";
     }
     if (!r.src.empty()) {
@@ -444,6 +473,10 @@ void resolve_fwmarks(ctx& c, const std::optional<std::string>& path) {
     std::string s, table = "filter";
     for (int n = 1; std::getline(in, s); ++n)
         p.line(s, loc{name, n, 1}, table);
+    std::vector<rule> rules; // the MARK rules, in order
+    for (const auto& r : p.prerouting)
+        if (r)
+            rules.push_back(*r);
 
     std::map<uint32_t, const vs_text*> by_mark;
     for (const vs_text* s : fw) {
@@ -452,17 +485,17 @@ void resolve_fwmarks(ctx& c, const std::optional<std::string>& path) {
         by_mark[*s->fwmark] = s;
     }
     // A rule of a mark without a service must not overlap an earlier one of a service.
-    for (size_t j = 0; j < p.rules.size(); ++j) {
-        if (by_mark.contains(p.rules[j].mark))
+    for (size_t j = 0; j < rules.size(); ++j) {
+        if (by_mark.contains(rules[j].mark))
             continue;
         for (size_t i = 0; i < j; ++i)
-            if (by_mark.contains(p.rules[i].mark) && overlap(p.rules[i], p.rules[j]))
-                c.d.error(p.rules[j].at,
-                          "this rule sets mark " + std::to_string(p.rules[j].mark) +
+            if (by_mark.contains(rules[i].mark) && overlap(rules[i], rules[j]))
+                c.d.error(rules[j].at,
+                          "this rule sets mark " + std::to_string(rules[j].mark) +
                               ", which has no virtual server, on packets that the "
                               "rule at line " +
-                              std::to_string(p.rules[i].at.line) + " marks for fwmark " +
-                              std::to_string(p.rules[i].mark) +
+                              std::to_string(rules[i].at.line) + " marks for fwmark " +
+                              std::to_string(rules[i].mark) +
                               ": ulvs cannot let them through to the address services");
     }
     // Reverse order, merged, per protocol.
@@ -471,8 +504,8 @@ void resolve_fwmarks(ctx& c, const std::optional<std::string>& path) {
         std::string proto;
     };
     std::vector<entry> out;
-    for (size_t j = p.rules.size(); j-- > 0;) {
-        const rule& r = p.rules[j];
+    for (size_t j = rules.size(); j-- > 0;) {
+        const rule& r = rules[j];
         auto svc = by_mark.find(r.mark);
         if (svc == by_mark.end())
             continue;
@@ -499,6 +532,25 @@ void resolve_fwmarks(ctx& c, const std::optional<std::string>& path) {
         }
         out.push_back(entry{r, proto});
     }
+    // A rule whose every packet a later rule marks again never decides a mark: its match service
+    // would take nothing (ulvs refuses such a service), so it is left out.
+    std::map<uint32_t, size_t> rules_of;
+    for (const entry& e : out)
+        ++rules_of[e.r.mark];
+    for (size_t i = 1; i < out.size();) {
+        size_t j = 0;
+        while (j < i && !(out[j].proto == out[i].proto && covers(out[j].r, out[i].r)))
+            ++j;
+        if (j == i) {
+            ++i;
+            continue;
+        }
+        c.d.warn(out[i].r.at, "every packet this rule marks " + std::to_string(out[i].r.mark) +
+                                  " is marked again by the rule at line " +
+                                  std::to_string(out[j].r.at.line) + " (mark " +
+                                  std::to_string(out[j].r.mark) + "): left out");
+        out.erase(out.begin() + long(i));
+    }
     // The match services in `out`'s order (first match wins), then the address services.
     std::map<uint32_t, size_t> count, seen;
     for (const entry& e : out)
@@ -506,7 +558,11 @@ void resolve_fwmarks(ctx& c, const std::optional<std::string>& path) {
     std::vector<vs_text> result;
     for (const vs_text* s : fw) {
         const size_t n = count[*s->fwmark];
-        if (n == 0)
+        if (n == 0 && rules_of[*s->fwmark] > 0)
+            c.d.warn(s->at, "fwmark " + std::to_string(*s->fwmark) +
+                                " never gets a packet (later " +
+                                "rules mark all of its packets otherwise): left out");
+        else if (n == 0)
             c.d.error(s->at, "fwmark " + std::to_string(*s->fwmark) + ": no MARK rule of mangle " +
                                  "PREROUTING in " + *path + " sets it");
         if (n > 1 && s->persistent)
