@@ -1,6 +1,6 @@
 // The importer's driver: keepalived.conf -> tree -> sections -> one YAML text, with the base file
 // (or placeholder ports) in front, then validated by the config loader itself (what `ulvsd
-// --check` runs), in-process.
+// --check` runs: the loader and the host's lcores), in-process.
 #include "ulvs/importer/keepalived.h"
 
 #include "import_common.h"
@@ -10,9 +10,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace ulvs::importer {
 
@@ -151,8 +153,20 @@ import_result import_keepalived(const import_options& opts) {
     }
     res.yaml = y;
     auto loaded = config::load_string(y, "(imported YAML)");
+    std::vector<config::diagnostic> errors;
     if (!loaded) {
-        for (const config::diagnostic& e : loaded.error())
+        errors = loaded.error();
+    } else {
+        // As `ulvsd --check` (app/ulvsd/main.cc): lcores must exist on this host unless the EAL
+        // arguments map them (--lcores).
+        const auto& eal = loaded->dpdk.eal_args;
+        if (std::none_of(eal.begin(), eal.end(), [](const std::string& a) {
+                return a == "--lcores" || a.starts_with("--lcores=");
+            }))
+            errors = config::check_host(*loaded, std::thread::hardware_concurrency());
+    }
+    if (!errors.empty()) {
+        for (const config::diagnostic& e : errors)
             res.errors.push_back(e.to_string());
         res.exit_code = 1;
         return res;

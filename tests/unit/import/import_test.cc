@@ -45,7 +45,7 @@ const import_case cases[] = {
     {"errors", "errors.conf", true, nullptr, 2},
 };
 
-std::string read(const std::string& path) {
+std::string slurp(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -85,8 +85,8 @@ TEST_P(Import, MatchesExpected) {
         std::ofstream(stem + ".yaml") << yaml;
         std::ofstream(stem + ".diag") << diag;
     }
-    EXPECT_EQ(yaml, read(stem + ".yaml"));
-    EXPECT_EQ(diag, read(stem + ".diag"));
+    EXPECT_EQ(yaml, slurp(stem + ".yaml"));
+    EXPECT_EQ(diag, slurp(stem + ".diag"));
     EXPECT_EQ(r.exit_code, c.exit_code) << diag << loader;
     EXPECT_EQ(r.yaml.empty(), c.exit_code == 2);
 }
@@ -135,4 +135,30 @@ TEST(ImportDiagnostics, BaseConflicts) {
     EXPECT_NE(r.errors[1].find("interface eth0 has no port of that name"), std::string::npos);
 }
 
+// As `ulvsd --check`: lcores that this host lacks fail the import (exit 1) unless the EAL
+// arguments map them with --lcores.
+TEST(ImportDiagnostics, HostLcoresAsUlvsdCheck) {
+    std::string base = slurp(data + "/base.yaml");
+    const std::string std_lcores = "lcores: {control: 0, workers: [1]}";
+    ASSERT_NE(base.find(std_lcores), std::string::npos);
+    base.replace(base.find(std_lcores), std_lcores.size(), "lcores: {control: 0, workers: [1000]}");
+    const std::string path = testing::TempDir() + "/kaimp_lcores.yaml";
+    std::ofstream(path) << base;
+    ulvs::importer::import_options o;
+    o.file = data + "/dr_tutorial.conf";
+    o.base = path;
+    auto r = ulvs::importer::import_keepalived(o);
+    EXPECT_EQ(r.exit_code, 1);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].find("1000"), std::string::npos) << r.errors[0];
+
+    const std::string eal = "eal_args: [\"--no-huge\", \"-m\", \"512\", \"--no-pci\"]";
+    ASSERT_NE(base.find(eal), std::string::npos);
+    base.replace(base.find(eal), eal.size(),
+                 "eal_args: [\"--no-huge\", \"-m\", \"512\", \"--no-pci\", \"--lcores\", "
+                 "\"0@0,1000@1\"]");
+    std::ofstream(path) << base;
+    r = ulvs::importer::import_keepalived(o);
+    EXPECT_EQ(r.exit_code, 0) << (r.errors.empty() ? "" : r.errors[0]);
+}
 } // namespace
