@@ -22,6 +22,7 @@ struct vs_text {
     std::optional<uint32_t> fwmark;
     bool persistent = false;
     bool udp = false; // keepalived's `protocol` (fwmark services take it from the rules instead)
+    std::string any_port_vip; // a port-0 service of this VIP (a match service)
     loc at;
 };
 

@@ -242,8 +242,34 @@ void address_service(ctx& c, const vs_text& base, const std::string& prefix, con
     t.at = at;
     const std::string proto = t.udp ? "udp" : "tcp";
     t.name = prefix + proto + "-" + ip + "-" + port;
-    t.keys = "    address: " + ip + "\n    port: " + port + "\n    protocol: " + proto + "\n";
+    if (port != "0") {
+        t.keys = "    address: " + ip + "\n    port: " + port + "\n    protocol: " + proto + "\n";
+    } else if (!t.persistent) {
+        c.d.error(at, "port 0 (every port) needs persistence, as in IPVS");
+        return;
+    } else {
+        // IPVS' persistent port-0 service: every port of the VIP. A match service says the same
+        // (its real servers' port 0 keeps the client's port); checked against address services
+        // of the same VIP below, which IPVS would prefer and ulvs would not.
+        t.keys = "    match: {destinations: [" + ip + "], protocol: " + proto + "}\n";
+        t.any_port_vip = ip;
+    }
     c.services.push_back(std::move(t));
+}
+
+// A port-0 service beside a service of a port of the same VIP: IPVS picks the port's service
+// first, ulvs the match service; no faithful translation.
+void check_any_port(ctx& c) {
+    for (const vs_text& a : c.services) {
+        if (a.any_port_vip.empty())
+            continue;
+        for (const vs_text& b : c.services)
+            if (b.any_port_vip.empty() && !b.fwmark && b.udp == a.udp &&
+                b.keys.starts_with("    address: " + a.any_port_vip + "\n"))
+                c.d.error(a.at, "port 0 of " + a.any_port_vip + " beside the service of line " +
+                                    std::to_string(b.at.line) + ": IPVS prefers that one for " +
+                                    "its port, ulvs' match service would take it");
+    }
 }
 
 void fwmark_service(ctx& c, const vs_text& base, const std::string& mark, const loc& at) {
@@ -320,12 +346,13 @@ void import_virtual_servers(ctx& c, const std::vector<node>& top) {
             if (!ipv4(vs.arg(0)))
                 c.d.error(vs.args[0].at,
                           "virtual_server " + vs.arg(0) + ": only IPv4 is supported");
-            else if (!need_args(c, vs, 2) || !to_uint(vs.arg(1), 65535) || vs.arg(1) == "0")
-                c.d.error(vs.at, "virtual_server needs an address and a port (1..65535)");
+            else if (!need_args(c, vs, 2) || !to_uint(vs.arg(1), 65535))
+                c.d.error(vs.at, "virtual_server needs an address and a port (0..65535)");
             else
                 address_service(c, b, "", vs.arg(0), vs.arg(1), vs.at);
         }
     }
+    check_any_port(c);
 }
 
 } // namespace ulvs::importer

@@ -36,6 +36,7 @@ const import_case cases[] = {
     {"nat_sync", "nat_sync.conf", true, nullptr, 0},
     {"fwmark", "fwmark.conf", true, "fwmark.rules", 0},
     {"fwmark_overlap", "fwmark.conf", true, "overlap.rules", 0},
+    {"anyport", "anyport.conf", true, nullptr, 0},
     {"fwmark_insert", "fwmark.conf", true, "insert.rules", 0},
     {"fwmark_norules", "fwmark.conf", true, nullptr, 2},
     {"fwmark_bad", "fwmark.conf", true, "fwmark_bad.rules", 2},
