@@ -108,7 +108,8 @@ if ((rc != 0)); then
     lab_err "import-keepalived exited $rc"
     exit 1
 fi
-lab_log "imported: $(grep -c '^  - name:' "$LAB_CONFIG") VRRP instance and services"
+lab_log "imported: $(grep -c '^    vrid:' "$LAB_CONFIG") VRRP instance(s), \
+$(grep -c '^    real_servers:' "$LAB_CONFIG") virtual servers"
 grep -q '^    version: 2$' "$LAB_CONFIG" || fail "the import did not keep VRRP version 2"
 
 ulvsd_start
