@@ -159,6 +159,7 @@ adm vrrp || true
 
 # Stop rs3: both services lose it.
 ip -n ulvs-rs3 link set eth0 down
+# shellcheck disable=SC2317 # called by wait_for
 gone() { ! adm -Ln | grep -q -- "-> 198.51.100.13:"; }
 t="$(wait_for 5000 gone)" || true
 within "rs3 removed from both services" 5000 "$t"
