@@ -89,7 +89,13 @@ struct instance_out {
     void add(const std::string& k, const std::string& v) { lines.push_back("    " + k + ": " + v); }
 };
 
-void import_instance(ctx& c, const node& vi, const std::map<std::string, script_def>& scripts) {
+// How keepalived's vrrp_complete_instance() treats weights: an instance of a sync group (without
+// the group's sync_group_tracking_weight) or the address owner (priority 255) ignores weighted
+// track scripts altogether, and its tracked interfaces' weights (a down one is then FAULT).
+enum class weights { used, ignored_sync, ignored_owner, sync_tracking };
+
+void import_instance(ctx& c, const node& vi, const std::map<std::string, script_def>& scripts,
+                     weights sync) {
     if (vi.args.empty()) {
         c.d.error(vi.at, "vrrp_instance needs a name");
         return;
@@ -101,6 +107,10 @@ void import_instance(ctx& c, const node& vi, const std::map<std::string, script_
         if (n.keyword == "version")
             version = &n;
     int ver = c.vrrp_version;
+    bool owner = false;
+    for (const node& n : vi.children)
+        if (n.keyword == "priority")
+            owner = n.arg(0) == "255";
     bool strict = c.vrrp_strict;
     for (const node& n : vi.children)
         if (n.keyword == "strict_mode")
@@ -233,11 +243,20 @@ void import_instance(ctx& c, const node& vi, const std::map<std::string, script_
             }
         } else if (k == "track_interface") {
             for (const node& t : n.children) {
+                const bool weighted = t.arg(0) == "weight" && t.arg(1) != "0";
+                if (weighted && owner && sync == weights::used) {
+                    c.d.warn(t.at, "track_interface " + t.keyword + " with a weight: keepalived " +
+                                       "does not track it for the address owner, nor does the " +
+                                       "import");
+                    continue;
+                }
                 track_ports.push_back(q(t.keyword));
                 c.use_interface(t.keyword, t.at);
-                if (!t.args.empty())
-                    c.d.warn(t.args[0].at, "track_interface weight: ulvs puts the instance in "
-                                           "FAULT when a tracked port is down; weight left out");
+                // In a sync group keepalived itself sets the weight to 0 (down = FAULT), as ulvs.
+                if (weighted && sync == weights::used)
+                    c.d.warn(t.args[0].at, "track_interface weight: keepalived lowers the "
+                                           "priority when the interface is down, ulvs puts the "
+                                           "instance in FAULT; weight left out");
             }
         } else if (k == "track_script") {
             for (const node& t : n.children) {
@@ -258,6 +277,26 @@ void import_instance(ctx& c, const node& vi, const std::map<std::string, script_
                         c.d.error(t.args[2].at, "weight ... reverse has no ulvs equivalent");
                 } else if (!t.args.empty()) {
                     c.d.warn(t.args[0].at, "track_script option " + t.arg(0) + " left out");
+                }
+                weights mode = sync;
+                if (mode == weights::used && owner)
+                    mode = weights::ignored_owner;
+                if (weight != 0 &&
+                    (mode == weights::ignored_sync || mode == weights::ignored_owner)) {
+                    c.d.warn(t.at,
+                             "track_script " + t.keyword + " has a weight: keepalived " +
+                                 "ignores it in " +
+                                 (mode == weights::ignored_owner ? "the address owner"
+                                                                 : "a sync group's instance") +
+                                 ", and so does the import");
+                    continue;
+                }
+                if (weight != 0 && mode == weights::sync_tracking) {
+                    c.d.error(t.at, "track_script " + t.keyword +
+                                        " with a weight in a sync group " +
+                                        "with sync_group_tracking_weight: ulvs puts a sync group " +
+                                        "in FAULT on a failing script, it has no weights there");
+                    continue;
                 }
                 const script_def& d = s->second;
                 std::string e = "{path: " + q(d.path);
@@ -375,9 +414,24 @@ void import_vrrp(ctx& c, const std::vector<node>& top) {
             instances.insert(n.arg(0));
         }
     }
+    std::map<std::string, weights> synced; // instance -> how its group treats weights
+    for (const node& g : top) {
+        if (g.keyword != "vrrp_sync_group")
+            continue;
+        bool tracking = false;
+        for (const node& n : g.children)
+            tracking = tracking || n.keyword == "sync_group_tracking_weight" ||
+                       n.keyword == "global_tracking";
+        for (const node& n : g.children)
+            if (n.keyword == "group")
+                for (const token& t : block_words(n))
+                    synced[t.text] = tracking ? weights::sync_tracking : weights::ignored_sync;
+    }
     for (const node& n : top)
-        if (n.keyword == "vrrp_instance")
-            import_instance(c, n, scripts);
+        if (n.keyword == "vrrp_instance") {
+            auto s = synced.find(n.arg(0));
+            import_instance(c, n, scripts, s == synced.end() ? weights::used : s->second);
+        }
     for (const node& n : top)
         if (n.keyword == "vrrp_sync_group")
             import_sync_group(c, n, instances);
