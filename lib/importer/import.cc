@@ -125,6 +125,10 @@ import_result import_keepalived(const import_options& opts) {
     std::optional<std::string> base;
     if (opts.base)
         base = read_base(c, *opts.base);
+    else
+        for (const std::string& i : c.interfaces)
+            d.warn(c.interface_at.at(i), "no --base: port " + i + " gets a placeholder device " +
+                                             "and no address; fill them in before running ulvsd");
     res.warnings = d.warnings;
     res.errors = d.errors;
     if (!d.errors.empty())
