@@ -54,7 +54,8 @@ std::string status_list(ctx& c, const node& n) {
     return o + "]";
 }
 
-std::string url(ctx& c, const node& u, std::string& vhost, bool& vhost_conflict) {
+// One url block; `vhost` gets its own virtualhost ("" when it has none).
+std::string url(ctx& c, const node& u, std::string& vhost) {
     std::string path = "/", status, digest;
     for (const node& n : u.children) {
         const std::string& k = n.keyword;
@@ -72,8 +73,6 @@ std::string url(ctx& c, const node& u, std::string& vhost, bool& vhost_conflict)
         } else if (k == "virtualhost") {
             if (!need_args(c, n, 1))
                 continue;
-            if (!vhost.empty() && vhost != n.arg(0))
-                vhost_conflict = true;
             vhost = n.arg(0);
         } else if (k.starts_with("regex")) {
             c.d.error(n.at, k + ": ulvs checks status codes and digests, not regular expressions");
@@ -99,7 +98,7 @@ std::optional<std::string> checker(ctx& c, const node& vs, const node& rs, const
          : misc            ? "misc"
                            : "udp";
     std::string vhost;
-    bool vhost_conflict = false;
+    std::set<std::string> url_vhosts; // each url's own ("" = the check's)
     std::vector<std::string> urls;
     for (const node& n : chk.children) {
         const std::string& w = n.keyword;
@@ -118,7 +117,9 @@ std::optional<std::string> checker(ctx& c, const node& vs, const node& rs, const
             if (need_args(c, n, 1))
                 o += ", source: " + n.arg(0);
         } else if (w == "url" && http) {
-            urls.push_back(url(c, n, vhost, vhost_conflict));
+            std::string own;
+            urls.push_back(url(c, n, own));
+            url_vhosts.insert(own);
         } else if (w == "misc_path" && misc) {
             if (auto cmd = command_arg(c, n))
                 o += ", path: " + q(*cmd);
@@ -156,13 +157,19 @@ std::optional<std::string> checker(ctx& c, const node& vs, const node& rs, const
                 o += (i ? ", {" : "{") + urls[i] + "}";
             o += "]";
         }
-        if (vhost_conflict) {
+        // keepalived sends each url's own Host, else the checker's (real server's, virtual
+        // server's); ulvs has one per check.
+        std::string dflt;
+        if (const node* v = inherited(vs, rs, chk, "virtualhost"); v && need_args(c, *v, 1))
+            dflt = v->arg(0);
+        std::set<std::string> hosts;
+        for (const std::string& h : url_vhosts)
+            hosts.insert(h.empty() ? dflt : h);
+        if (hosts.size() > 1) {
             c.d.error(chk.at, k + ": its urls name different virtualhosts; ulvs has one per check");
             return std::nullopt;
         }
-        if (vhost.empty())
-            if (const node* v = inherited(vs, rs, chk, "virtualhost"); v && need_args(c, *v, 1))
-                vhost = v->arg(0);
+        vhost = hosts.empty() ? dflt : *hosts.begin();
         if (!vhost.empty())
             o += ", virtualhost: " + q(vhost);
     }
