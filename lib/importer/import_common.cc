@@ -138,6 +138,17 @@ bool need_args(ctx& c, const node& n, size_t count) {
 }
 
 void unsupported(ctx& c, const node& n, const std::string& why) {
+    // keepalived matches keywords with strcmp: `Lb_Algo` is unknown to it, not lb_algo.
+    const std::string& k = n.keyword;
+    const bool upper =
+        std::any_of(k.begin(), k.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+    const bool lower =
+        std::any_of(k.begin(), k.end(), [](char ch) { return ch >= 'a' && ch <= 'z'; });
+    if (upper && lower) {
+        c.d.warn(n.at, "unknown keyword " + k + ": keepalived's keywords are case-sensitive and " +
+                           "it ignores this one; left out");
+        return;
+    }
     c.d.warn(n.at, n.keyword + " has no ulvs equivalent" + (why.empty() ? "" : " (" + why + ")") +
                        "; left out");
 }

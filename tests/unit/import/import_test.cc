@@ -41,6 +41,7 @@ const import_case cases[] = {
     {"fwmark_norules", "fwmark.conf", true, nullptr, 2},
     {"fwmark_bad", "fwmark.conf", true, "fwmark_bad.rules", 2},
     {"include", "include/keepalived.conf", true, nullptr, 0},
+    {"syntax", "syntax.conf", true, nullptr, 0},
     {"group", "group.conf", true, "group.rules", 0},
     {"warnings", "warnings.conf", true, nullptr, 0},
     {"errors", "errors.conf", true, nullptr, 2},
