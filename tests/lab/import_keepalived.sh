@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$LAB_DIR/vrrp_common.bash"
 # shellcheck source=tests/lab/health_lib.bash
 source "$LAB_DIR/health_lib.bash"
-lab_bound 60 "$@"
+lab_bound 120 "$@" # the lab lock may take up to 60 s; the run itself about 20 s
 
 if ! command -v keepalived >/dev/null; then
     lab_err "keepalived is not installed (scripts/bootstrap installs it)"
