@@ -1,8 +1,10 @@
 // ulvsadm: ipvsadm's command line for ulvsd (README "Managing it"). Parses ipvsadm syntax into one
 // management request (lib/mgmt/ipvsadm_args), sends it over the unix socket and prints the reply
 // in ipvsadm's layouts (lib/mgmt/ipvsadm_format). Exit codes: 0 ok, 1 daemon unreachable or the
-// daemon refused the request, 2 bad usage (as ipvsadm's fail(2, ...)).
+// daemon refused the request, 2 bad usage (as ipvsadm's fail(2, ...)). import-keepalived
+// (import_cmd.cc) reads files only and has its own codes (its --help).
 #include "client.h"
+#include "import_cmd.h"
 
 #include "ulvs/mgmt/ipvsadm_args.h"
 #include "ulvs/mgmt/ipvsadm_format.h"
@@ -72,6 +74,9 @@ int main(int argc, char** argv) {
             args.push_back(std::move(a));
         }
     }
+    // Works on files only: no socket needed.
+    if (!args.empty() && args[0] == "import-keepalived")
+        return ulvs::adm::import_keepalived_cmd({args.begin() + 1, args.end()});
     auto action = ulvs::mgmt::parse_cli(args);
     if (!action) {
         std::fprintf(stderr, "%s\n", action.error().c_str());

@@ -318,6 +318,8 @@ std::string usage_text() {
            "  ulvsadm -Z [-t|u service-address]\n"
            "  ulvsadm --set tcp tcpfin udp\n"
            "  ulvsadm status | health | vrrp | reload | save-yaml\n"
+           "  ulvsadm import-keepalived FILE [--base BASE.yaml] [--iptables RULES]  "
+           "(keepalived.conf -> ulvs YAML; import-keepalived --help)\n"
            "  ulvsadm -h\n"
            "Options: --socket PATH (or ULVS_SOCKET) names ulvsd's management socket, default "
            "/run/ulvs/ulvsd.sock.\n";
