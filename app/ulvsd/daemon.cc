@@ -211,7 +211,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         env.addrs.push_back(pa);
         env.ports.push_back({info->dpdk_port, info->ctrl_tx_queue, n_workers});
         need_proxy |= !info->ctrl_tx_queue;
-        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu, info->tx_multi_seg});
+        views.push_back(
+            {info->dpdk_port, 0, info->mac, pc.mtu, info->tx_multi_seg, info->partial_csum});
     }
 
     // Neighbours, snapshot, publication.

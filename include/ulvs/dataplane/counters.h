@@ -82,6 +82,9 @@ struct worker_counters {
     uint64_t reassembled = 0;  // datagrams reassembled from them
     uint64_t frags_merged = 0; // fragments ended inside a reassembled datagram (k - 1 of k)
     uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed)
+    // Partial TCP/UDP checksums (a sender's checksum offload, seen through af_packet or pcap)
+    // completed before forwarding (pkt/l4_csum.h). Not an end: the packet goes on as usual.
+    uint64_t csum_completed = 0;
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }
