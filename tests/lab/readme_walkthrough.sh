@@ -69,6 +69,7 @@ if n == 0:
 PY
 }
 
+# shellcheck disable=SC2317 # cleanup_blocks and cleanup run from the EXIT trap
 cleanup_blocks() {
     local f
     for f in "$WORK"/*.cleanup; do
@@ -77,6 +78,7 @@ cleanup_blocks() {
     done
 }
 
+# shellcheck disable=SC2317
 # Whatever the README's cleanup did: every process still in one of our (private) namespaces
 # was started here; stop it by pid, then drop the namespaces.
 cleanup() {
