@@ -12,7 +12,8 @@
 #   <!-- walkthrough: cleanup -->     a ```sh block, run at the end whatever happened
 # Blocks run in README order. Passes when every block succeeds, the check block's curls are
 # answered by rs1 and rs2, and ulvsd completed partial checksums (its metrics and, at SIGTERM,
-# its `counters:` line: csum_completed > 0) without dropping any packet as ip_bad_len.
+# its `counters:` line: csum_completed > 0) without dropping any frame as ip_bad_len or
+# frame_cut.
 #
 # Isolation: the walk-through names its namespaces (lvs-*), files (/tmp) and ulvsd's socket and
 # DPDK runtime directory (/run) as a user would. The scenario runs in a mount namespace of its
@@ -185,8 +186,8 @@ if ((ok)) && ! grep -Eq ' csum_completed=[1-9]' <<<"$counters"; then
     lab_err "ulvsd's counters line has no csum_completed > 0"
     ok=0
 fi
-if grep -q 'drop.ip_bad_len=' <<<"$counters"; then
-    lab_err "frames dropped as ip_bad_len (cut by the packet socket)"
+if grep -Eq 'drop.(ip_bad_len|frame_cut)=' <<<"$counters"; then
+    lab_err "frames dropped as ip_bad_len or frame_cut (cut by the packet socket)"
     ok=0
 fi
 

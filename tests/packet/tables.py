@@ -80,7 +80,7 @@ DROP_REASONS = [
     "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "ctrl_prio_ring_full",
     "police_icmp_echo", "police_exception", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
-    "frag_invalid",
+    "frag_invalid", "frame_cut",
 ]
 
 
@@ -1368,6 +1368,16 @@ def partial_csum_cases() -> list[Case]:
         "csum_partial_tun", "TUN: the inner packet of a partial-checksum SYN is sent with its "
         "full checksum", [TUN_WEB], "wan", [partial(tun)], {"lan": [tun_out(tun, "rs1")]},
         min_counters={"csum_completed": 1}))
+    # A sender's TSO/GSO super-frame (IP length 4000) cut by the packet socket's ring frame to
+    # 2000 bytes: over the MTU and short of its IP length, so frame_cut, not ip_bad_len; a short
+    # frame with a long IP length stays ip_bad_len.
+    big = tcp(sp + 1, "PA", seq=1001, ack=5001, ip_id=7, payload=b"x" * 3960)
+    cut = set_ip_total_len(big[:2000], 4000)
+    short = set_ip_total_len(tcp(sp + 2, "S", ip_id=8), 400)
+    cases.append(Case(
+        "frame_cut", "a frame over the MTU and short of its IP length (a TSO super-frame cut by "
+        "the packet socket) is dropped as frame_cut; a short one as ip_bad_len", [WEB], "wan",
+        [cut, short], {}, drops={"frame_cut": 1, "ip_bad_len": 1}))
     return cases
 
 

@@ -43,7 +43,9 @@ namespace ulvs::dp {
     _(redirect_ring_full, "ring to the owner worker full")                                         \
     _(frag_timeout, "fragment of a datagram not completed within the reassembly timeout")          \
     _(frag_table_full, "fragment of a new datagram while the reassembly table is full")            \
-    _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")
+    _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")       \
+    _(frame_cut, "over the MTU and short of its IP length: a sender's TSO/GSO via a packet "       \
+                 "socket")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,

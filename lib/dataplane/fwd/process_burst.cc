@@ -182,6 +182,13 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         reassembled = true;
     }
     if (verdict != drop::none) {
+        // A frame longer than the port's MTU yet short of its own IP length, from a packet socket:
+        // a local sender's segmentation offload (TSO/GSO) passed a super-frame that the socket's
+        // ring frame cut. Its own reason, so the cause shows (README "Checksum and segmentation
+        // offloads"); off the common path.
+        if (verdict == drop::ip_bad_len && w.ports[in_port].partial_csum &&
+            rte_pktmbuf_pkt_len(m) > uint32_t{w.ports[in_port].mtu} + RTE_ETHER_HDR_LEN)
+            verdict = drop::frame_cut;
         drop_pkt(w, m, verdict);
         return false;
     }
