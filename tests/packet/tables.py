@@ -1323,7 +1323,7 @@ def frag_cases() -> list[Case]:
     return cases
 
 
-# --- partial checksums (issue 16) ------------------------------------------------------------------
+# --- partial checksums (issue 16) -----------------------------------------------------------------
 # A Linux sender with checksum offload on (a veth's default) leaves the TCP/UDP checksum field
 # holding the folded pseudo-header sum (CHECKSUM_PARTIAL); through af_packet or pcap ulvsd receives
 # it so. Every forwarding mode completes it: the expected frames are those the sender would have
