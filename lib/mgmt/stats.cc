@@ -22,6 +22,7 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.frags_merged += c.frags_merged;
         t.icmp_sent += c.icmp_sent;
         t.csum_completed += c.csum_completed;
+        t.locality_evicted += c.locality_evicted;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
     }
@@ -42,7 +43,8 @@ std::string format_counters(const dp::worker_counters& c) {
         " frags_in=" + std::to_string(c.frags_in) +
         " reassembled=" + std::to_string(c.reassembled) +
         " frags_merged=" + std::to_string(c.frags_merged) +
-        " csum_completed=" + std::to_string(c.csum_completed);
+        " csum_completed=" + std::to_string(c.csum_completed) +
+        " locality_evicted=" + std::to_string(c.locality_evicted);
     for (size_t i = 0; i < c.drops.size(); ++i)
         if (c.drops[i] != 0)
             s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +

@@ -87,6 +87,9 @@ struct worker_counters {
     // Partial TCP/UDP checksums (a sender's checksum offload, seen through af_packet or pcap)
     // completed before forwarding (pkt/l4_csum.h). Not an end: the packet goes on as usual.
     uint64_t csum_completed = 0;
+    // lblc/lblcr (sched/locality.h): destinations forgotten before their expiration to make room
+    // in a full bucket, and lblcr set members dropped from a full set.
+    uint64_t locality_evicted = 0;
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }
