@@ -37,13 +37,15 @@ struct options {
     std::string json;
     bool mixed = true;
     bool warm = false;
+    bool socket_ports = false; // ports as af_packet/pcap ones: partial checksums looked for
     std::vector<fwd_mode> modes = {fwd_mode::dr, fwd_mode::nat, fwd_mode::tun};
 };
 
 [[noreturn]] void usage() {
     std::fprintf(
         stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
-                "[--dist uniform|zipf] [--modes dr,nat,tun] [--no-mixed] [--warm] [--json FILE]\n");
+                "[--dist uniform|zipf] [--modes dr,nat,tun] [--no-mixed] [--warm] [--socket-ports] "
+                "[--json FILE]\n");
     std::exit(2);
 }
 
@@ -83,6 +85,8 @@ options parse_args(int argc, char** argv) {
                     o.modes.push_back(m);
         } else if (a == "--warm") {
             o.warm = true;
+        } else if (a == "--socket-ports") {
+            o.socket_ports = true;
         } else if (a == "--no-mixed") {
             o.mixed = false;
         } else {
@@ -182,6 +186,10 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "fwd_bench: worker set-up failed (%u conns)\n", n);
                 return 1;
             }
+            // NIC ports by default, as deployed; --socket-ports: every packet is also tested for
+            // a partial checksum, as on af_packet and pcap ports (pkt/l4_csum.h).
+            for (dp::port_view& pv : run.worker().ports)
+                pv.partial_csum = opt.socket_ports;
             const double bytes = run.bytes_per_conn();
             perf::traffic_params tp;
             tp.flows = n;

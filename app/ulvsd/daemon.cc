@@ -2,6 +2,7 @@
 
 #include "eal_args.h"
 #include "health_runtime.h"
+#include "offloads.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -208,10 +209,13 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                      pc.device, info->driver, mac_addr{info->mac}.to_string(),
                      info->rss ? "on" : "off", info->n_tx_queues, info->tx_multi_seg ? "on" : "off",
                      info->mtu_set ? "" : " (MTU not settable on this device)");
+        if (const std::string w = offload_warning(pc.name, pc.device); !w.empty())
+            spdlog::warn("{}", w);
         env.addrs.push_back(pa);
         env.ports.push_back({info->dpdk_port, info->ctrl_tx_queue, n_workers});
         need_proxy |= !info->ctrl_tx_queue;
-        views.push_back({info->dpdk_port, 0, info->mac, pc.mtu, info->tx_multi_seg});
+        views.push_back(
+            {info->dpdk_port, 0, info->mac, pc.mtu, info->tx_multi_seg, info->partial_csum});
     }
 
     // Neighbours, snapshot, publication.

@@ -22,6 +22,7 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.reassembled += c.reassembled;
         t.frags_merged += c.frags_merged;
         t.icmp_sent += c.icmp_sent;
+        t.csum_completed += c.csum_completed;
         t.locality_evicted += c.locality_evicted;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
@@ -43,6 +44,7 @@ std::string format_counters(const dp::worker_counters& c) {
         " frags_in=" + std::to_string(c.frags_in) +
         " reassembled=" + std::to_string(c.reassembled) +
         " frags_merged=" + std::to_string(c.frags_merged) +
+        " csum_completed=" + std::to_string(c.csum_completed) +
         " locality_evicted=" + std::to_string(c.locality_evicted);
     if (c.conns_expired_nodest != 0) // connections.expire_nodest_conn
         s += " conns_expired_nodest=" + std::to_string(c.conns_expired_nodest);

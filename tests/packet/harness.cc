@@ -74,7 +74,9 @@ rig::rig(const config::config& cfg, uint64_t now_ms, uint32_t n_workers) : m_cfg
     wp.pool = g_pool;
     wp.n_workers = n_workers;
     for (size_t p = 0; p < m_cfg.ports.size(); ++p) {
-        wp.ports.push_back({static_cast<uint16_t>(p), 0, pcap_port_mac(p), m_cfg.ports[p].mtu});
+        // net_pcap ports, as the daemon sees them: partial checksums are completed.
+        wp.ports.push_back(
+            {static_cast<uint16_t>(p), 0, pcap_port_mac(p), m_cfg.ports[p].mtu, true, true});
         m_addrs.push_back({pcap_port_mac(p), m_cfg.ports[p].addresses});
     }
     for (uint32_t i = 0; i < n_workers; ++i) {

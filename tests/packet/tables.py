@@ -80,7 +80,7 @@ DROP_REASONS = [
     "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "ctrl_prio_ring_full",
     "police_icmp_echo", "police_exception", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
-    "frag_invalid", "vip_ping_refused",
+    "frag_invalid", "vip_ping_refused", "frame_cut",
 ]
 
 
@@ -1323,10 +1323,68 @@ def frag_cases() -> list[Case]:
     return cases
 
 
+# --- partial checksums (issue 16) -----------------------------------------------------------------
+# A Linux sender with checksum offload on (a veth's default) leaves the TCP/UDP checksum field
+# holding the folded pseudo-header sum (CHECKSUM_PARTIAL); through af_packet or pcap ulvsd receives
+# it so. Every forwarding mode completes it: the expected frames are those the sender would have
+# sent with its offload off (scapy's full checksums), rewritten as usual.
+def partial(frame: bytes) -> bytes:
+    """`frame` (IPv4 + TCP/UDP, right checksums) with its L4 checksum left partial."""
+    ihl, total, proto = _ihl(frame), _ip_total(frame), frame[ETH + 9]
+    l4_len = total - ihl
+    if proto == 17:
+        l4_len = struct.unpack("!H", frame[ETH + ihl + 4:ETH + ihl + 6])[0]
+    pseudo = frame[ETH + 12:ETH + 20] + struct.pack("!BBH", 0, proto, l4_len)
+    at = ETH + ihl + (16 if proto == 6 else 6)
+    return frame[:at] + struct.pack("!H", ~csum16(pseudo) & 0xFFFF) + frame[at + 2:]
+
+
+def partial_csum_cases() -> list[Case]:
+    cases = []
+    get = b"GET / HTTP/1.0\r\n\r\n"
+    sp = 46000
+    dr = [tcp(sp, "S", ip_id=1, options=[("MSS", 1460)]),
+          tcp(sp, "PA", seq=1001, ack=5001, ip_id=2, payload=get),
+          udp(46001, b"query", ip_id=3)]
+    assert all(partial(f) != f for f in dr)
+    cases.append(Case(
+        "csum_partial_dr", "DR: TCP and UDP with partial checksums (a sender's offload) are "
+        "forwarded with the full checksum", [WEB, DNS_DR], "wan", [partial(f) for f in dr],
+        {"lan": [dr_out(dr[0], "rs1"), dr_out(dr[1], "rs1"), dr_out(dr[2], "rs1")]},
+        min_counters={"csum_completed": 3}))
+    req = [tcp(sp, "S", dst=VIP_NAT, ip_id=4), tcp(sp, "PA", seq=1001, ack=5001, dst=VIP_NAT,
+                                                    ip_id=5, payload=get)]
+    rep = [rs_tcp("rs1", sp, "SA", seq=5000, ack=1001, ip_id=0x104),
+           rs_tcp("rs1", sp, "PA", seq=5001, ack=1001 + len(get), ip_id=0x105, payload=b"rs1\n")]
+    cases.append(Case(
+        "csum_partial_nat", "NAT: requests and replies with partial checksums are rewritten "
+        "with full checksums both ways", [NAT_WEB], "",
+        {"wan": [partial(f) for f in req], "lan": [partial(f) for f in rep]},
+        {"lan": [nat_in(f, "rs1", 8080) for f in req],
+         "wan": [nat_out(f, VIP_NAT, 80) for f in rep]},
+        min_counters={"csum_completed": 4}))
+    tun = tcp(sp, "S", dst=VIP_TUN, ip_id=6)
+    cases.append(Case(
+        "csum_partial_tun", "TUN: the inner packet of a partial-checksum SYN is sent with its "
+        "full checksum", [TUN_WEB], "wan", [partial(tun)], {"lan": [tun_out(tun, "rs1")]},
+        min_counters={"csum_completed": 1}))
+    # A sender's TSO/GSO super-frame (IP length 4000) cut by the packet socket's ring frame to
+    # 2000 bytes: over the MTU and short of its IP length, so frame_cut, not ip_bad_len; a short
+    # frame with a long IP length stays ip_bad_len.
+    big = tcp(sp + 1, "PA", seq=1001, ack=5001, ip_id=7, payload=b"x" * 3960)
+    cut = set_ip_total_len(big[:2000], 4000)
+    short = set_ip_total_len(tcp(sp + 2, "S", ip_id=8), 400)
+    cases.append(Case(
+        "frame_cut", "a frame over the MTU and short of its IP length (a TSO super-frame cut by "
+        "the packet socket) is dropped as frame_cut; a short one as ip_bad_len", [WEB], "wan",
+        [cut, short], {}, drops={"frame_cut": 1, "ip_bad_len": 1}))
+    return cases
+
+
 def all_cases() -> list[Case]:
     cases = (arp_cases() + ping_cases() + dr_cases() + drop_cases() + nat_cases() + tun_cases()
              + icmp_cases() + reuse_cases() + dup_cases() + persist_match_cases() + mtu_cases()
-             + frag_cases())
+             + frag_cases() + partial_csum_cases())
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for c in cases:

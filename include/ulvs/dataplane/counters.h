@@ -44,7 +44,9 @@ namespace ulvs::dp {
     _(frag_timeout, "fragment of a datagram not completed within the reassembly timeout")          \
     _(frag_table_full, "fragment of a new datagram while the reassembly table is full")            \
     _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")       \
-    _(vip_ping_refused, "ICMP echo request to a virtual address with vips.answer_ping false")
+    _(vip_ping_refused, "ICMP echo request to a virtual address with vips.answer_ping false")      \
+    _(frame_cut, "over the MTU and short of its IP length: a sender's TSO/GSO via a packet "       \
+                 "socket")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,
@@ -85,6 +87,9 @@ struct worker_counters {
     uint64_t reassembled = 0;  // datagrams reassembled from them
     uint64_t frags_merged = 0; // fragments ended inside a reassembled datagram (k - 1 of k)
     uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed)
+    // Partial TCP/UDP checksums (a sender's checksum offload, seen through af_packet or pcap)
+    // completed before forwarding (pkt/l4_csum.h). Not an end: the packet goes on as usual.
+    uint64_t csum_completed = 0;
     // lblc/lblcr (sched/locality.h): destinations forgotten before their expiration to make room
     // in a full bucket, and lblcr set members dropped from a full set.
     uint64_t locality_evicted = 0;

@@ -8,6 +8,7 @@
 #include "nat.h"
 #include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
+#include "ulvs/dataplane/pkt/l4_csum.h"
 #include "ulvs/dataplane/pkt/parse.h"
 #include "xmit.h"
 
@@ -181,6 +182,13 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         reassembled = true;
     }
     if (verdict != drop::none) {
+        // A frame longer than the port's MTU yet short of its own IP length, from a packet socket:
+        // a local sender's segmentation offload (TSO/GSO) passed a super-frame that the socket's
+        // ring frame cut. Its own reason, so the cause shows (README "Checksum and segmentation
+        // offloads"); off the common path.
+        if (verdict == drop::ip_bad_len && w.ports[in_port].partial_csum &&
+            rte_pktmbuf_pkt_len(m) > uint32_t{w.ports[in_port].mtu} + RTE_ETHER_HDR_LEN)
+            verdict = drop::frame_cut;
         drop_pkt(w, m, verdict);
         return false;
     }
@@ -188,6 +196,16 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
     if (!(f[0] & 1) && std::memcmp(f, w.ports[in_port].mac.data(), 6) != 0) {
         drop_pkt(w, m, drop::not_our_mac);
         return false;
+    }
+    // A partial TCP/UDP checksum from a local sender's offload (socket-fed ports only): completed
+    // before any rewrite or hand-off, so neither a real server nor our own kernel (health check
+    // replies) drops the segment. The test is a few additions; the pass over the payload runs
+    // only for such packets (pkt/l4_csum.h).
+    if (w.ports[in_port].partial_csum && !reassembled && pp.kind == frame_kind::ipv4 &&
+        uint32_t{pp.l3_off} + pp.ip_total_len <= rte_pktmbuf_data_len(m) &&
+        l4_csum_partial(f, pp)) {
+        l4_csum_complete(rte_pktmbuf_mtod(m, uint8_t*), pp);
+        ++w.ctr.csum_completed;
     }
     if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
         // ARP, VRRP and other link-local control traffic

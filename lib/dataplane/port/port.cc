@@ -53,6 +53,10 @@ std::expected<port_info, std::string> port_open(const port_request& req) {
     if (int rc = rte_eth_dev_info_get(pid, &dev); rc != 0)
         return std::unexpected(err(req, "device info", rc));
     info.driver = dev.driver_name != nullptr ? dev.driver_name : "";
+    // These PMDs copy frames from a packet socket (pcap: on a live interface), where a local
+    // sender's CHECKSUM_PARTIAL segments appear unfinished; the PMDs drop the kernel's
+    // TP_STATUS_CSUMNOTREADY, so the worker recognises them by value (pkt/l4_csum.h).
+    info.partial_csum = info.driver == "net_af_packet" || info.driver == "net_pcap";
     if (dev.max_rx_queues < req.n_workers || dev.max_tx_queues < req.n_workers)
         return std::unexpected(
             "port " + req.name + ": device has " + std::to_string(dev.max_rx_queues) + " RX / " +

@@ -54,6 +54,10 @@ struct port_view {
     // The device sends chained (multi-segment) mbufs; otherwise the worker copies a chain into one
     // mbuf before staging it (fragments, reassembled datagrams).
     bool multi_seg = true;
+    // The device reads a Linux socket (af_packet, pcap): TCP/UDP segments from a local sender
+    // with checksum offload arrive with partial checksums, which the worker completes (issue 16,
+    // pkt/l4_csum.h). Off for NICs, whose frames come off the wire whole.
+    bool partial_csum = false;
 };
 
 struct tx_stage {

@@ -29,6 +29,7 @@ struct port_info {
     bool mtu_set = false;       // false when the device does not support setting the MTU
     bool rx_ip_csum = false;    // NIC verifies IPv4 header checksums
     bool tx_multi_seg = false;  // TX takes chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+    bool partial_csum = false;  // a Linux socket feeds it: partial checksums possible (worker.h)
     std::string driver;
 };
 
