@@ -288,6 +288,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         wrt->ctrl_tx = i == 0 ? proxy : nullptr;
         wrt->stop = &stop_workers;
         wrt->rx_queue = i;
+        wrt->adaptive_idle = cfg.lcores.idle == config::idle_mode::adaptive;
         // Stamped before launch: the control loop may check --exit-idle before the worker runs.
         wrt->last_rx_ms.store(dp::clock_ms(), std::memory_order_relaxed);
         env.workers.push_back(wrt.get());
@@ -410,6 +411,12 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              return ctl::proc::children().poll() +
                                     health.poll_checks(env, mgr, now);
                          }});
+    // Idle, the loop sleeps until a task is due or one of these (or a worker) has work for it.
+    env.sleep_fds = [&health, &mgmt_srv](std::vector<int>& fds) {
+        fds.push_back((*mgmt_srv)->event_fd());
+        if (health.taps)
+            health.taps->fds(fds);
+    };
     // A task that took long lately waits for the advert rather than delaying it.
     env.next_due_ms = [&adverts] { return adverts.next_due_ms(); };
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {

@@ -1,9 +1,15 @@
 #include "ulvs/dataplane/fwd/worker_loop.h"
 
+#include "ulvs/dataplane/fwd/idle_backoff.h"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
 
 namespace ulvs::dp {
 
@@ -23,9 +29,9 @@ void free_rest(worker_ctx& w, rte_mbuf** pkts, uint16_t from, uint16_t n, drop w
 // already counted as dropped (neigh_unresolved): it is neither to_control nor, when the ring
 // refuses it, a second drop, so that every received packet is counted once (counters.h). Which
 // ones are carriers is read before the enqueue: after it the control lcore may free them.
-void flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
+unsigned flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
     if (s.n == 0)
-        return;
+        return 0;
     bool carrier[tx_stage_size];
     for (uint16_t i = 0; i < s.n; ++i)
         carrier[i] = (s.pkts[i]->port & mbuf_port_resolve_request) != 0;
@@ -41,10 +47,25 @@ void flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noex
         rte_pktmbuf_free(s.pkts[i]);
     }
     s.n = 0;
+    return q;
+}
+
+// Packets were queued for the control lcore: wake it if it sleeps (ctrl_wake). The fence orders
+// the enqueue before the read of the flag, as the control lcore orders its flag before its last
+// look at the rings, so that one of the two sees the other.
+void wake_control(const worker_runtime& rt) noexcept {
+    if (rt.wake == nullptr)
+        return;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!rt.wake->sleeping.load(std::memory_order_relaxed) ||
+        !rt.wake->sleeping.exchange(false, std::memory_order_acq_rel))
+        return;
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(rt.wake->fd, &one, sizeof one);
 }
 
 // Control-lcore packets proxied through this worker's TX queues.
-void drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
+unsigned drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
     rte_mbuf* pkts[max_burst];
     const unsigned n =
         rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), max_burst, nullptr);
@@ -55,6 +76,15 @@ void drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
         else
             rte_pktmbuf_free(pkts[i]);
     }
+    return n;
+}
+
+// lcores.idle: adaptive: sleep `us` outside the RCU read side (publisher::worker_pause).
+void idle_sleep(const worker_runtime& rt, uint32_t id, uint32_t us) noexcept {
+    rt.pub->worker_pause(id);
+    timespec ts{0, static_cast<long>(us) * 1000};
+    nanosleep(&ts, nullptr);
+    rt.pub->worker_resume(id);
 }
 
 } // namespace
@@ -77,8 +107,10 @@ void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept {
         free_rest(w, s.pkts, sent, s.n, drop::tx_full);
         s.n = 0;
     }
-    flush_to_control(w, w.to_ctrl_prio, rt.to_ctrl_prio, drop::ctrl_prio_ring_full);
-    flush_to_control(w, w.to_ctrl, rt.to_ctrl, drop::ctrl_ring_full);
+    if (flush_to_control(w, w.to_ctrl_prio, rt.to_ctrl_prio, drop::ctrl_prio_ring_full) +
+            flush_to_control(w, w.to_ctrl, rt.to_ctrl, drop::ctrl_ring_full) !=
+        0)
+        wake_control(rt);
     for (uint32_t o = 0; o < w.n_workers; ++o) {
         redirect_stage& s = w.redirect[o];
         if (s.n == 0)
@@ -95,13 +127,19 @@ int worker_main(void* arg) {
     worker_ctx& w = *rt.ctx;
     rt.pub->worker_online(w.id);
     rte_mbuf* pkts[max_burst];
+    idle_backoff backoff;
+    // The kernel's default timer slack (50 us) would lengthen every short sleep of the backoff.
+    if (rt.adaptive_idle)
+        prctl(PR_SET_TIMERSLACK, 5'000UL, 0, 0, 0);
     while (!rt.stop->load(std::memory_order_relaxed)) {
         w.snap = rt.pub->current();
         const uint64_t now = clock_ms();
+        bool busy = false;
         for (uint8_t p = 0; p < w.n_ports; ++p) {
             const uint16_t n = rte_eth_rx_burst(w.ports[p].dpdk_port, rt.rx_queue, pkts, max_burst);
             if (n == 0)
                 continue;
+            busy = true;
             rt.last_rx_ms.store(now, std::memory_order_relaxed);
             process_burst(w, p, pkts, n, now);
             flush_stages(w, rt);
@@ -114,12 +152,13 @@ int worker_main(void* arg) {
                 rt.redirect_in[o], reinterpret_cast<void**>(pkts), max_burst, nullptr);
             if (n == 0)
                 continue;
+            busy = true;
             rt.last_rx_ms.store(now, std::memory_order_relaxed);
             process_redirected(w, pkts, static_cast<uint16_t>(n), now);
             flush_stages(w, rt);
         }
-        if (rt.ctrl_tx != nullptr) {
-            drain_ctrl_tx(w, rt.ctrl_tx);
+        if (rt.ctrl_tx != nullptr && drain_ctrl_tx(w, rt.ctrl_tx) != 0) {
+            busy = true;
             flush_stages(w, rt);
         }
         expire_conns(w, now, expire_budget);
@@ -129,6 +168,13 @@ int worker_main(void* arg) {
         if (rt.id_check != nullptr) // here, where this worker's counts are exact
             id_check_step(w.dest_conns.data(), *rt.id_check);
         rt.pub->worker_quiescent(w.id);
+        if (!rt.adaptive_idle)
+            continue;
+        if (busy) {
+            backoff.busy();
+        } else if (const uint32_t us = backoff.idle(); us != 0) {
+            idle_sleep(rt, w.id, us);
+        }
     }
     if (rt.ctrl_tx != nullptr) { // the control lcore's last words (it stopped before us)
         drain_ctrl_tx(w, rt.ctrl_tx);

@@ -19,6 +19,15 @@ namespace ulvs::dp {
 // Milliseconds from the TSC: the clock workers and the control lcore share.
 uint64_t clock_ms() noexcept;
 
+// The control lcore's wake-up (control_loop.cc): the control lcore sets `sleeping` before it
+// sleeps on `fd` (an eventfd); the first worker that then hands it packets clears the flag and
+// writes the eventfd, once per sleep. While the control lcore is awake (always, under a flood of
+// exception packets) workers only read the flag.
+struct alignas(64) ctrl_wake {
+    std::atomic<bool> sleeping{false};
+    int fd = -1;
+};
+
 struct alignas(64) worker_runtime {
     worker_ctx* ctx = nullptr;
     publisher* pub = nullptr;
@@ -36,6 +45,8 @@ struct alignas(64) worker_runtime {
     std::array<rte_ring*, max_workers> redirect_in{};
     conn_dump_channel* conn_dump = nullptr; // ulvsadm -c: listings served a bounded step a loop
     id_check_channel* id_check = nullptr;   // may a stats id be reused? (id_check.h)
+    ctrl_wake* wake = nullptr;              // set by ctl::connect_worker
+    bool adaptive_idle = false;             // lcores.idle: adaptive (idle_backoff.h)
     alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
 };
 
