@@ -295,6 +295,17 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         env.dest_counts.push_back(rt.workers.back()->dest_conns.data());
         rt.worker_rts.push_back(std::move(wrt));
     }
+    // Worker 0 carries the control lcore's frames on ports without a TX queue for it: when it
+    // may sleep, the control lcore wakes it for them (worker_loop.h ctrl_wake).
+    if (proxy != nullptr && cfg.lcores.idle == config::idle_mode::adaptive) {
+        auto w = ctl::make_wake();
+        if (!w) {
+            spdlog::error("{}", w.error());
+            return 1;
+        }
+        env.proxy_wake = std::move(*w);
+        rt.worker_rts[0]->tx_wake = env.proxy_wake.get();
+    }
     // Management plane (lib/mgmt): socket, metrics and the running config, served from the
     // control loop. Opened before the workers start so a busy socket path fails cleanly.
     std::vector<const dp::worker_ctx*> mgmt_ctxs;

@@ -36,8 +36,11 @@ void transmit(control_env& env, uint8_t port, rte_mbuf* m) {
             return;
     } else {
         m->port = port; // worker 0 reads the port index from here
-        if (rte_ring_sp_enqueue(env.proxy_tx, m) == 0)
+        if (rte_ring_sp_enqueue(env.proxy_tx, m) == 0) {
+            if (env.proxy_wake)
+                dp::wake_sleeper(*env.proxy_wake);
             return;
+        }
     }
     rte_pktmbuf_free(
         m); // a full queue: ARP retries and ping retransmit, nothing else depends on it
@@ -90,6 +93,19 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 
 } // namespace
 
+std::expected<std::shared_ptr<dp::ctrl_wake>, std::string> make_wake() {
+    const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0)
+        return std::unexpected(std::string("cannot create a wake-up eventfd: ") +
+                               std::strerror(errno));
+    std::shared_ptr<dp::ctrl_wake> w(new dp::ctrl_wake, [](dp::ctrl_wake* p) {
+        ::close(p->fd);
+        delete p;
+    });
+    w->fd = fd;
+    return w;
+}
+
 // Two rings from every worker to the control lcore, and why (issue 12: 5000 pings read in one go
 // filled the single FIFO ring, the peer's VRRP adverts were dropped with them, and the BACKUP
 // made itself MASTER):
@@ -107,16 +123,10 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 std::expected<void, std::string> connect_worker(control_env& env, dp::worker_runtime& wrt,
                                                 uint32_t id, std::vector<rte_ring*>& created) {
     if (!env.wake) {
-        const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0)
-            return std::unexpected(std::string("cannot create the control lcore's wake-up "
-                                               "eventfd: ") +
-                                   std::strerror(errno));
-        env.wake.reset(new dp::ctrl_wake, [](dp::ctrl_wake* w) {
-            ::close(w->fd);
-            delete w;
-        });
-        env.wake->fd = fd;
+        auto w = make_wake();
+        if (!w)
+            return std::unexpected(w.error());
+        env.wake = std::move(*w);
     }
     wrt.wake = env.wake.get();
     auto make = [&](const char* kind, unsigned size) -> rte_ring* {

@@ -99,7 +99,13 @@ struct control_env {
     uint64_t max_sleep_us = 1'000;
     uint64_t min_sleep_us = 100;         // a task held for an event, or due at once: the old nap
     std::shared_ptr<dp::ctrl_wake> wake; // the workers' wake-up, created by connect_worker
+    // Worker 0's, when it carries proxy_tx and may sleep (lcores.idle: adaptive): written when
+    // a frame is queued for it.
+    std::shared_ptr<dp::ctrl_wake> proxy_wake;
 };
+
+// A wake-up (dp::ctrl_wake) with its eventfd, closed with the last reference.
+std::expected<std::shared_ptr<dp::ctrl_wake>, std::string> make_wake();
 
 // Send `m` on port index `port` from the control lcore (its own TX queue, or through worker 0);
 // frees it when the queue is full. Control lcore only.

@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <poll.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,18 +51,10 @@ unsigned flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) 
     return q;
 }
 
-// Packets were queued for the control lcore: wake it if it sleeps (ctrl_wake). The fence orders
-// the enqueue before the read of the flag, as the control lcore orders its flag before its last
-// look at the rings, so that one of the two sees the other.
+// Packets were queued for the control lcore: wake it if it sleeps (ctrl_wake).
 void wake_control(const worker_runtime& rt) noexcept {
-    if (rt.wake == nullptr)
-        return;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (!rt.wake->sleeping.load(std::memory_order_relaxed) ||
-        !rt.wake->sleeping.exchange(false, std::memory_order_acq_rel))
-        return;
-    const uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(rt.wake->fd, &one, sizeof one);
+    if (rt.wake != nullptr)
+        wake_sleeper(*rt.wake);
 }
 
 // Control-lcore packets proxied through this worker's TX queues.
@@ -79,15 +72,39 @@ unsigned drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
     return n;
 }
 
-// lcores.idle: adaptive: sleep `us` outside the RCU read side (publisher::worker_pause).
+// lcores.idle: adaptive: sleep `us` outside the RCU read side (publisher::worker_pause). A
+// worker that carries the control lcore's frames (ctrl_tx: VRRP adverts, ARP, the kernel's
+// frames) sleeps on its eventfd, which the control lcore writes when it queues one, so that
+// they are not held for the rest of the sleep.
 void idle_sleep(const worker_runtime& rt, uint32_t id, uint32_t us) noexcept {
+    const timespec ts{0, static_cast<long>(us) * 1000};
     rt.pub->worker_pause(id);
-    timespec ts{0, static_cast<long>(us) * 1000};
-    nanosleep(&ts, nullptr);
+    if (rt.tx_wake == nullptr) {
+        nanosleep(&ts, nullptr);
+    } else {
+        rt.tx_wake->sleeping.store(true, std::memory_order_seq_cst);
+        pollfd p{rt.tx_wake->fd, POLLIN, 0};
+        if (rte_ring_count(rt.ctrl_tx) == 0 && ppoll(&p, 1, &ts, nullptr) > 0) {
+            uint64_t n;
+            [[maybe_unused]] const ssize_t r = ::read(rt.tx_wake->fd, &n, sizeof n);
+        }
+        rt.tx_wake->sleeping.store(false, std::memory_order_relaxed);
+    }
     rt.pub->worker_resume(id);
 }
 
 } // namespace
+
+// The fence orders the producer's enqueue before its read of the flag, as the sleeper orders its
+// flag before its last look at the ring, so that one of the two sees the other.
+void wake_sleeper(ctrl_wake& w) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!w.sleeping.load(std::memory_order_relaxed) ||
+        !w.sleeping.exchange(false, std::memory_order_acq_rel))
+        return;
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(w.fd, &one, sizeof one);
+}
 
 uint64_t clock_ms() noexcept {
     static const uint64_t cycles_per_ms = rte_get_tsc_hz() / 1000;
