@@ -407,6 +407,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.tasks.push_back(
         {"management socket", mgmt_period_ms,
          [&mgmt_srv](uint64_t now, const ctl::deadline&) { return (*mgmt_srv)->poll(now); }});
+    env.tasks.back().on_fds = true; // a client woke the control loop: served at once
     env.tasks.push_back(
         {"publish", mgmt_period_ms, [&mgr, &ownership_changed](uint64_t now, const ctl::deadline&) {
              // A VRRP ownership change republishes here, one slice later.

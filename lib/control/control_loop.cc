@@ -233,13 +233,13 @@ uint64_t sleep_budget_us(const control_env& env, uint64_t now, uint64_t next_loa
 }
 
 // Sleep at most `us`, or until a worker hands over packets (ctrl_wake) or one of sleep_fds is
-// readable. Returns true when a sleep_fd woke it (its task should run now). The flag is set
-// before the last look at the rings, as the workers enqueue before they read it (worker_loop.cc
-// wake_control), so a packet is either seen here or wakes the sleep.
-bool sleep_for_work(control_env& env, uint64_t us, std::vector<int>& fds,
+// readable (unless !with_fds). Returns true when a sleep_fd woke it (its task should run now). The
+// flag is set before the last look at the rings, as the workers enqueue before they read it
+// (worker_loop.cc wake_control), so a packet is either seen here or wakes the sleep.
+bool sleep_for_work(control_env& env, uint64_t us, bool with_fds, std::vector<int>& fds,
                     std::vector<pollfd>& pfds) {
     fds.clear();
-    if (env.sleep_fds)
+    if (env.sleep_fds && with_fds)
         env.sleep_fds(fds);
     pfds.clear();
     for (int fd : fds)
@@ -297,6 +297,7 @@ stop_reason run_control_loop(control_env& env) {
     uint64_t last_serve_ns = 0;
     std::vector<int> fds;
     std::vector<pollfd> pfds;
+    bool fd_woke = false; // the last sleep ended on one of sleep_fds
     for (;;) {
         if (*env.stop_signal != 0)
             return stop_reason::signal;
@@ -342,12 +343,19 @@ stop_reason run_control_loop(control_env& env) {
             record_call(tt, (mono_ns() - t0) / 1000, now, env.slice_us);
             work += serve_priority(env, last_serve_ns);
         }
+        if (work != 0)
+            fd_woke = false;
         if (work == 0 && *env.stop_signal == 0) {
             const uint64_t us = sleep_budget_us(env, env.clock_ms(), next_loads);
             const uint64_t start_ns = mono_ns();
-            if (sleep_for_work(env, us, fds, pfds))
+            // A descriptor that woke the loop and stays readable after the pass it made due found
+            // nothing to do (a frame left for the next pass, an event its task does not take)
+            // is left out of the next sleep: at most one such pass per sleep, no spinning.
+            fd_woke = sleep_for_work(env, us, !fd_woke, fds, pfds);
+            if (fd_woke)
                 for (control_task& t : env.tasks)
-                    t.next_ms = 0; // a client or the kernel knocked: serve it now
+                    if (t.on_fds)
+                        t.next_ms = 0; // a client knocked: serve it now
             // The priority gap counts from when the sleep was due to end (or ended): sleeping
             // with nothing to serve delays nothing, oversleeping does.
             if (last_serve_ns != 0)

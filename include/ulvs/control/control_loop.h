@@ -46,6 +46,9 @@ struct control_task {
     uint64_t period_ms = 0;
     std::function<unsigned(uint64_t now_ms, const deadline& d)> run;
     uint64_t next_ms = 0; // the loop's
+    // Due at once when one of control_env::sleep_fds ended the loop's sleep (the management
+    // socket's task: a client knocked).
+    bool on_fds = false;
 };
 
 struct control_env {

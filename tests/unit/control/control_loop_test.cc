@@ -246,6 +246,7 @@ TEST(ControlLoop, ReadableFdWakesTheSleepAndRunsTheTasks) {
                                }
                                return 0u;
                            }});
+    f.env.tasks.back().on_fds = true;
     uint64_t written_ns = 0;
     std::thread knock([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
