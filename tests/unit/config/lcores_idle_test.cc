@@ -32,6 +32,7 @@ TEST(LcoresIdle, UnknownModeIsAnError) {
     EXPECT_EQ(
         errors_with_ports("lcores: {idle: sleep}\n"),
         std::vector<std::string>{"8:16: lcores.idle must be one of poll, adaptive, got \"sleep\""});
-    EXPECT_EQ(errors_with_ports("lcores:\n  idle: 1\n"),
-              std::vector<std::string>{"9:9: lcores.idle must be one of poll, adaptive, got \"1\""});
+    EXPECT_EQ(
+        errors_with_ports("lcores:\n  idle: 1\n"),
+        std::vector<std::string>{"9:9: lcores.idle must be one of poll, adaptive, got \"1\""});
 }
