@@ -292,11 +292,23 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         wrt->ctrl_tx = i == 0 ? proxy : nullptr;
         wrt->stop = &stop_workers;
         wrt->rx_queue = i;
+        wrt->adaptive_idle = cfg.lcores.idle == config::idle_mode::adaptive;
         // Stamped before launch: the control loop may check --exit-idle before the worker runs.
         wrt->last_rx_ms.store(dp::clock_ms(), std::memory_order_relaxed);
         env.workers.push_back(wrt.get());
         env.dest_counts.push_back(rt.workers.back()->dest_conns.data());
         rt.worker_rts.push_back(std::move(wrt));
+    }
+    // Worker 0 carries the control lcore's frames on ports without a TX queue for it: when it
+    // may sleep, the control lcore wakes it for them (worker_loop.h ctrl_wake).
+    if (proxy != nullptr && cfg.lcores.idle == config::idle_mode::adaptive) {
+        auto w = ctl::make_wake();
+        if (!w) {
+            spdlog::error("{}", w.error());
+            return 1;
+        }
+        env.proxy_wake = std::move(*w);
+        rt.worker_rts[0]->tx_wake = env.proxy_wake.get();
     }
     // Management plane (lib/mgmt): socket, metrics and the running config, served from the
     // control loop. Opened before the workers start so a busy socket path fails cleanly.
@@ -399,6 +411,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.tasks.push_back(
         {"management socket", mgmt_period_ms,
          [&mgmt_srv](uint64_t now, const ctl::deadline&) { return (*mgmt_srv)->poll(now); }});
+    env.tasks.back().on_fds = true; // a client woke the control loop: served at once
     env.tasks.push_back(
         {"publish", mgmt_period_ms, [&mgr, &ownership_changed](uint64_t now, const ctl::deadline&) {
              // A VRRP ownership change republishes here, one slice later.
@@ -414,6 +427,12 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              return ctl::proc::children().poll() +
                                     health.poll_checks(env, mgr, now);
                          }});
+    // Idle, the loop sleeps until a task is due or one of these (or a worker) has work for it.
+    env.sleep_fds = [&health, &mgmt_srv](std::vector<int>& fds) {
+        fds.push_back((*mgmt_srv)->event_fd());
+        if (health.taps)
+            health.taps->fds(fds);
+    };
     // A task that took long lately waits for the advert rather than delaying it.
     env.next_due_ms = [&adverts] { return adverts.next_due_ms(); };
     env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {

@@ -184,7 +184,7 @@ std::string to_yaml(const config& c) {
       << "  mbufs: " << c.dpdk.mbufs << "\n";
     o << "lcores: {control: " << c.lcores.control
       << ", workers: " << flow_list(c.lcores.workers, [](unsigned w) { return std::to_string(w); })
-      << "}\n";
+      << ", idle: " << (c.lcores.idle == idle_mode::adaptive ? "adaptive" : "poll") << "}\n";
     emit_ports(o, c);
     o << "routes: " << flow_list(c.routes, [](const route_cfg& r) {
         return "{prefix: " + r.prefix.to_string() + ", via: " + r.via.to_string() + "}";

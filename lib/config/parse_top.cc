@@ -55,7 +55,16 @@ void parse_dpdk(reader& r, const field& f, draft& d) {
 constexpr uint64_t max_lcore_id = 1023;
 
 void parse_lcores(reader& r, const field& f, lcores_cfg& out) {
-    mapping m(r, f, {"control", "workers"});
+    mapping m(r, f, {"control", "workers", "idle"});
+    if (auto i = m.get("idle")) {
+        auto s = read_string(r, *i);
+        if (s && *s == "poll")
+            out.idle = idle_mode::poll;
+        else if (s && *s == "adaptive")
+            out.idle = idle_mode::adaptive;
+        else if (s)
+            r.error(i->at, i->path + " must be one of poll, adaptive, got " + describe(i->value));
+    }
     if (auto c = m.get("control")) {
         set(read_uint(r, *c, 0, max_lcore_id), out.control);
         out.control_loc = c->at;

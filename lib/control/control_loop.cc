@@ -12,7 +12,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace ulvs::ctl {
 
@@ -31,8 +36,11 @@ void transmit(control_env& env, uint8_t port, rte_mbuf* m) {
             return;
     } else {
         m->port = port; // worker 0 reads the port index from here
-        if (rte_ring_sp_enqueue(env.proxy_tx, m) == 0)
+        if (rte_ring_sp_enqueue(env.proxy_tx, m) == 0) {
+            if (env.proxy_wake)
+                dp::wake_sleeper(*env.proxy_wake);
             return;
+        }
     }
     rte_pktmbuf_free(
         m); // a full queue: ARP retries and ping retransmit, nothing else depends on it
@@ -85,6 +93,19 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 
 } // namespace
 
+std::expected<std::shared_ptr<dp::ctrl_wake>, std::string> make_wake() {
+    const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0)
+        return std::unexpected(std::string("cannot create a wake-up eventfd: ") +
+                               std::strerror(errno));
+    std::shared_ptr<dp::ctrl_wake> w(new dp::ctrl_wake, [](dp::ctrl_wake* p) {
+        ::close(p->fd);
+        delete p;
+    });
+    w->fd = fd;
+    return w;
+}
+
 // Two rings from every worker to the control lcore, and why (issue 12: 5000 pings read in one go
 // filled the single FIFO ring, the peer's VRRP adverts were dropped with them, and the BACKUP
 // made itself MASTER):
@@ -101,6 +122,13 @@ bool idle_too_long(const control_env& env, uint64_t now) {
 // never waits for the control lcore.
 std::expected<void, std::string> connect_worker(control_env& env, dp::worker_runtime& wrt,
                                                 uint32_t id, std::vector<rte_ring*>& created) {
+    if (!env.wake) {
+        auto w = make_wake();
+        if (!w)
+            return std::unexpected(w.error());
+        env.wake = std::move(*w);
+    }
+    wrt.wake = env.wake.get();
     auto make = [&](const char* kind, unsigned size) -> rte_ring* {
         const std::string name = std::string("ulvs_") + kind + "_w" + std::to_string(id);
         rte_ring* r =
@@ -183,6 +211,65 @@ void record_call(task_timing& t, uint64_t us, uint64_t now_ms, uint64_t slice_us
                  t.name, us / 1000, slice_us);
 }
 
+bool rings_empty(const control_env& env) {
+    for (const auto* list : {&env.from_workers_prio, &env.from_workers})
+        for (rte_ring* r : *list)
+            if (rte_ring_count(r) != 0)
+                return false;
+    return true;
+}
+
+// How long the loop may sleep after a pass without work: until the next periodic task, load
+// aggregation or priority event is due, within [min_sleep_us, max_sleep_us].
+uint64_t sleep_budget_us(const control_env& env, uint64_t now, uint64_t next_loads) {
+    uint64_t due = env.loads != nullptr ? next_loads : UINT64_MAX;
+    for (const control_task& t : env.tasks)
+        if (t.period_ms != 0)
+            due = std::min(due, t.next_ms);
+    if (env.next_due_ms)
+        due = std::min(due, env.next_due_ms());
+    const uint64_t us = due <= now ? 0 : std::min(due - now, uint64_t{1'000'000}) * 1000;
+    return std::clamp(us, env.min_sleep_us, std::max(env.min_sleep_us, env.max_sleep_us));
+}
+
+// Sleep at most `us`, or until a worker hands over packets (ctrl_wake) or one of sleep_fds is
+// readable (unless !with_fds). Returns true when a sleep_fd woke it (its task should run now). The
+// flag is set before the last look at the rings, as the workers enqueue before they read it
+// (worker_loop.cc wake_control), so a packet is either seen here or wakes the sleep.
+bool sleep_for_work(control_env& env, uint64_t us, bool with_fds, std::vector<int>& fds,
+                    std::vector<pollfd>& pfds) {
+    fds.clear();
+    if (env.sleep_fds && with_fds)
+        env.sleep_fds(fds);
+    pfds.clear();
+    for (int fd : fds)
+        if (fd >= 0)
+            pfds.push_back({fd, POLLIN, 0});
+    if (env.wake) {
+        pfds.push_back({env.wake->fd, POLLIN, 0});
+        env.wake->sleeping.store(true, std::memory_order_seq_cst);
+        if (!rings_empty(env)) {
+            env.wake->sleeping.store(false, std::memory_order_relaxed);
+            return false;
+        }
+    }
+    const timespec ts{static_cast<time_t>(us / 1'000'000),
+                      static_cast<long>(us % 1'000'000) * 1000};
+    const int n = ::ppoll(pfds.data(), pfds.size(), &ts, nullptr);
+    bool fd_ready = false;
+    if (env.wake) {
+        env.wake->sleeping.store(false, std::memory_order_relaxed);
+        if (n > 0 && (pfds.back().revents & POLLIN) != 0) {
+            uint64_t count;
+            [[maybe_unused]] const ssize_t r = ::read(env.wake->fd, &count, sizeof count);
+        }
+    }
+    const size_t own = env.wake ? 1 : 0;
+    for (size_t i = 0; n > 0 && i + own < pfds.size(); ++i)
+        fd_ready |= pfds[i].revents != 0;
+    return fd_ready;
+}
+
 } // namespace
 
 stop_reason run_control_loop(control_env& env) {
@@ -208,6 +295,9 @@ stop_reason run_control_loop(control_env& env) {
         env.timing.tasks.push_back({t.name, {}, 0});
     size_t next_task = 0; // tasks take turns: a pass out of budget resumes here
     uint64_t last_serve_ns = 0;
+    std::vector<int> fds;
+    std::vector<pollfd> pfds;
+    bool fd_woke = false; // the last sleep ended on one of sleep_fds
     for (;;) {
         if (*env.stop_signal != 0)
             return stop_reason::signal;
@@ -253,9 +343,23 @@ stop_reason run_control_loop(control_env& env) {
             record_call(tt, (mono_ns() - t0) / 1000, now, env.slice_us);
             work += serve_priority(env, last_serve_ns);
         }
-        if (work == 0) {
-            timespec nap{0, 100000};
-            nanosleep(&nap, nullptr);
+        if (work != 0)
+            fd_woke = false;
+        if (work == 0 && *env.stop_signal == 0) {
+            const uint64_t us = sleep_budget_us(env, env.clock_ms(), next_loads);
+            const uint64_t start_ns = mono_ns();
+            // A descriptor that woke the loop and stays readable after the pass it made due found
+            // nothing to do (a frame left for the next pass, an event its task does not take)
+            // is left out of the next sleep: at most one such pass per sleep, no spinning.
+            fd_woke = sleep_for_work(env, us, !fd_woke, fds, pfds);
+            if (fd_woke)
+                for (control_task& t : env.tasks)
+                    if (t.on_fds)
+                        t.next_ms = 0; // a client knocked: serve it now
+            // The priority gap counts from when the sleep was due to end (or ended): sleeping
+            // with nothing to serve delays nothing, oversleeping does.
+            if (last_serve_ns != 0)
+                last_serve_ns = std::min(mono_ns(), start_ns + us * 1000);
         }
     }
 }

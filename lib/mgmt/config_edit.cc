@@ -350,7 +350,8 @@ std::vector<std::string> restart_only_changes(const config::config& a, const con
     std::vector<std::string> out;
     if (a.dpdk.eal_args != b.dpdk.eal_args || a.dpdk.mbufs != b.dpdk.mbufs)
         out.push_back("dpdk");
-    if (a.lcores.control != b.lcores.control || a.lcores.workers != b.lcores.workers)
+    if (a.lcores.control != b.lcores.control || a.lcores.workers != b.lcores.workers ||
+        a.lcores.idle != b.lcores.idle)
         out.push_back("lcores");
     bool ports_same = a.ports.size() == b.ports.size();
     for (size_t i = 0; ports_same && i < a.ports.size(); ++i) {

@@ -232,6 +232,7 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::vrrp_sync_group_cfg), 216u) << "new VRRP sync group field?";
     EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
     EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
+    EXPECT_EQ(sizeof(config::lcores_cfg), 64u) << "new lcores field?";
 }
 
 TEST(revalidate, refuses_what_a_file_would_refuse) {
@@ -276,6 +277,10 @@ TEST(restart_only_changes, names_the_sections) {
     EXPECT_EQ(r[0], "lcores");
     EXPECT_EQ(r[1], "ports");
     EXPECT_EQ(r[2], "connections");
+    // lcores.idle is read by the workers once, when they start.
+    auto c = base();
+    c.lcores.idle = config::idle_mode::adaptive;
+    EXPECT_EQ(restart_only_changes(a, c), std::vector<std::string>{"lcores"});
 }
 
 // issue 16: `-S > rules; -C; -R < rules` gives back what ran. The rules carry only what ipvsadm

@@ -29,8 +29,14 @@ struct dpdk_cfg {
     uint32_t mbufs = 16383;
 };
 
+// What a worker does when its queues are empty: poll (spin, the lowest latency: the default) or
+// adaptive (after a run of empty polls, sleep short intervals growing up to well under a
+// millisecond; the first packet brings it back to spinning). lcores.idle.
+enum class idle_mode : uint8_t { poll, adaptive };
+
 struct lcores_cfg {
     unsigned control = 0;
+    idle_mode idle = idle_mode::poll;
     std::vector<unsigned> workers{1};
     // Where each id was written, so check_host can point at it; line 0 when it is the default.
     source_loc control_loc;

@@ -3,8 +3,10 @@
 // signals, --exit-idle. Work with deadlines comes first: every pass serves the priority work (the
 // workers' priority and exception rings, VRRP timers, the kernel's frames) before and after every
 // best-effort task, and best-effort tasks run in slices (deadline.h) within a budget per pass,
-// taking turns. It never blocks: when a pass found nothing to do it naps 100 us, which bounds
-// ARP/ping latency while leaving the core mostly idle.
+// taking turns. When a pass found nothing to do it sleeps (issue 16: polling burnt a core on an
+// idle box) until the next task or priority event is due, at most max_sleep_us, or until work
+// arrives: a worker hands it packets (dp::ctrl_wake, an eventfd the worker writes only when the
+// loop said it sleeps), a kernel TAP has a frame or a management client knocks (sleep_fds).
 #pragma once
 
 #include "ulvs/control/deadline.h"
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,9 @@ struct control_task {
     uint64_t period_ms = 0;
     std::function<unsigned(uint64_t now_ms, const deadline& d)> run;
     uint64_t next_ms = 0; // the loop's
+    // Due at once when one of control_env::sleep_fds ended the loop's sleep (the management
+    // socket's task: a client knocked).
+    bool on_fds = false;
 };
 
 struct control_env {
@@ -88,7 +94,21 @@ struct control_env {
     // What the responder leaves is offered to the kernel (TAPs); their frames come back through
     // on_timers (daemon.cc). Null: consumed.
     kernel_taps* taps = nullptr;
+    // Sleeping when a pass found nothing to do: file descriptors whose readiness means work (the
+    // kernel TAPs, the management server's epoll set), asked before each sleep; the sleep ends
+    // when one is readable, when a worker wakes the loop, or after at most max_sleep_us (the next
+    // task or priority event due comes sooner). Deadlines here are milliseconds.
+    std::function<void(std::vector<int>& fds)> sleep_fds;
+    uint64_t max_sleep_us = 1'000;
+    uint64_t min_sleep_us = 100;         // a task held for an event, or due at once: the old nap
+    std::shared_ptr<dp::ctrl_wake> wake; // the workers' wake-up, created by connect_worker
+    // Worker 0's, when it carries proxy_tx and may sleep (lcores.idle: adaptive): written when
+    // a frame is queued for it.
+    std::shared_ptr<dp::ctrl_wake> proxy_wake;
 };
+
+// A wake-up (dp::ctrl_wake) with its eventfd, closed with the last reference.
+std::expected<std::shared_ptr<dp::ctrl_wake>, std::string> make_wake();
 
 // Send `m` on port index `port` from the control lcore (its own TX queue, or through worker 0);
 // frees it when the queue is full. Control lcore only.

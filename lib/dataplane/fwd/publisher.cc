@@ -30,6 +30,14 @@ void publisher::worker_offline(uint32_t worker) noexcept {
     rte_rcu_qsbr_thread_unregister(m_qsbr, worker);
 }
 
+void publisher::worker_pause(uint32_t worker) noexcept {
+    rte_rcu_qsbr_thread_offline(m_qsbr, worker);
+}
+
+void publisher::worker_resume(uint32_t worker) noexcept {
+    rte_rcu_qsbr_thread_online(m_qsbr, worker);
+}
+
 void publisher::publish(std::unique_ptr<const snapshot> next) {
     m_current.store(next.get(), std::memory_order_release);
     // Every worker that might still read the old snapshot goes through a quiescent state (or is

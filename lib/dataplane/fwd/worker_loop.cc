@@ -1,9 +1,16 @@
 #include "ulvs/dataplane/fwd/worker_loop.h"
 
+#include "ulvs/dataplane/fwd/idle_backoff.h"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
 
 namespace ulvs::dp {
 
@@ -23,9 +30,9 @@ void free_rest(worker_ctx& w, rte_mbuf** pkts, uint16_t from, uint16_t n, drop w
 // already counted as dropped (neigh_unresolved): it is neither to_control nor, when the ring
 // refuses it, a second drop, so that every received packet is counted once (counters.h). Which
 // ones are carriers is read before the enqueue: after it the control lcore may free them.
-void flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
+unsigned flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
     if (s.n == 0)
-        return;
+        return 0;
     bool carrier[tx_stage_size];
     for (uint16_t i = 0; i < s.n; ++i)
         carrier[i] = (s.pkts[i]->port & mbuf_port_resolve_request) != 0;
@@ -41,10 +48,17 @@ void flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noex
         rte_pktmbuf_free(s.pkts[i]);
     }
     s.n = 0;
+    return q;
+}
+
+// Packets were queued for the control lcore: wake it if it sleeps (ctrl_wake).
+void wake_control(const worker_runtime& rt) noexcept {
+    if (rt.wake != nullptr)
+        wake_sleeper(*rt.wake);
 }
 
 // Control-lcore packets proxied through this worker's TX queues.
-void drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
+unsigned drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
     rte_mbuf* pkts[max_burst];
     const unsigned n =
         rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), max_burst, nullptr);
@@ -55,9 +69,42 @@ void drain_ctrl_tx(worker_ctx& w, rte_ring* ring) noexcept {
         else
             rte_pktmbuf_free(pkts[i]);
     }
+    return n;
+}
+
+// lcores.idle: adaptive: sleep `us` outside the RCU read side (publisher::worker_pause). A
+// worker that carries the control lcore's frames (ctrl_tx: VRRP adverts, ARP, the kernel's
+// frames) sleeps on its eventfd, which the control lcore writes when it queues one, so that
+// they are not held for the rest of the sleep.
+void idle_sleep(const worker_runtime& rt, uint32_t id, uint32_t us) noexcept {
+    const timespec ts{0, static_cast<long>(us) * 1000};
+    rt.pub->worker_pause(id);
+    if (rt.tx_wake == nullptr) {
+        nanosleep(&ts, nullptr);
+    } else {
+        rt.tx_wake->sleeping.store(true, std::memory_order_seq_cst);
+        pollfd p{rt.tx_wake->fd, POLLIN, 0};
+        if (rte_ring_count(rt.ctrl_tx) == 0 && ppoll(&p, 1, &ts, nullptr) > 0) {
+            uint64_t n;
+            [[maybe_unused]] const ssize_t r = ::read(rt.tx_wake->fd, &n, sizeof n);
+        }
+        rt.tx_wake->sleeping.store(false, std::memory_order_relaxed);
+    }
+    rt.pub->worker_resume(id);
 }
 
 } // namespace
+
+// The fence orders the producer's enqueue before its read of the flag, as the sleeper orders its
+// flag before its last look at the ring, so that one of the two sees the other.
+void wake_sleeper(ctrl_wake& w) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!w.sleeping.load(std::memory_order_relaxed) ||
+        !w.sleeping.exchange(false, std::memory_order_acq_rel))
+        return;
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(w.fd, &one, sizeof one);
+}
 
 uint64_t clock_ms() noexcept {
     static const uint64_t cycles_per_ms = rte_get_tsc_hz() / 1000;
@@ -77,8 +124,10 @@ void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept {
         free_rest(w, s.pkts, sent, s.n, drop::tx_full);
         s.n = 0;
     }
-    flush_to_control(w, w.to_ctrl_prio, rt.to_ctrl_prio, drop::ctrl_prio_ring_full);
-    flush_to_control(w, w.to_ctrl, rt.to_ctrl, drop::ctrl_ring_full);
+    if (flush_to_control(w, w.to_ctrl_prio, rt.to_ctrl_prio, drop::ctrl_prio_ring_full) +
+            flush_to_control(w, w.to_ctrl, rt.to_ctrl, drop::ctrl_ring_full) !=
+        0)
+        wake_control(rt);
     for (uint32_t o = 0; o < w.n_workers; ++o) {
         redirect_stage& s = w.redirect[o];
         if (s.n == 0)
@@ -97,13 +146,19 @@ int worker_main(void* arg) {
     // --exit-idle counts from here too: a worker that started late has not been idle.
     rt.last_rx_ms.store(clock_ms(), std::memory_order_relaxed);
     rte_mbuf* pkts[max_burst];
+    idle_backoff backoff;
+    // The kernel's default timer slack (50 us) would lengthen every short sleep of the backoff.
+    if (rt.adaptive_idle)
+        prctl(PR_SET_TIMERSLACK, 5'000UL, 0, 0, 0);
     while (!rt.stop->load(std::memory_order_relaxed)) {
         w.snap = rt.pub->current();
         const uint64_t now = clock_ms();
+        bool busy = false;
         for (uint8_t p = 0; p < w.n_ports; ++p) {
             const uint16_t n = rte_eth_rx_burst(w.ports[p].dpdk_port, rt.rx_queue, pkts, max_burst);
             if (n == 0)
                 continue;
+            busy = true;
             rt.last_rx_ms.store(now, std::memory_order_relaxed);
             process_burst(w, p, pkts, n, now);
             flush_stages(w, rt);
@@ -116,12 +171,13 @@ int worker_main(void* arg) {
                 rt.redirect_in[o], reinterpret_cast<void**>(pkts), max_burst, nullptr);
             if (n == 0)
                 continue;
+            busy = true;
             rt.last_rx_ms.store(now, std::memory_order_relaxed);
             process_redirected(w, pkts, static_cast<uint16_t>(n), now);
             flush_stages(w, rt);
         }
-        if (rt.ctrl_tx != nullptr) {
-            drain_ctrl_tx(w, rt.ctrl_tx);
+        if (rt.ctrl_tx != nullptr && drain_ctrl_tx(w, rt.ctrl_tx) != 0) {
+            busy = true;
             flush_stages(w, rt);
         }
         expire_conns(w, now, expire_budget);
@@ -131,6 +187,13 @@ int worker_main(void* arg) {
         if (rt.id_check != nullptr) // here, where this worker's counts are exact
             id_check_step(w.dest_conns.data(), *rt.id_check);
         rt.pub->worker_quiescent(w.id);
+        if (!rt.adaptive_idle)
+            continue;
+        if (busy) {
+            backoff.busy();
+        } else if (const uint32_t us = backoff.idle(); us != 0) {
+            idle_sleep(rt, w.id, us);
+        }
     }
     if (rt.ctrl_tx != nullptr) { // the control lcore's last words (it stopped before us)
         drain_ctrl_tx(w, rt.ctrl_tx);

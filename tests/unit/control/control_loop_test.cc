@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -203,6 +206,62 @@ TEST(ControlLoop, SighupReloadsOnceAsATask) {
     ASSERT_FALSE(t.empty());
     EXPECT_EQ(t.back().name, "reload");
     EXPECT_GE(t.back().calls.max_us, 3'000u);
+}
+
+// Issue 16: an idle loop (no work in a pass) sleeps until its next task is due instead of
+// napping 100 us, here about 1 ms (max_sleep_us) a pass: over 200 ms, some 200 passes, not the
+// ~2000 of the nap. Counted in passes, which a loaded host only lowers.
+TEST(ControlLoop, IdleLoopSleepsUntilATaskIsDue) {
+    loop_fixture f;
+    f.env.on_timers = [](uint64_t) { return 0u; };
+    unsigned ticks = 0;
+    f.env.tasks.push_back({"tick", 10, [&](uint64_t, const deadline&) {
+                               if (++ticks == 20)
+                                   f.stop = 1;
+                               return 0u;
+                           }});
+    const uint64_t t0 = mono_ns();
+    run_control_loop(f.env);
+    const uint64_t ms = (mono_ns() - t0) / 1'000'000;
+    EXPECT_GE(ms, 180u);
+    EXPECT_LE(f.env.timing.passes, ms + 50) << ms << " ms";
+}
+
+// A readable sleep_fd (a management client, a TAP's frame) ends the sleep at once and the tasks
+// run in that pass, however far their next turn was.
+TEST(ControlLoop, ReadableFdWakesTheSleepAndRunsTheTasks) {
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    loop_fixture f;
+    f.env.on_timers = [](uint64_t) { return 0u; };
+    f.env.max_sleep_us = 5'000'000; // only the fd can end the sleep early
+    f.env.sleep_fds = [&p](std::vector<int>& fds) { fds.push_back(p[0]); };
+    std::vector<uint64_t> calls_ns;
+    f.env.tasks.push_back({"mgmt", 10'000, [&](uint64_t, const deadline&) {
+                               calls_ns.push_back(mono_ns());
+                               char c;
+                               if (calls_ns.size() > 1) {
+                                   EXPECT_EQ(::read(p[0], &c, 1), 1);
+                                   f.stop = 1;
+                               }
+                               return 0u;
+                           }});
+    f.env.tasks.back().on_fds = true;
+    uint64_t written_ns = 0;
+    std::thread knock([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        written_ns = mono_ns();
+        EXPECT_EQ(::write(p[1], "x", 1), 1);
+    });
+    run_control_loop(f.env);
+    knock.join();
+    ::close(p[0]);
+    ::close(p[1]);
+    ASSERT_EQ(calls_ns.size(), 2u);
+    // Woken by the fd: long before the 5 s sleep or the task's 10 s period would end; and the
+    // stop is seen before the next sleep.
+    EXPECT_LT((calls_ns[1] - written_ns) / 1'000'000, 2'000u);
+    EXPECT_LT((mono_ns() - written_ns) / 1'000'000, 2'000u);
 }
 
 } // namespace

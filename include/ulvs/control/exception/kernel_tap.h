@@ -80,6 +80,12 @@ public:
     uint64_t netlink_failures() const { return m_rtnl ? m_rtnl->failures() : 0; }
     // The TAPs open now ("ulvs-lan"), in port order.
     std::vector<std::string> names() const;
+    // Their descriptors, appended to `out`: the control loop sleeps on them (control_loop.h).
+    void fds(std::vector<int>& out) const {
+        for (const tap& t : m_taps)
+            if (t.fd >= 0)
+                out.push_back(t.fd);
+    }
 
 private:
     struct tap {

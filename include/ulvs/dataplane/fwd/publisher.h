@@ -26,6 +26,10 @@ public:
     void worker_online(uint32_t worker) noexcept;
     void worker_quiescent(uint32_t worker) noexcept;
     void worker_offline(uint32_t worker) noexcept;
+    // Worker: around a sleep of lcores.idle: adaptive (idle_backoff.h), holding no snapshot, so
+    // that a publish does not wait for the sleep to end.
+    void worker_pause(uint32_t worker) noexcept;
+    void worker_resume(uint32_t worker) noexcept;
 
     // Control lcore only: publish `next` and free the previous snapshot once no worker can hold it.
     // Blocks until then: workers pass a quiescent state every loop iteration (microseconds).

@@ -19,6 +19,19 @@ namespace ulvs::dp {
 // Milliseconds from the TSC: the clock workers and the control lcore share.
 uint64_t clock_ms() noexcept;
 
+// A sleeping lcore's wake-up. The control lcore sleeps when idle (control_loop.cc), and worker 0
+// does under lcores.idle: adaptive while it carries the control lcore's frames (ctrl_tx): the
+// sleeper sets `sleeping` before its last look at what it consumes and sleeps on `fd` (an
+// eventfd); a producer that queued something then calls wake_sleeper, which writes the eventfd
+// only when the flag was set, once per sleep. A busy consumer costs producers a fence and a read.
+struct alignas(64) ctrl_wake {
+    std::atomic<bool> sleeping{false};
+    int fd = -1;
+};
+
+// After queuing for the owner of `w`: wake it if it sleeps.
+void wake_sleeper(ctrl_wake& w) noexcept;
+
 struct alignas(64) worker_runtime {
     worker_ctx* ctx = nullptr;
     publisher* pub = nullptr;
@@ -36,6 +49,9 @@ struct alignas(64) worker_runtime {
     std::array<rte_ring*, max_workers> redirect_in{};
     conn_dump_channel* conn_dump = nullptr; // ulvsadm -c: listings served a bounded step a loop
     id_check_channel* id_check = nullptr;   // may a stats id be reused? (id_check.h)
+    ctrl_wake* wake = nullptr;              // the control lcore's; set by ctl::connect_worker
+    ctrl_wake* tx_wake = nullptr;           // this worker's, when it carries ctrl_tx (adaptive)
+    bool adaptive_idle = false;             // lcores.idle: adaptive (idle_backoff.h)
     alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
 };
 
