@@ -153,6 +153,9 @@ json manager::finish_change(const json& op, config_jobs::outcome o, uint64_t now
     if (!o)
         return std::move(o.error());
     json reply = commit(std::move(o->cfg), now);
+    if (reply.value("ok", false) && op.value("cmd", "").ends_with("_dest"))
+        if (auto note = dest_note(op, m_cfg, m_pub.effective(m_cfg)); !note.empty())
+            reply["note"] = note; // issue 16: -e on a down server showed nowhere
     // -Z inside a -R batch: after the services it names exist.
     if (reply.value("ok", false) && op.value("cmd", "") == "batch")
         for (const json& z : op["ops"])
