@@ -94,7 +94,10 @@ bool manager::start_work(const config_work& w) {
     if (w.op.value("cmd", "") == "reload") {
         m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
             std::string bytes;
-            auto loaded = config::load_file(path, &bytes);
+            std::vector<config::diagnostic> warnings;
+            auto loaded = config::load_file(path, &bytes, &warnings);
+            for (const config::diagnostic& w : warnings) // as ulvsd --check prints them
+                spdlog::warn("{}", w.to_string());
             if (!loaded) {
                 std::vector<std::string> details;
                 for (const config::diagnostic& d : loaded.error())
