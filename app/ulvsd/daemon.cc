@@ -183,7 +183,7 @@ std::vector<mgmt::control_counter> control_counters(const health_runtime& health
                    "Packets to a next hop still resolving, held until it answers ARP.", c.queued});
     out.push_back({"neigh_queue_sent_packets", "Of those: sent once it answered.", c.sent});
     out.push_back({"neigh_queue_full_packets",
-                   "Packets to a next hop still resolving dropped: its queue (3) or all (256) "
+                   "Packets to a next hop still resolving dropped: its queue (3) or all (128) "
                    "full.",
                    c.dropped_full});
     out.push_back({"neigh_queue_failed_packets",

@@ -35,8 +35,8 @@ low="$root/tests/unit/config/bad/mbufs_too_low.yaml"
 out=$("$ulvsd" -c "$low" --check 2>&1)
 rc=$?
 [[ $rc -eq 2 ]] || fail "--check mbufs_too_low.yaml exit $rc, want 2"
-grep -q "^$low:4:10: error: dpdk.mbufs 2047 is below the 7005 mbufs .*worker -> control rings \
-2046 (1 x (1023 + 1023)).*set dpdk.mbufs to at least 7005$" <<<"$out" || fail "mbufs message: $out"
+grep -q "^$low:4:10: error: dpdk.mbufs 2047 is below the 6877 mbufs .*worker -> control rings \
+2046 (1 x (1023 + 1023)).*set dpdk.mbufs to at least 6877$" <<<"$out" || fail "mbufs message: $out"
 "$ulvsd" -c "$low" >/dev/null 2>&1
 rc=$?
 [[ $rc -eq 2 ]] || fail "starting with too few mbufs: exit $rc, want 2"

@@ -148,9 +148,9 @@ TEST(neigh_queue, a_host_that_never_answers_has_its_packets_dropped_after_3_s) {
     EXPECT_TRUE(r.burst(wan, {arp_reply(32)}, 4100)[wan].empty());
 }
 
-// The holding area's bounds, on its own: 256 packets in all, 3 per host; a carrier the worker
+// The holding area's bounds, on its own: 128 packets in all, 3 per host; a carrier the worker
 // did not mark holdable (a request only) is freed and not counted.
-TEST(neigh_queue, at_most_256_held_in_all) {
+TEST(neigh_queue, at_most_128_held_in_all) {
     static rte_mempool* pool =
         rte_pktmbuf_pool_create("neigh_queue_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     ASSERT_NE(pool, nullptr);
@@ -163,26 +163,26 @@ TEST(neigh_queue, at_most_256_held_in_all) {
     };
     {
         ctl::unres_queue q;
-        for (uint32_t h = 1; h <= 130; ++h) // two per host: 260 offered
+        for (uint32_t h = 1; h <= 66; ++h) // two per host: 132 offered
             for (int k = 0; k < 2; ++k)
                 q.take(carrier(h, true), 1000);
         EXPECT_EQ(q.held(), ctl::unres_queue::total);
-        EXPECT_EQ(q.stats().queued, 256u);
+        EXPECT_EQ(q.stats().queued, 128u);
         EXPECT_EQ(q.stats().dropped_full, 4u);
         q.take(carrier(500, false), 1000);
         EXPECT_EQ(q.stats().dropped_full, 4u);
-        EXPECT_EQ(rte_mempool_in_use_count(pool), 256u);
+        EXPECT_EQ(rte_mempool_in_use_count(pool), 128u);
         // Nothing resolves: after 3 s all of them go, counted.
         dp::neigh_table t(16);
         ctl::neigh_manager n(t);
         std::vector<ctl::port_addrs> ports(1);
         size_t sent = 0;
         q.service(n, ports, 3999, [&](uint8_t, rte_mbuf* m) { ++sent, rte_pktmbuf_free(m); });
-        EXPECT_EQ(q.held(), 256u);
+        EXPECT_EQ(q.held(), 128u);
         q.service(n, ports, 4000, [&](uint8_t, rte_mbuf* m) { ++sent, rte_pktmbuf_free(m); });
         EXPECT_EQ(q.held(), 0u);
         EXPECT_EQ(sent, 0u);
-        EXPECT_EQ(q.stats().dropped_failed, 256u);
+        EXPECT_EQ(q.stats().dropped_failed, 128u);
     }
     EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
 }

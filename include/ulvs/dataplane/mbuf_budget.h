@@ -40,7 +40,9 @@ constexpr unsigned ctrl_ring_burst = 32;
 // Packets the control lcore holds for next hops still resolving (control/neigh/unres_queue.h):
 // per neighbour (Linux's unres_qlen) and in all.
 constexpr unsigned neigh_hold_per_host = 3;
-constexpr unsigned neigh_hold_total = 256;
+// 128: a few per host for the first packets of a burst of new clients, and a small line in the
+// budget (a configuration that fitted the default dpdk.mbufs before still fits).
+constexpr unsigned neigh_hold_total = 128;
 // A staged packet may be a fragment: a header mbuf chained to the shared payload's.
 constexpr unsigned mbufs_per_staged_packet = 2;
 
