@@ -1,8 +1,10 @@
 // Each scheduler's pick for a new connection (sched_pick, as the burst path calls it) over a
-// service of eight real servers with weights 1..8; hashing schedulers see a new source each time.
+// service of eight real servers with weights 1..8; hashing schedulers see a new source each time,
+// lblc/lblcr one of 4096 destination addresses in turn (a cache cluster's origin servers).
 #include "bench_run.h"
 #include "ulvs/config/load.h"
 #include "ulvs/dataplane/sched/dispatch.h"
+#include "ulvs/dataplane/sched/locality.h"
 
 #include <benchmark/benchmark.h>
 
@@ -12,7 +14,8 @@ namespace {
 
 using namespace ulvs;
 
-constexpr const char* kinds[] = {"rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "mh"};
+constexpr const char* kinds[] = {"rr", "wrr", "lc", "wlc",  "sed",  "nq",
+                                 "sh", "dh",  "mh", "lblc", "lblcr"};
 
 std::string sched_config() {
     std::string c = R"(
@@ -53,9 +56,15 @@ void BM_sched_pick(benchmark::State& st) {
     dp::sched_cursor& cur = w.cursors[svc->stats_id];
     const dp::dest* d = s.dests.data() + svc->dest_first;
     uint32_t src = 0xc6120000u;
+    const bool locality = svc->locality != nullptr;
+    uint64_t now = 1000;
     for (auto _ : st) {
-        dp::sched_args a{{htonl(++src), svc->vip, htons(1024), svc->port},
+        ++src;
+        const uint32_t dst = locality ? htonl(0x0a000000u + src % 4096) : svc->vip;
+        dp::sched_args a{{htonl(src), dst, htons(1024), svc->port},
                          dp::load_view(w.dest_conns.data(), nullptr, nullptr)};
+        a.now_ms = ++now;
+        a.locality_evicted = &w.ctr.locality_evicted;
         const int32_t pick = dp::sched_pick(a, d, svc->dest_count, *svc, cur);
         // The load a pick leaves behind, as new_conn counts it (lc/wlc/sed/nq read it).
         ++w.dest_conns[d[pick].stats_id].inactive;
@@ -64,6 +73,6 @@ void BM_sched_pick(benchmark::State& st) {
         w.dest_conns[d[i].stats_id] = {};
     st.SetItemsProcessed(int64_t(st.iterations()));
 }
-BENCHMARK(BM_sched_pick)->DenseRange(0, 8);
+BENCHMARK(BM_sched_pick)->DenseRange(0, 10);
 
 } // namespace

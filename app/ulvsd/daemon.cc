@@ -395,7 +395,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.neigh = &neigh;
     env.unres = &unres;
     env.pool = rt.pool;
-    env.exit_idle_ms = opts.exit_idle_s ? uint64_t{*opts.exit_idle_s} * 1000 : 0;
+    env.exit_idle_ms = opts.exit_idle ? uint64_t(opts.exit_idle->count()) : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
     env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP: queued (lib/mgmt)

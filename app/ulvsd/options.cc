@@ -1,6 +1,7 @@
 #include "options.h"
 
-#include <charconv>
+#include "ulvs/config/duration.h"
+
 #include <string_view>
 
 namespace ulvs::app {
@@ -32,12 +33,14 @@ std::expected<options, std::string> parse_options(int argc, char** argv) {
             auto v = value(a);
             if (!v)
                 return std::unexpected(v.error());
-            unsigned s = 0;
-            auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), s);
-            if (ec != std::errc{} || p != v->data() + v->size() || s == 0)
-                return std::unexpected("--exit-idle needs a positive number of seconds, not \"" +
+            // A duration as the config writes them ("300ms", "2s", or bare seconds): the packet
+            // tests stop each run as soon as its frames are through.
+            auto d = config::parse_duration(*v);
+            if (!d || d->count() <= 0)
+                return std::unexpected("--exit-idle needs a positive duration (\"2\", \"300ms\"), "
+                                       "not \"" +
                                        *v + "\"");
-            o.exit_idle_s = s;
+            o.exit_idle = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
         } else if (a == "--log-level") {
             auto v = value(a);
             if (!v)

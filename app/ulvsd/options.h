@@ -1,6 +1,7 @@
 // ulvsd's command line (README "Running it").
 #pragma once
 
+#include <chrono>
 #include <expected>
 #include <optional>
 #include <string>
@@ -13,7 +14,7 @@ struct options {
     bool check = false;
     bool version = false;
     bool help = false;
-    std::optional<unsigned> exit_idle_s;
+    std::optional<std::chrono::milliseconds> exit_idle; // --exit-idle
     std::optional<std::string> log_level;
     std::optional<std::vector<std::string>> eal_args; // after "--": replace dpdk.eal_args
 };
@@ -21,7 +22,7 @@ struct options {
 std::expected<options, std::string> parse_options(int argc, char** argv);
 
 constexpr const char* usage =
-    "usage: ulvsd [-c FILE] [--check] [--exit-idle SECONDS] [--log-level LEVEL] [--version] "
+    "usage: ulvsd [-c FILE] [--check] [--exit-idle DURATION] [--log-level LEVEL] [--version] "
     "[--help] [-- EAL-ARGS...]";
 
 // --help: the usage line and what each option does.
@@ -30,7 +31,8 @@ constexpr const char* help_text =
     "\n"
     "  -c, --config FILE     configuration (default /etc/ulvs/ulvs.yaml)\n"
     "  --check               validate FILE (errors as FILE:LINE:COL) and exit: 0 ok, 2 invalid\n"
-    "  --exit-idle SECONDS   stop after SECONDS without a received packet (tests, labs)\n"
+    "  --exit-idle DURATION  stop after DURATION (\"2\" seconds, \"300ms\") without a received\n"
+    "                        packet (tests, labs)\n"
     "  --log-level LEVEL     trace, debug, info, warn, error, critical or off (overrides\n"
     "                        logging.level)\n"
     "  --version             print the version and exit\n"

@@ -11,8 +11,8 @@ namespace ulvs::config::detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> schedulers{"rr", "wrr", "lc", "wlc", "sh",
-                                                     "dh", "sed", "nq", "mh"};
+constexpr std::array<std::string_view, 11> schedulers{"rr",  "wrr", "lc", "wlc",  "sh",   "dh",
+                                                      "sed", "nq",  "mh", "lblc", "lblcr"};
 constexpr std::array<std::string_view, 4> flags{"sh-port", "sh-fallback", "mh-port", "mh-fallback"};
 // The Maglev table: IPVS' smallest prime (251) up to 2^20 slots (2 MiB per service).
 constexpr uint64_t mh_min = 251, mh_max = 1u << 20;
@@ -57,8 +57,9 @@ void parse_sched_keys(reader& r, const mapping& m, const field& vs, virtual_serv
             out.scheduler = *name;
             sched_ok = in(schedulers, *name);
             if (!sched_ok)
-                r.error(s->at, "unknown scheduler \"" + *name +
-                                   "\" (expected rr, wrr, lc, wlc, sh, dh, sed, nq or mh)");
+                r.error(s->at,
+                        "unknown scheduler \"" + *name +
+                            "\" (expected rr, wrr, lc, wlc, sh, dh, sed, nq, mh, lblc or lblcr)");
         }
     }
     // Flags of an unreadable scheduler cannot be checked against it: one mistake, one error.

@@ -168,6 +168,10 @@ std::string metrics_page(const metrics_sources& s) {
         {"ulvs_worker_connections_reclaimed_total",
          "Half-open or closed connections ended to admit a new one into a full table.",
          &dp::worker_counters::conns_reclaimed},
+        {"ulvs_worker_locality_evictions_total",
+         "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
+         "set members dropped from a full set.",
+         &dp::worker_counters::locality_evicted},
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);

@@ -21,6 +21,7 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.reassembled += c.reassembled;
         t.frags_merged += c.frags_merged;
         t.icmp_sent += c.icmp_sent;
+        t.locality_evicted += c.locality_evicted;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
     }
@@ -40,7 +41,8 @@ std::string format_counters(const dp::worker_counters& c) {
         " fragments=" + std::to_string(c.fragments) + " icmp_sent=" + std::to_string(c.icmp_sent) +
         " frags_in=" + std::to_string(c.frags_in) +
         " reassembled=" + std::to_string(c.reassembled) +
-        " frags_merged=" + std::to_string(c.frags_merged);
+        " frags_merged=" + std::to_string(c.frags_merged) +
+        " locality_evicted=" + std::to_string(c.locality_evicted);
     for (size_t i = 0; i < c.drops.size(); ++i)
         if (c.drops[i] != 0)
             s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +

@@ -20,12 +20,14 @@
 // is back to zero.
 //
 // Each input starts from the state the previous one left once drained (checked empty above),
-// with the scheduler cursors rewound and the clock on a whole second, so a crash depends on its
-// input alone: fresh workers per input cost 7 MB of counters to zero, 6x the fuzzing itself.
+// with the scheduler cursors rewound, the lblc/lblcr tables emptied and the clock on a whole
+// second, so a crash depends on its input alone: fresh workers per input cost 7 MB of counters to
+// zero, 6x the fuzzing itself.
 // Neighbours the input resolved by ARP (198.51.100.13, .32) would outlive it: then the rig is
 // built again.
 #include "harness.h"
 #include "ulvs/config/load.h"
+#include "ulvs/dataplane/sched/locality.h"
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -129,6 +131,10 @@ void rewind(uint64_t now_ms) {
     for (uint32_t w = 0; w < n_workers; ++w)
         for (dp::sched_cursor& c : g_rig->worker(w).cursors)
             c = dp::sched_cursor{};
+    // lblc/lblcr remember destinations across connections: forget them too.
+    for (const dp::service& svc : g_rig->snap().services_v)
+        if (svc.locality != nullptr)
+            svc.locality->clear();
 }
 
 } // namespace

@@ -181,6 +181,26 @@ TEST(apply_op, scheduler_flags_and_thresholds_reach_the_file) {
     EXPECT_NE(bad.error().message.find("sh-port"), std::string::npos);
 }
 
+TEST(apply_op, locality_schedulers_lblc_and_lblcr) {
+    // ipvsadm -s lblc / -s lblcr (issue 14): accepted, written to the file, listed back as given.
+    auto c = base();
+    ASSERT_TRUE(apply_op(c, op("-A -t 203.0.113.100:3128 -s lblc")));
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:3128 -r 198.51.100.11 -w 4")));
+    auto v = revalidate(c);
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->virtual_servers[1].scheduler, "lblc");
+    auto again = config::load_string(text(c), "emitted.yaml"); // what `ulvsadm -a` writes back
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->virtual_servers[1].scheduler, "lblc");
+    ASSERT_TRUE(apply_op(c, op("-E -t 203.0.113.100:3128 -s lblcr")));
+    v = revalidate(c);
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->virtual_servers[1].scheduler, "lblcr");
+    // They take no -b flag (IPVS' sh/mh flags).
+    ASSERT_TRUE(apply_op(c, op("-E -t 203.0.113.100:3128 -s lblc -b sh-port")));
+    EXPECT_FALSE(revalidate(c));
+}
+
 TEST(to_yaml, knows_every_field) {
     // CLI changes round-trip the running config through to_yaml: a field it does not write is
     // silently lost on the next `ulvsadm -a`. When a config struct grows, teach

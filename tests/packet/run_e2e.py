@@ -3,12 +3,13 @@
 
     run_e2e.py --ulvsd PATH --cases OUTDIR [--gen] [--case NAME ...] [--timeout S]
 
-For each case (OUTDIR/cases.txt, or every folder with an expect.txt) runs
-`ulvsd -c OUTDIR/<case>/config.yaml --exit-idle 1 --log-level info`, then compares
-out_<port>.pcap with expected_<port>.pcap byte for byte (in order, or as multisets, per
-expect.txt) and the drop counters of the `counters:` line ulvsd logs at clean exit with the
-expected ones (absent = 0), and checks the `expect_counter` minimums. Multi-worker cases
-(`workers N`) write one out_<port>_q<i>.pcap per TX queue: their frames together are compared.
+For each case (OUTDIR/cases.txt, or every folder with an expect.txt) runs `ulvsd -c
+OUTDIR/<case>/config.yaml --exit-idle 300ms --log-level info` (the idle time can be changed with
+ULVS_E2E_IDLE), then compares out_<port>.pcap with expected_<port>.pcap byte for byte (in order,
+or as multisets, per expect.txt) and the drop counters of the `counters:` line ulvsd logs at
+clean exit with the expected ones (absent = 0), and checks the `expect_counter` minimums. Multi-
+worker cases (`workers N`) write one out_<port>_q<i>.pcap per TX queue: their frames together
+are compared.
 --gen first (re)generates the cases into OUTDIR with gen.py.
 Prints PASS/FAIL per case and "N passed, M failed"; exits 1 on any failure.
 """
@@ -22,6 +23,8 @@ import re
 import subprocess
 import sys
 import time
+
+IDLE = os.environ.get("ULVS_E2E_IDLE", "300ms")
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -131,7 +134,7 @@ def run_case(ulvsd: str, case_dir: str, timeout: float) -> list[str]:
                 os.remove(os.path.join(case_dir, name))
             except FileNotFoundError:
                 pass
-    cmd = [ulvsd, "-c", os.path.join(case_dir, "config.yaml"), "--exit-idle", "1",
+    cmd = [ulvsd, "-c", os.path.join(case_dir, "config.yaml"), "--exit-idle", IDLE,
            "--log-level", "info"]
     try:
         proc = subprocess.run(cmd, cwd=case_dir, capture_output=True, text=True,

@@ -82,6 +82,9 @@ struct worker_counters {
     uint64_t reassembled = 0;  // datagrams reassembled from them
     uint64_t frags_merged = 0; // fragments ended inside a reassembled datagram (k - 1 of k)
     uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed)
+    // lblc/lblcr (sched/locality.h): destinations forgotten before their expiration to make room
+    // in a full bucket, and lblcr set members dropped from a full set.
+    uint64_t locality_evicted = 0;
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }

@@ -49,6 +49,21 @@ std::shared_ptr<const dp::sched_table> table_cache::mh(std::span<const mh_dest> 
     return get(key{tab_mh, m, std::move(id)}, [&] { return mh_table(dests, m); });
 }
 
+std::shared_ptr<dp::locality_table> table_cache::locality(uint32_t svc_stats_id,
+                                                          dp::sched_kind kind, uint32_t workers) {
+    std::lock_guard lock(m_mu);
+    std::weak_ptr<dp::locality_table>& slot = m_locality[svc_stats_id];
+    if (auto t = slot.lock(); t && t->kind() == kind && t->workers() == workers)
+        return t;
+    // Allocated here, on a control thread: the workers only ever index it.
+    auto t = std::make_shared<dp::locality_table>(kind, workers);
+    ++m_builds;
+    slot = t;
+    if (m_locality.size() > 64)
+        std::erase_if(m_locality, [](const auto& e) { return e.second.expired(); });
+    return t;
+}
+
 uint32_t table_cache::last_weight(uint32_t stats_id, uint32_t weight) {
     std::lock_guard lock(m_mu);
     auto [it, added] = m_last_weight.try_emplace(stats_id, weight);
@@ -63,10 +78,11 @@ table_cache& default_table_cache() {
 }
 
 std::expected<void, std::string> build_sched(dp::service& svc, dp::snapshot& s, uint32_t mh_size,
-                                             table_cache& cache) {
+                                             table_cache& cache, uint32_t workers) {
     build_wrr(svc, s.dests);
     svc.slots = nullptr;
     svc.slot_count = 0;
+    svc.locality = nullptr;
     const std::span<const dp::dest> ds(s.dests.data() + svc.dest_first, svc.dest_count);
     const bool hashing = svc.sched == dp::sched_kind::sh || svc.sched == dp::sched_kind::dh ||
                          svc.sched == dp::sched_kind::mh;
@@ -95,6 +111,13 @@ std::expected<void, std::string> build_sched(dp::service& svc, dp::snapshot& s, 
                 {dp::host32(d.ip), dp::host16(d.port), cache.last_weight(d.stats_id, d.weight)});
         t = cache.mh(md, mh_size);
         break;
+    }
+    case dp::sched_kind::lblc:
+    case dp::sched_kind::lblcr: {
+        auto lt = cache.locality(svc.stats_id, svc.sched, std::max(workers, 1u));
+        svc.locality = lt.get();
+        s.locality_tables.push_back(std::move(lt));
+        return {};
     }
     default:
         return {};

@@ -11,7 +11,7 @@ namespace {
 using dp::sched_kind;
 
 // ipvsadm -s names, in sched_kind order.
-constexpr std::array<std::pair<std::string_view, sched_kind>, 9> names = {{
+constexpr std::array<std::pair<std::string_view, sched_kind>, 11> names = {{
     {"rr", sched_kind::rr},
     {"wrr", sched_kind::wrr},
     {"lc", sched_kind::lc},
@@ -21,6 +21,8 @@ constexpr std::array<std::pair<std::string_view, sched_kind>, 9> names = {{
     {"sed", sched_kind::sed},
     {"nq", sched_kind::nq},
     {"mh", sched_kind::mh},
+    {"lblc", sched_kind::lblc},
+    {"lblcr", sched_kind::lblcr},
 }};
 
 } // namespace

@@ -72,6 +72,10 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
     s->police_icmp_echo = police_share(cfg.control_policing.icmp_echo, cfg.lcores.workers.size());
     s->police_exception = police_share(cfg.control_policing.exception, cfg.lcores.workers.size());
     s->loads = in.loads;
+    // Rows of the lblc/lblcr tables: one per worker (the load board's, which a test rig may size
+    // apart from the config's lcores).
+    const auto workers = static_cast<uint32_t>(
+        std::max<size_t>(cfg.lcores.workers.size(), in.loads != nullptr ? in.loads->workers() : 0));
     if (cfg.virtual_servers.size() > dp::max_services)
         return std::unexpected("more than " + std::to_string(dp::max_services) +
                                " virtual servers");
@@ -160,7 +164,7 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
         }
         svc.dest_count = static_cast<uint32_t>(s->dests.size()) - svc.dest_first;
         // wrr's parameters, sh/dh/mh tables (shared with earlier snapshots when unchanged).
-        if (auto t = build_sched(svc, *s, vs.mh_table_size); !t)
+        if (auto t = build_sched(svc, *s, vs.mh_table_size, default_table_cache(), workers); !t)
             return std::unexpected("virtual server " + vs.name + ": " + t.error());
         // The same scheduler input as in earlier snapshots keeps its generation, and so the
         // workers' rr/wrr positions (service_gens.h).

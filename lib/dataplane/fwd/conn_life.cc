@@ -22,6 +22,9 @@ int32_t pick_dest(worker_ctx& w, const snapshot& s, const service& svc,
     sched_args a{{key.src_ip, key.dst_ip, key.src_port, key.dst_port},
                  load_view(w.dest_conns.data(), shared ? s.loads->others(w.id) : nullptr,
                            shared ? s.loads->overload(w.id) : nullptr)};
+    a.worker = w.id;
+    a.now_ms = w.now_ms;
+    a.locality_evicted = &w.ctr.locality_evicted;
     return sched_pick(a, d, svc.dest_count, svc, cur);
 }
 

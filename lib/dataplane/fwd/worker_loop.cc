@@ -99,6 +99,8 @@ int worker_main(void* arg) {
     auto& rt = *static_cast<worker_runtime*>(arg);
     worker_ctx& w = *rt.ctx;
     rt.pub->worker_online(w.id);
+    // --exit-idle counts from here too: a worker that started late has not been idle.
+    rt.last_rx_ms.store(clock_ms(), std::memory_order_relaxed);
     rte_mbuf* pkts[max_burst];
     while (!rt.stop->load(std::memory_order_relaxed)) {
         w.snap = rt.pub->current();

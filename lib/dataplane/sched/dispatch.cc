@@ -1,6 +1,7 @@
 #include "ulvs/dataplane/sched/dispatch.h"
 #include "ulvs/dataplane/sched/hashing.h"
 #include "ulvs/dataplane/sched/least_conn.h"
+#include "ulvs/dataplane/sched/locality.h"
 #include "ulvs/dataplane/sched/rr.h"
 #include "ulvs/dataplane/sched/wrr.h"
 
@@ -36,6 +37,12 @@ int32_t sched_pick(sched_args& a, const dest* dests, uint32_t n, const service& 
         break;
     case sched_kind::mh:
         pick = mh_pick(a, dests, n, svc, cur);
+        break;
+    case sched_kind::lblc:
+        pick = lblc_pick(a, dests, n, svc, cur);
+        break;
+    case sched_kind::lblcr:
+        pick = lblcr_pick(a, dests, n, svc, cur);
         break;
     }
     if (pick >= 0)

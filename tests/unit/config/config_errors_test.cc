@@ -161,14 +161,15 @@ TEST(ConfigErrors, Schedulers) {
         {"unknown",
          "virtual_servers: [{name: a, address: 203.0.113.100, port: 80, protocol: "
          "tcp, scheduler: fastest}]\n",
-         {"8:89: unknown scheduler \"fastest\" (expected rr, wrr, lc, wlc, sh, dh, sed, nq or "
-          "mh)"}},
+         {"8:89: unknown scheduler \"fastest\" (expected rr, wrr, lc, wlc, sh, dh, sed, nq, mh, "
+          "lblc or lblcr)"}},
         {"default wlc is fine",
          "virtual_servers: [{name: a, address: 203.0.113.100, port: 80, protocol: tcp}]\n",
          {}},
     });
     // Every ipvsadm scheduler name is accepted.
-    for (const char* s : {"rr", "wrr", "lc", "wlc", "sh", "dh", "sed", "nq", "mh"}) {
+    for (const char* s :
+         {"rr", "wrr", "lc", "wlc", "sh", "dh", "sed", "nq", "mh", "lblc", "lblcr"}) {
         auto got = errors_with_ports(
             "virtual_servers: [{name: a, address: 203.0.113.100, port: 80, protocol: tcp, "
             "scheduler: " +
@@ -497,7 +498,7 @@ TEST(ConfigErrors, FiveMistakesFile) {
                  f + ":18:8: error: timeouts.tcp has an unknown unit in \"15x\" (use e.g. 500ms, "
                      "6s, 2m, 1h, or a bare number of seconds)",
                  f + ":25:16: error: unknown scheduler \"fastest\" (expected rr, wrr, lc, wlc, sh, "
-                     "dh, sed, nq or mh)",
+                     "dh, sed, nq, mh, lblc or lblcr)",
                  f + ":29:19: error: DR real server 198.51.100.200 is not on a connected subnet "
                      "of any port",
              }));

@@ -7,7 +7,9 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <map>
+#include <memory>
 #include <string>
 
 using namespace ulvs;
@@ -274,6 +276,45 @@ TEST(build_sched, tables_in_the_snapshot) {
     s.dests[1].weight = 0;
     ASSERT_TRUE(ctl::build_sched(svc, s, 4093, cache));
     EXPECT_EQ(svc.slots, before);
+}
+
+TEST(build_sched, locality_table_lives_across_snapshots_of_the_service) {
+    // lblc/lblcr (sched/locality.h): the table a snapshot names stays the same object in the next
+    // snapshots of the service (its entries outlive edits, as IPVS' do), with a row per worker.
+    ctl::table_cache cache;
+    auto s1 = std::make_unique<dp::snapshot>();
+    dp::service svc{};
+    svc.stats_id = 7;
+    svc.sched = dp::sched_kind::lblc;
+    ASSERT_TRUE(ctl::build_sched(svc, *s1, 65537, cache, 3));
+    dp::locality_table* t = svc.locality;
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->kind(), dp::sched_kind::lblc);
+    EXPECT_EQ(t->workers(), 3u);
+    EXPECT_NE(t->lblc_row(2), nullptr);
+    EXPECT_EQ(t->lblc_row(3), nullptr);
+    EXPECT_EQ(t->lblcr_row(0), nullptr);
+    t->lblc_row(1)[5].used = true; // a worker's entry
+    auto s2 = std::make_unique<dp::snapshot>();
+    ASSERT_TRUE(ctl::build_sched(svc, *s2, 65537, cache, 3));
+    EXPECT_EQ(svc.locality, t);
+    EXPECT_TRUE(svc.locality->lblc_row(1)[5].used);
+    // Another scheduler: a table of its kind; none for a scheduler without one.
+    svc.sched = dp::sched_kind::lblcr;
+    auto s3 = std::make_unique<dp::snapshot>();
+    ASSERT_TRUE(ctl::build_sched(svc, *s3, 65537, cache, 3));
+    ASSERT_NE(svc.locality, nullptr);
+    EXPECT_NE(svc.locality->lblcr_row(0), nullptr);
+    EXPECT_FALSE(svc.locality->lblcr_row(0)[5].used);
+    svc.sched = dp::sched_kind::wlc;
+    ASSERT_TRUE(ctl::build_sched(svc, *s3, 65537, cache, 3));
+    EXPECT_EQ(svc.locality, nullptr);
+    // Once no snapshot holds a table it is freed: the service starts afresh.
+    s1.reset(), s2.reset(), s3.reset();
+    svc.sched = dp::sched_kind::lblc;
+    dp::snapshot s4;
+    ASSERT_TRUE(ctl::build_sched(svc, s4, 65537, cache, 3));
+    EXPECT_FALSE(svc.locality->lblc_row(1)[5].used);
 }
 
 TEST(aggregate_loads, each_worker_gets_the_others_sum) {

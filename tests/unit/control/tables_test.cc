@@ -7,9 +7,10 @@ using dp::sched_kind;
 
 TEST(sched_names, all_ipvsadm_names_round_trip) {
     const std::pair<const char*, sched_kind> want[] = {
-        {"rr", sched_kind::rr},   {"wrr", sched_kind::wrr}, {"lc", sched_kind::lc},
-        {"wlc", sched_kind::wlc}, {"sh", sched_kind::sh},   {"dh", sched_kind::dh},
-        {"sed", sched_kind::sed}, {"nq", sched_kind::nq},   {"mh", sched_kind::mh}};
+        {"rr", sched_kind::rr},     {"wrr", sched_kind::wrr},    {"lc", sched_kind::lc},
+        {"wlc", sched_kind::wlc},   {"sh", sched_kind::sh},      {"dh", sched_kind::dh},
+        {"sed", sched_kind::sed},   {"nq", sched_kind::nq},      {"mh", sched_kind::mh},
+        {"lblc", sched_kind::lblc}, {"lblcr", sched_kind::lblcr}};
     for (const auto& [name, kind] : want) {
         auto k = ctl::sched_from_name(name);
         ASSERT_TRUE(k) << name;
@@ -19,7 +20,7 @@ TEST(sched_names, all_ipvsadm_names_round_trip) {
 }
 
 TEST(sched_names, unknown_names) {
-    for (const char* s : {"", "RR", "lblc", "lblcr", "fo", "ovf", "twos", "wrr ", "w"})
+    for (const char* s : {"", "RR", "LBLC", "lblcr ", "fo", "ovf", "twos", "wrr ", "w"})
         EXPECT_FALSE(ctl::sched_from_name(s)) << s;
 }
 

@@ -8,6 +8,7 @@
 
 #include "ulvs/dataplane/fwd/snapshot.h"
 #include "ulvs/dataplane/sched/load.h"
+#include "ulvs/dataplane/sched/locality.h"
 
 #include <expected>
 #include <map>
@@ -58,6 +59,11 @@ public:
     std::shared_ptr<const dp::sched_table> sh(std::span<const uint32_t> weights);
     std::shared_ptr<const dp::sched_table> dh(uint32_t n_dests);
     std::shared_ptr<const dp::sched_table> mh(std::span<const mh_dest> dests, uint32_t m);
+    // lblc/lblcr (sched/locality.h): the service's table, the same object for as long as some
+    // snapshot holds it, so that its entries outlive edits of the service as IPVS' do. A table of
+    // another kind or worker count is replaced by an empty one. Keyed by the service's stats id.
+    std::shared_ptr<dp::locality_table> locality(uint32_t svc_stats_id, dp::sched_kind kind,
+                                                 uint32_t workers);
     // IPVS __ip_vs_update_dest(): last_weight follows every non-zero weight; a dest first seen
     // with weight 0 starts at 0. Keyed by the dest's stats id.
     uint32_t last_weight(uint32_t stats_id, uint32_t weight);
@@ -70,15 +76,19 @@ private:
     std::mutex m_mu;
     std::map<key, std::weak_ptr<const dp::sched_table>> m_tables;
     std::map<uint32_t, uint32_t> m_last_weight;
+    std::map<uint32_t, std::weak_ptr<dp::locality_table>> m_locality;
     size_t m_builds = 0;
 };
 table_cache& default_table_cache();
 
 // Everything the pick of svc's scheduler needs besides weights: wrr parameters and, for sh/dh/mh,
-// the table (added to s.sched_tables, svc.slots pointing into it). `mh_size` is the Maglev table
-// size (prime). svc.dest_first/dest_count must already describe svc's dests in s.dests.
+// the table (added to s.sched_tables, svc.slots pointing into it); for lblc/lblcr the workers'
+// table (added to s.locality_tables, svc.locality; one row per worker of the run, `workers`).
+// `mh_size` is the Maglev table size (prime). svc.dest_first/dest_count must already describe svc's
+// dests in s.dests.
 std::expected<void, std::string> build_sched(dp::service& svc, dp::snapshot& s, uint32_t mh_size,
-                                             table_cache& cache = default_table_cache());
+                                             table_cache& cache = default_table_cache(),
+                                             uint32_t workers = 1);
 
 // The aggregation step (sched/load.h): sum the workers' live counts of every dest of `s` and give
 // each worker i, in board row i, the sum of the others'. `counts[i]` is worker i's

@@ -38,6 +38,8 @@ struct dest {
     uint32_t lower = 0;
 };
 
+class locality_table; // sched/locality.h
+
 struct service {
     uint32_t vip;  // network order
     uint16_t port; // network order
@@ -56,6 +58,9 @@ struct service {
     // snapshot's sched_tables; slot_count is 256 for sh/dh, the prime M for mh, 0 = no table.
     const uint16_t* slots = nullptr;
     uint32_t slot_count = 0;
+    // lblc/lblcr: the service's destination -> server(s) table, one row per worker, written by
+    // the workers (sched/locality.h). Owned by the snapshot's locality_tables.
+    locality_table* locality = nullptr;
     // Persistence (IPVS templates): 0 = not persistent; else the template timeout, and the
     // granularity mask (network order) applied to the client address.
     uint32_t persist_ms = 0;
@@ -168,6 +173,7 @@ struct snapshot {
     // Tables the services' `slots` point into, and the connection counts of the other workers
     // (set by the daemon; nullptr: a worker sees only its own counts). See sched/load.h.
     std::vector<std::shared_ptr<const sched_table>> sched_tables;
+    std::vector<std::shared_ptr<locality_table>> locality_tables;
     load_board* loads = nullptr;
     // Which VRRP virtual addresses are held now (vip_owners.h); nullptr: no VRRP.
     const vip_owners* owners = nullptr;

@@ -125,6 +125,11 @@ inline bool load_view::update(const dest& d, int64_t extra) noexcept {
 struct sched_args {
     sched_input in;
     load_view load;
+    // For lblc/lblcr (locality.h): the worker's row of the service's table, its clock for the
+    // entries' expiry, and its counter of entries evicted while in use (nullptr: not counted).
+    uint32_t worker = 0;
+    uint64_t now_ms = 0;
+    uint64_t* locality_evicted = nullptr;
 };
 
 } // namespace ulvs::dp

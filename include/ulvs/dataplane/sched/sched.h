@@ -17,7 +17,7 @@
 
 namespace ulvs::dp {
 
-enum class sched_kind : uint8_t { rr, wrr, lc, wlc, sh, dh, sed, nq, mh };
+enum class sched_kind : uint8_t { rr, wrr, lc, wlc, sh, dh, sed, nq, mh, lblc, lblcr };
 
 // ipvsadm -b flags, as IPVS' IP_VS_SVC_F_SCHED1/2 bits: sh-fallback and mh-fallback share bit 1,
 // sh-port and mh-port bit 2 (the config only accepts each with its own scheduler).
