@@ -21,7 +21,7 @@ const char* env(const char* name) {
 
 socket_choice default_socket() {
     if (const char* s = env("ULVS_SOCKET"))
-        return {s, "ULVS_SOCKET"};
+        return {s, ""}; // as --socket: the message names the path only
     const std::string file = env("ULVS_CONFIG") ? env("ULVS_CONFIG") : default_config;
     // Only this one key is read, without validating the file: ulvsd judged it at start, and a
     // file that does not parse (or that this user may not read) leaves the default.

@@ -9,7 +9,7 @@ namespace ulvs::adm {
 
 struct socket_choice {
     std::string path;
-    std::string origin; // for the "cannot reach" message: "management.socket in FILE", ...
+    std::string origin; // for the "cannot reach" message: "management.socket in FILE" or ""
 };
 
 socket_choice default_socket();
