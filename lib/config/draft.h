@@ -56,6 +56,7 @@ struct draft {
     std::vector<neighbor_note> neighbors;
     std::vector<virtual_server_note> virtual_servers;
     std::vector<vrrp_note> vrrp;
+    std::vector<vrrp_sync_note> vrrp_sync;
     // dpdk.mbufs: where it is (the `dpdk` key, or the file's start, when it is not given), and
     // whether it was read (a value out of range already has its error).
     source_loc mbufs_at{1, 1};
@@ -71,6 +72,12 @@ void parse_virtual_servers(reader& r, const field& f, draft& d);
 // validate()).
 void parse_vrrp_instances(reader& r, const field& f, draft& d);
 void check_vrrp_instances(reader& r, const draft& d, bool names_known, bool subnets_known);
+// A notify mapping of an instance or sync group; `keys` names the states it may hold.
+void parse_vrrp_notify(reader& r, const field& f, vrrp_notify_cfg& out,
+                       std::initializer_list<std::string_view> keys);
+// parse_vrrp_sync.cc: `vrrp_sync_groups`, and their check against the instances.
+void parse_vrrp_sync_groups(reader& r, const field& f, draft& d);
+void check_vrrp_sync_groups(reader& r, const draft& d);
 // check_mbufs.cc: dpdk.mbufs against what the ports, rings and caches can hold.
 void check_mbufs(reader& r, const draft& d);
 // validate.cc: checks across items (names, subnets, duplicates).

@@ -132,6 +132,8 @@ void emit_vrrp(std::ostringstream& o, const config& c) {
           << "    preempt_delay: " << duration_text(v.preempt_delay) << "\n";
         if (!v.auth_pass.empty())
             o << "    authentication: {type: pass, password: " << quote(v.auth_pass) << "}\n";
+        if (v.source_address)
+            o << "    source_address: " << v.source_address->to_string() << "\n";
         o << "    unicast_peers: "
           << flow_list(v.unicast_peers, [](const ip_addr& a) { return a.to_string(); }) << "\n"
           << "    virtual_addresses: "
@@ -143,13 +145,27 @@ void emit_vrrp(std::ostringstream& o, const config& c) {
                        [](const vrrp_track_script_cfg& t) {
                            return "{path: " + quote(t.path) +
                                   ", interval: " + duration_text(t.interval) +
-                                  ", weight: " + std::to_string(t.weight) + "}";
+                                  ", weight: " + std::to_string(t.weight) +
+                                  ", rise: " + std::to_string(t.rise) +
+                                  ", fall: " + std::to_string(t.fall) +
+                                  ", timeout: " + duration_text(t.timeout) + "}";
                        })
           << "}\n"
           << "    notify: {master: " << quote(v.notify.master)
           << ", backup: " << quote(v.notify.backup) << ", fault: " << quote(v.notify.fault)
-          << "}\n";
+          << ", stop: " << quote(v.notify.stop) << ", any: " << quote(v.notify.any) << "}\n"
+          << "    garp: {master_delay: " << duration_text(v.garp.master_delay)
+          << ", master_refresh: " << duration_text(v.garp.master_refresh) << "}\n";
     }
+    if (c.vrrp_sync_groups.empty())
+        return;
+    o << "vrrp_sync_groups:\n";
+    for (const vrrp_sync_group_cfg& g : c.vrrp_sync_groups)
+        o << "  - name: " << quote(g.name) << "\n"
+          << "    instances: " << names(g.instances) << "\n"
+          << "    notify: {master: " << quote(g.notify.master)
+          << ", backup: " << quote(g.notify.backup) << ", fault: " << quote(g.notify.fault)
+          << ", any: " << quote(g.notify.any) << "}\n";
 }
 } // namespace
 
@@ -180,7 +196,9 @@ std::string to_yaml(const config& c) {
     o << "timeouts: {tcp: " << duration_text(c.timeouts.tcp)
       << ", tcp_fin: " << duration_text(c.timeouts.tcp_fin)
       << ", udp: " << duration_text(c.timeouts.udp) << "}\n";
-    o << "connections: {max: " << c.connections.max << "}\n";
+    o << "connections: {max: " << c.connections.max
+      << ", expire_nodest_conn: " << (c.connections.expire_nodest_conn ? "true" : "false") << "}\n";
+    o << "vips: {answer_ping: " << (c.vips.answer_ping ? "true" : "false") << "}\n";
     emit_vrrp(o, c);
     emit_services(o, c);
     auto police = [](const police_cfg& p) {

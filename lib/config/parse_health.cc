@@ -64,6 +64,29 @@ void read_status(reader& r, const field& f, std::vector<uint16_t>& out) {
             out.push_back(static_cast<uint16_t>(*v));
 }
 
+// One of `urls`: {path, status, digest}, as the check's own keys.
+std::optional<url_cfg> read_url(reader& r, const field& f) {
+    mapping m(r, f, {"path", "status", "digest"});
+    if (!m.valid())
+        return std::nullopt;
+    url_cfg u;
+    if (auto p = m.require("path"))
+        if (auto s = read_string(r, *p)) {
+            if (s->empty() || s->front() != '/')
+                r.error(p->at, p->path + " must start with \"/\"");
+            u.path = *s;
+        }
+    if (auto s = m.get("status"))
+        read_status(r, *s, u.status);
+    if (auto d = m.get("digest"))
+        if (auto s = read_string(r, *d)) {
+            if (!is_md5_hex(*s))
+                r.error(d->at, d->path + " must be an md5 digest: 32 lowercase hex digits");
+            u.digest = *s;
+        }
+    return u;
+}
+
 // Keys that only some checker types read: refused elsewhere, so nothing is silently ignored.
 void only_for(reader& r, const mapping& m, check_type t, std::string_view key,
               std::initializer_list<check_type> types, std::string_view names) {
@@ -76,7 +99,7 @@ std::optional<health_check_cfg> read_check(reader& r, const field& f) {
     mapping m(r, f,
               {"type", "delay_loop", "connect_timeout", "timeout", "retry", "delay_before_retry",
                "port", "path", "status", "digest", "virtualhost", "dynamic", "payload",
-               "require_reply"});
+               "require_reply", "urls", "address", "source", "warmup"});
     if (!m.valid())
         return std::nullopt;
     const size_t before = r.error_count();
@@ -93,7 +116,9 @@ std::optional<health_check_cfg> read_check(reader& r, const field& f) {
     only_for(r, m, t, "timeout", {check_type::misc}, "misc");
     only_for(r, m, t, "dynamic", {check_type::misc}, "misc");
     only_for(r, m, t, "port", sockets, "tcp, http, https and udp");
-    for (auto k : {"status", "digest", "virtualhost"})
+    only_for(r, m, t, "address", sockets, "tcp, http, https and udp");
+    only_for(r, m, t, "source", sockets, "tcp, http, https and udp");
+    for (auto k : {"status", "digest", "virtualhost", "urls"})
         only_for(r, m, t, k, {check_type::http, check_type::https}, "http and https");
     for (auto k : {"payload", "require_reply"})
         only_for(r, m, t, k, {check_type::udp}, "udp");
@@ -162,9 +187,53 @@ std::optional<health_check_cfg> read_check(reader& r, const field& f) {
     if (auto v = m.get("virtualhost"))
         if (auto s = read_string(r, *v))
             c.virtualhost = *s;
+    if (auto u = m.get("urls")) {
+        for (auto k : {"path", "status", "digest"})
+            if (auto f2 = m.get(k))
+                r.error(f2->key_at, f2->path + " and " + u->path +
+                                        " are both set: write the path, status and digest in "
+                                        "each url");
+        if (auto items = read_list(r, *u)) {
+            if (items->empty())
+                r.error(u->at, u->path + " must hold at least one url");
+            for (const field& item : *items)
+                if (auto one = read_url(r, item))
+                    c.urls.push_back(std::move(*one));
+        }
+    }
+    for (auto [key, out] : {std::pair{"address", &c.address}, std::pair{"source", &c.source}})
+        if (auto a = m.get(key))
+            if (auto v = read_addr(r, *a)) {
+                if (v->v4 == 0)
+                    r.error(a->at, a->path + " must not be 0.0.0.0");
+                *out = *v;
+            }
+    if (auto w = m.get("warmup"))
+        if (auto v = read_duration(r, *w))
+            c.warmup = *v;
     if (r.error_count() != before)
         return std::nullopt;
     return c;
+}
+
+// `health_check:` (one checker) or `health_checks:` (a list of them), not both.
+void read_checks(reader& r, const mapping& m, std::optional<health_check_cfg>& one,
+                 std::vector<health_check_cfg>& several) {
+    auto c = m.get("health_check");
+    auto cs = m.get("health_checks");
+    if (c && cs)
+        r.error(cs->key_at, cs->path + " and " + c->path +
+                                " are both set: list every checker in health_checks");
+    if (c)
+        one = read_check(r, *c);
+    if (cs)
+        if (auto items = read_list(r, *cs)) {
+            if (items->empty())
+                r.error(cs->at, cs->path + " must hold at least one checker");
+            for (const field& item : *items)
+                if (auto v = read_check(r, item))
+                    several.push_back(std::move(*v));
+        }
 }
 
 } // namespace
@@ -197,15 +266,22 @@ void parse_vs_health(reader& r, const mapping& m, vs_health_cfg& out) {
         if (ok)
             out.sorry_server = ss;
     }
-    if (auto c = m.get("health_check"))
-        out.check = read_check(r, *c);
+    read_checks(r, m, out.check, out.checks);
+    if (auto n = m.get("notify")) {
+        mapping nm(r, *n, {"quorum_up", "quorum_down"});
+        for (auto [key, cmd] :
+             {std::pair{"quorum_up", &out.quorum_up}, std::pair{"quorum_down", &out.quorum_down}})
+            if (auto f = nm.get(key)) {
+                *cmd = read_string(r, *f).value_or("");
+                check_command(r, *f, *cmd);
+            }
+    }
 }
 
 void parse_rs_health(reader& r, const mapping& m, rs_health_cfg& out) {
     if (auto i = m.get("inhibit_on_failure"))
         out.inhibit_on_failure = read_bool(r, *i).value_or(false);
-    if (auto c = m.get("health_check"))
-        out.check = read_check(r, *c);
+    read_checks(r, m, out.check, out.checks);
     if (auto n = m.get("notify")) {
         mapping nm(r, *n, {"up", "down"});
         if (auto u = nm.get("up")) {
@@ -222,6 +298,30 @@ void parse_rs_health(reader& r, const mapping& m, rs_health_cfg& out) {
 void check_sorry_servers(reader& r, const draft& d, bool subnets_known) {
     if (!subnets_known)
         return;
+    // A check's `source` (keepalived's bindto) must be one of the ports' addresses: the kernel
+    // behind the TAPs holds only those, so another would fail every probe with EADDRNOTAVAIL.
+    auto ours = [&](ip_addr a) {
+        for (const port_cfg& p : d.cfg.ports)
+            for (const ip_prefix& pa : p.addresses)
+                if (pa.addr == a)
+                    return true;
+        return false;
+    };
+    auto sources = [&](const std::vector<health_check_cfg>& checks, source_loc at,
+                       const std::string& where) {
+        for (const health_check_cfg& chk : checks)
+            if (chk.source.v4 != 0 && !ours(chk.source))
+                r.error(at, where + " health check source " + chk.source.to_string() +
+                                " is not an address of any port");
+    };
+    for (size_t v = 0; v < d.cfg.virtual_servers.size(); ++v) {
+        const auto& vs = d.cfg.virtual_servers[v];
+        const std::string name = "virtual_servers[" + std::to_string(v) + "]";
+        sources(vs.health.all_checks(), vs.loc, name);
+        for (size_t i = 0; i < vs.real_servers.size(); ++i)
+            sources(vs.real_servers[i].health.all_checks(), vs.real_servers[i].loc,
+                    name + ".real_servers[" + std::to_string(i) + "]");
+    }
     const config& c = d.cfg;
     for (size_t v = 0; v < c.virtual_servers.size(); ++v) {
         const auto& vs = c.virtual_servers[v];

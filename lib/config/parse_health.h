@@ -13,7 +13,8 @@ namespace ulvs::config::detail {
 void parse_vs_health(reader& r, const mapping& m, vs_health_cfg& out);
 void parse_rs_health(reader& r, const mapping& m, rs_health_cfg& out);
 // validate(): a sorry server must be reachable as the service's real servers are (DR: on a
-// connected subnet; NAT/TUN: connected or routed), or its snapshot could not be built.
+// connected subnet; NAT/TUN: connected or routed), or its snapshot could not be built; a health
+// check's `source` must be one of the ports' addresses.
 void check_sorry_servers(reader& r, const draft& d, bool subnets_known);
 
 } // namespace ulvs::config::detail

@@ -28,7 +28,7 @@ std::optional<fwd_mode> read_forwarding(reader& r, const field& f) {
 void parse_real_server(reader& r, const field& f, real_server_cfg& out, real_server_note& note) {
     mapping m(r, f,
               {"address", "port", "weight", "forwarding", "thresholds", "inhibit_on_failure",
-               "health_check", "notify"});
+               "health_check", "health_checks", "notify"});
     out.loc = f.at;
     note.address_at = f.at;
     parse_rs_health(r, m, out.health); // parse_health.cc
@@ -57,7 +57,7 @@ void parse_virtual_server(reader& r, const field& f, virtual_server_cfg& out,
     mapping m(r, f,
               {"name", "address", "port", "protocol", "scheduler", "scheduler_flags",
                "mh_table_size", "forwarding", "real_servers", "quorum", "hysteresis", "alpha",
-               "sorry_server", "health_check", "persistence", "match"});
+               "sorry_server", "health_check", "health_checks", "notify", "persistence", "match"});
     out.loc = f.at;
     parse_vs_health(r, m, out.health); // parse_health.cc
     note.name_at = f.at;

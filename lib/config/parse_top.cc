@@ -204,9 +204,17 @@ void parse_timeouts(reader& r, const field& f, timeouts_cfg& out) {
 }
 
 void parse_connections(reader& r, const field& f, connections_cfg& out) {
-    mapping m(r, f, {"max"});
+    mapping m(r, f, {"max", "expire_nodest_conn"});
     if (auto mx = m.get("max"))
         set(read_uint(r, *mx, 1, 67108864), out.max);
+    if (auto e = m.get("expire_nodest_conn"))
+        set(read_bool(r, *e), out.expire_nodest_conn);
+}
+
+void parse_vips(reader& r, const field& f, vips_cfg& out) {
+    mapping m(r, f, {"answer_ping"});
+    if (auto a = m.get("answer_ping"))
+        set(read_bool(r, *a), out.answer_ping);
 }
 
 // Bounds: 10 Mpps is more than one control lcore could ever take; a bucket deeper than a million
@@ -293,9 +301,9 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     if (root.IsNull())
         return;
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
-              {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections",
-               "vrrp_instances", "virtual_servers", "control_policing", "exception_path",
-               "management", "logging", "scripts"});
+              {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
+               "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
+               "exception_path", "management", "logging", "scripts"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -318,8 +326,12 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_timeouts(r, *f, c.timeouts);
     if (auto f = m.get("connections"))
         parse_connections(r, *f, c.connections);
+    if (auto f = m.get("vips"))
+        parse_vips(r, *f, c.vips);
     if (auto f = m.get("vrrp_instances"))
         parse_vrrp_instances(r, *f, d);
+    if (auto f = m.get("vrrp_sync_groups"))
+        parse_vrrp_sync_groups(r, *f, d);
     if (auto f = m.get("virtual_servers"))
         parse_virtual_servers(r, *f, d);
     if (auto f = m.get("control_policing"))

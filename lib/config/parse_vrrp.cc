@@ -38,7 +38,7 @@ std::vector<std::string> read_names(reader& r, const field& f, std::vector<sourc
 }
 
 void parse_track_script(reader& r, const field& f, vrrp_track_script_cfg& out) {
-    mapping m(r, f, {"path", "interval", "weight"});
+    mapping m(r, f, {"path", "interval", "weight", "rise", "fall", "timeout"});
     if (auto p = m.require("path")) {
         auto s = read_string(r, *p);
         if (s && s->empty())
@@ -59,6 +59,16 @@ void parse_track_script(reader& r, const field& f, vrrp_track_script_cfg& out) {
     if (auto w = m.get("weight"))
         if (auto v = read_int(r, *w, -253, 253))
             out.weight = int32_t(*v);
+    // keepalived: rise and fall are at least 1 (INT_MAX at most); timeout 0 is the interval.
+    if (auto v = m.get("rise"))
+        if (auto n = read_uint(r, *v, 1, INT32_MAX))
+            out.rise = uint32_t(*n);
+    if (auto v = m.get("fall"))
+        if (auto n = read_uint(r, *v, 1, INT32_MAX))
+            out.fall = uint32_t(*n);
+    if (auto t = m.get("timeout"))
+        if (auto d = read_duration(r, *t))
+            out.timeout = *d;
 }
 
 void parse_track(reader& r, const field& f, vrrp_track_cfg& out, vrrp_note& note) {
@@ -73,18 +83,14 @@ void parse_track(reader& r, const field& f, vrrp_track_cfg& out, vrrp_note& note
                 parse_track_script(r, item, out.scripts.emplace_back());
 }
 
-void parse_notify(reader& r, const field& f, vrrp_notify_cfg& out) {
-    mapping m(r, f, {"master", "backup", "fault"});
-    auto one = [&](std::string_view key, std::string& dst) {
-        if (auto v = m.get(key))
-            if (auto s = read_string(r, *v)) {
-                dst = *s;
-                check_command(r, *v, dst);
-            }
-    };
-    one("master", out.master);
-    one("backup", out.backup);
-    one("fault", out.fault);
+void parse_garp(reader& r, const field& f, vrrp_garp_cfg& out) {
+    mapping m(r, f, {"master_delay", "master_refresh"});
+    if (auto v = m.get("master_delay"))
+        if (auto d = read_duration(r, *v))
+            out.master_delay = *d;
+    if (auto v = m.get("master_refresh"))
+        if (auto d = read_duration(r, *v))
+            out.master_refresh = *d;
 }
 
 // v2 PASS: the password travels in the 8 bytes of authentication data (RFC 2338 section 5.3.10).
@@ -92,13 +98,19 @@ void parse_auth(reader& r, const field& f, vrrp_instance_cfg& out) {
     mapping m(r, f, {"type", "password"});
     if (auto t = m.require("type")) {
         auto s = read_string(r, *t);
-        if (s && *s != "pass")
+        // keepalived spells it PASS; either case is taken.
+        if (s && *s != "pass" && *s != "PASS")
             r.error(t->at,
                     t->path + " must be pass (AH is not supported), got " + describe(t->value));
     }
     if (auto p = m.require("password")) {
         auto s = read_string(r, *p);
-        if (s && (s->empty() || s->size() > 8))
+        // keepalived truncates a longer one to its first 8 bytes (with a complaint): say which
+        // password its peers really use rather than guess.
+        if (s && s->size() > 8)
+            r.error(p->at, p->path + " must be 1..8 characters (the packet holds 8; keepalived " +
+                               "sends the first 8: " + "\"" + s->substr(0, 8) + "\"" + ")");
+        else if (s && s->empty())
             r.error(p->at, p->path + " must be 1..8 characters (the packet holds 8)");
         else if (s)
             out.auth_pass = *s;
@@ -108,8 +120,8 @@ void parse_auth(reader& r, const field& f, vrrp_instance_cfg& out) {
 void parse_instance(reader& r, const field& f, vrrp_instance_cfg& out, vrrp_note& note) {
     mapping m(r, f,
               {"name", "port", "vrid", "state", "priority", "advert_int", "version", "preempt",
-               "preempt_delay", "authentication", "unicast_peers", "virtual_addresses", "track",
-               "notify"});
+               "preempt_delay", "authentication", "source_address", "unicast_peers",
+               "virtual_addresses", "track", "notify", "garp"});
     note.name_at = note.port_at = note.vrid_at = f.at;
     if (!m.valid()) {
         note.ok = false;
@@ -179,6 +191,10 @@ void parse_instance(reader& r, const field& f, vrrp_instance_cfg& out, vrrp_note
         else
             parse_auth(r, *a, out);
     }
+    if (auto a = m.get("source_address")) {
+        note.source_at = a->at;
+        out.source_address = read_addr(r, *a);
+    }
     if (auto u = m.get("unicast_peers"))
         if (auto items = read_list(r, *u))
             for (const field& item : *items)
@@ -208,7 +224,9 @@ void parse_instance(reader& r, const field& f, vrrp_instance_cfg& out, vrrp_note
     if (auto t = m.get("track"))
         parse_track(r, *t, out.track, note);
     if (auto n = m.get("notify"))
-        parse_notify(r, *n, out.notify);
+        parse_vrrp_notify(r, *n, out.notify, {"master", "backup", "fault", "stop", "any"});
+    if (auto g = m.get("garp"))
+        parse_garp(r, *g, out.garp);
 }
 
 std::string quoted(const std::string& s) {
@@ -216,6 +234,24 @@ std::string quoted(const std::string& s) {
 }
 
 } // namespace
+
+// `keys`: the states a notify may name (an instance's add stop; a sync group's do not).
+void parse_vrrp_notify(reader& r, const field& f, vrrp_notify_cfg& out,
+                       std::initializer_list<std::string_view> keys) {
+    mapping m(r, f, keys);
+    auto one = [&](std::string_view key, std::string& dst) {
+        if (auto v = m.get(key))
+            if (auto s = read_string(r, *v)) {
+                dst = *s;
+                check_command(r, *v, dst);
+            }
+    };
+    one("master", out.master);
+    one("backup", out.backup);
+    one("fault", out.fault);
+    one("stop", out.stop);
+    one("any", out.any);
+}
 
 void parse_vrrp_instances(reader& r, const field& f, draft& d) {
     auto items = read_list(r, f);
@@ -266,6 +302,13 @@ void check_vrrp_instances(reader& r, const draft& d, bool names_known, bool subn
         if (subnets_known && port->addresses.empty())
             r.error(note.port_at,
                     "VRRP port " + quoted(v.port) + " has no address to send advertisements from");
+        // A source the port does not own would draw the peers' replies (unicast) and ARP to an
+        // address nobody answers for.
+        if (subnets_known && v.source_address &&
+            std::none_of(port->addresses.begin(), port->addresses.end(),
+                         [&](const ip_prefix& a) { return a.addr == *v.source_address; }))
+            r.error(note.source_at, "source_address " + v.source_address->to_string() +
+                                        " is not an address of port " + quoted(v.port));
         for (size_t k = 0; k < v.track.ports.size(); ++k)
             if (port_named(v.track.ports[k]) == c.ports.end())
                 r.error(note.track_port_at[k],

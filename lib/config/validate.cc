@@ -195,6 +195,7 @@ void validate(reader& r, draft& d) {
     check_persist_match(r, d);
     check_sorry_servers(r, d, subnets_known); // parse_health.cc
     check_vrrp_instances(r, d, names_known, subnets_known);
+    check_vrrp_sync_groups(r, d);
     check_mbufs(r, d);
 }
 

@@ -9,11 +9,18 @@ json health_report(ctl::health::checker* health, const config::config& running) 
         for (const auto& r : health->report(running)) {
             const std::string where = r.address.to_string() + ":" + std::to_string(r.port);
             json checks = json::array();
-            if (r.checked)
-                checks.push_back({{"check", r.check},
-                                  {"up", r.up},
-                                  {"failures", r.failures},
-                                  {"last_error", r.last_error}});
+            std::string detail;
+            for (const auto& c : r.checks) {
+                checks.push_back({{"check", c.check},
+                                  {"up", c.up},
+                                  {"failures", c.failures},
+                                  {"last_error", c.last_error}});
+                // Each checker; with several, which is down says why the server is.
+                detail += (detail.empty() ? "" : "; ") + c.check +
+                          (r.checks.size() > 1 ? c.up ? " up" : " down" : "") +
+                          (c.up || c.last_error.empty() ? "" : ", " + c.last_error) +
+                          (c.failures ? ", " + std::to_string(c.failures) + " failures" : "");
+            }
             json j = {{"virtual_server", r.virtual_server},
                       {"address", r.address.to_string()},
                       {"port", r.port},
@@ -26,8 +33,7 @@ json health_report(ctl::health::checker* health, const config::config& running) 
             if (!r.checked)
                 text += " (no health check configured)";
             else
-                text += " (" + r.check + (r.up ? "" : ", " + r.last_error) +
-                        (r.failures ? ", " + std::to_string(r.failures) + " failures" : "") + ")";
+                text += " (" + detail + ")";
             text += "\n";
         }
     json vss = json::array();

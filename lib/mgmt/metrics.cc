@@ -78,6 +78,7 @@ std::string metrics_page(const metrics_sources& s) {
         dp::dest_conn_counts c;
         uint32_t weight;
         bool up = true;
+        std::vector<ctl::health::check_report> checks{};
     };
     std::vector<vs_row> vss;
     std::vector<rs_row> rss;
@@ -93,8 +94,10 @@ std::string metrics_page(const metrics_sources& s) {
             rs_row r{v.labels + ",address=\"" + rs.address.to_string() + "\",rport=\"" +
                          std::to_string(rs.port) + "\"",
                      s.stats.traffic(false, did), s.stats.conns(did), rs.weight};
-            if (s.health)
+            if (s.health) {
                 r.up = s.health->server_up(vs.name, rs.address, rs.port);
+                r.checks = s.health->server_checks(vs.name, rs.address, rs.port);
+            }
             v.active += r.c.active;
             v.inactive += r.c.inactive;
             rss.push_back(std::move(r));
@@ -135,6 +138,12 @@ std::string metrics_page(const metrics_sources& s) {
            "Health state: 1 up, 0 down (servers without a health check are up).");
     for (const auto& r : rss)
         w.sample("ulvs_real_server_up", r.labels, r.up ? 1 : 0);
+    w.help("ulvs_real_server_check_up", "gauge",
+           "Each health checker of a real server: 1 up, 0 down (the server is up while all are).");
+    for (const auto& r : rss)
+        for (const auto& c : r.checks)
+            w.sample("ulvs_real_server_check_up", r.labels + ",check=\"" + esc(c.check) + "\"",
+                     c.up ? 1 : 0);
 
     struct per_worker {
         const char* name;
@@ -168,6 +177,10 @@ std::string metrics_page(const metrics_sources& s) {
         {"ulvs_worker_connections_reclaimed_total",
          "Half-open or closed connections ended to admit a new one into a full table.",
          &dp::worker_counters::conns_reclaimed},
+        {"ulvs_worker_connections_expired_nodest_total",
+         "Connections ended at a packet because their real server left its service "
+         "(connections.expire_nodest_conn).",
+         &dp::worker_counters::conns_expired_nodest},
         {"ulvs_worker_locality_evictions_total",
          "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
          "set members dropped from a full set.",

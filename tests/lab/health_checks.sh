@@ -5,7 +5,8 @@
 # delay_loop 500ms, connect_timeout 1s, retry 1, delay_before_retry 1s:
 #   :80 hc-http     http check GET /health, status [200]; notify scripts on rs1
 #   :81 hc-inhibit  tcp check, inhibit_on_failure
-#   :82 hc-quorum   http check, quorum 3, sorry_server rs3:8080
+#   :82 hc-quorum   two checkers (http with two url blocks, GET /health and GET /, and tcp),
+#                   quorum 3, sorry_server rs3:8080, quorum_up/quorum_down scripts
 #   :83 hc-misc     misc check on rs1: a script that fails while a flag file exists
 # rs1 fails in turn by stopping, answering 500, and accepting without answering; each time:
 #   - within (retry+1) x delay_before_retry + connect_timeout + 1 s = 4 s it leaves `ulvsadm -Ln`
@@ -13,7 +14,8 @@
 #     hc-inhibit shows it with weight 0 when stopped (tcp still passes for 500 and hang);
 #   - after it comes back it is listed (and answers) again within delay_loop + connect_timeout
 #     + 1 s (one success), and hc-quorum switches back.
-# The misc check follows its flag file; the notify scripts ran; ping to the appliance works.
+# The misc check follows its flag file; the notify scripts (quorum ones too) ran; ping to the
+# appliance works; `ulvsadm health` shows each checker of hc-quorum's servers.
 set -euo pipefail
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -76,7 +78,10 @@ $(servers ", inhibit_on_failure: true")
     quorum: 3
     hysteresis: 0
     sorry_server: {address: ${RS[2]}, port: 8080}
-    health_check: {type: http, path: /health, connect_timeout: 1s, $timers}
+    notify: {quorum_up: "sh -c 'echo quorum_up >> $NOTIFY_LOG'", quorum_down: "sh -c 'echo quorum_down >> $NOTIFY_LOG'"}
+    health_checks:
+      - {type: http, urls: [{path: /health}, {path: /, status: [200]}], connect_timeout: 1s, $timers}
+      - {type: tcp, connect_timeout: 1s, $timers}
     real_servers:
 $(servers "")
   - name: hc-misc
@@ -140,6 +145,8 @@ if ! t="$(wait_for 5000 all_up)"; then
     ok=0
 fi
 adm health || true
+check "ulvsadm health shows both checkers of hc-quorum's rs1" \
+    grep -q "^hc-quorum ${RS[0]}:9000 up (http :9000 /health / up; tcp :9000 up)" <<<"$(adm health)"
 check "ping to the appliance's lan address from rs1" \
     timeout 5 ip netns exec ulvs-rs1 ping -c1 -W1 -q 198.51.100.1
 check "ping to the VIP from the client" \
@@ -166,6 +173,13 @@ for mode in stop 500 hang; do
     metrics="$(timeout 5 ip netns exec "$LAB_NS_LB" curl -s --max-time 2 http://127.0.0.1:9145/metrics || true)"
     check "metrics: ulvs_real_server_up of rs1 in hc-http is 0" \
         grep -q "^ulvs_real_server_up{virtual_server=\"hc-http\".*address=\"${RS[0]}\".*} 0" <<<"$metrics"
+    if [[ "$mode" == hang ]]; then # tcp still connects: one checker down, the other up
+        q="^ulvs_real_server_check_up{virtual_server=\"hc-quorum\".*address=\"${RS[0]}\".*"
+        check "metrics: hc-quorum's rs1 http checker is 0" \
+            grep -q "${q}check=\"http :9000 /health /\"} 0" <<<"$metrics"
+        check "metrics: hc-quorum's rs1 tcp checker is 1" \
+            grep -q "${q}check=\"tcp :9000\"} 1" <<<"$metrics"
+    fi
     if [[ "$mode" == stop ]]; then
         # hc-inhibit's own tcp check runs on its own clock: give it the same bound.
         wait_for "$FAIL_BOUND_MS" rs_weight 81 "${RS[0]}" 0 >/dev/null || true
@@ -196,7 +210,9 @@ t="$(wait_for "$BACK_BOUND_MS" has_rs 83 "${RS[0]}" 9000)" || true
 within "misc: rs1 back in hc-misc" "$BACK_BOUND_MS" "$t"
 
 check "notify scripts ran (down and up, 3 times each)" \
-    [ "$(grep -c down "$NOTIFY_LOG")" == 3 -a "$(grep -c up "$NOTIFY_LOG")" == 3 ]
+    [ "$(grep -cx down "$NOTIFY_LOG")" == 3 -a "$(grep -cx up "$NOTIFY_LOG")" == 3 ]
+check "quorum_down and quorum_up of hc-quorum ran 3 times each" \
+    [ "$(grep -cx quorum_down "$NOTIFY_LOG")" == 3 -a "$(grep -cx quorum_up "$NOTIFY_LOG")" == 3 ]
 adm health || true
 curl_metrics="$(timeout 5 ip netns exec "$LAB_NS_LB" curl -s --max-time 2 http://127.0.0.1:9145/metrics || true)"
 check "metrics report ulvs_real_server_up" grep -q '^ulvs_real_server_up{.*} 1' <<<"$curl_metrics"

@@ -205,15 +205,18 @@ TEST(to_yaml, knows_every_field) {
     // CLI changes round-trip the running config through to_yaml: a field it does not write is
     // silently lost on the next `ulvsadm -a`. When a config struct grows, teach
     // lib/config/emit.cc the new field (and this test the new size).
-    EXPECT_EQ(sizeof(config::virtual_server_cfg), 520u) << "new virtual server field?";
-    EXPECT_EQ(sizeof(config::real_server_cfg), 336u) << "new real server field?";
+    EXPECT_EQ(sizeof(config::virtual_server_cfg), 656u) << "new virtual server field?";
+    EXPECT_EQ(sizeof(config::real_server_cfg), 408u) << "new real server field?";
     // Health keys: lib/config/emit_health.cc.
-    EXPECT_EQ(sizeof(config::health_check_cfg), 216u) << "new health check field?";
-    EXPECT_EQ(sizeof(config::vs_health_cfg), 256u) << "new virtual server health field?";
-    EXPECT_EQ(sizeof(config::rs_health_cfg), 296u) << "new real server health field?";
+    EXPECT_EQ(sizeof(config::health_check_cfg), 264u) << "new health check field?";
+    EXPECT_EQ(sizeof(config::vs_health_cfg), 392u) << "new virtual server health field?";
+    EXPECT_EQ(sizeof(config::rs_health_cfg), 368u) << "new real server health field?";
     EXPECT_EQ(sizeof(config::notify_cfg), 64u) << "new notify script?";
     EXPECT_EQ(sizeof(config::sorry_server_cfg), 12u) << "new sorry server field?";
-    EXPECT_EQ(sizeof(config::config), 552u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::url_cfg), 88u) << "new url field?";
+    EXPECT_EQ(sizeof(config::connections_cfg), 8u) << "new connections field?";
+    EXPECT_EQ(sizeof(config::vips_cfg), 1u) << "new vips field?";
+    EXPECT_EQ(sizeof(config::config), 584u) << "new top-level section?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
     EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
     // exception_path: lib/config/exception_path.cc.
@@ -221,10 +224,12 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::exception_allow_cfg), 88u) << "new exception_path.allow field?";
     EXPECT_EQ(sizeof(config::control_policing_cfg), 16u) << "new control_policing class?";
     EXPECT_EQ(sizeof(config::police_cfg), 8u) << "new policer field?";
-    EXPECT_EQ(sizeof(config::vrrp_instance_cfg), 344u) << "new VRRP instance field?";
+    EXPECT_EQ(sizeof(config::vrrp_instance_cfg), 440u) << "new VRRP instance field?";
     EXPECT_EQ(sizeof(config::vrrp_track_cfg), 72u) << "new VRRP track field?";
-    EXPECT_EQ(sizeof(config::vrrp_track_script_cfg), 48u) << "new VRRP track script field?";
-    EXPECT_EQ(sizeof(config::vrrp_notify_cfg), 96u) << "new VRRP notify script?";
+    EXPECT_EQ(sizeof(config::vrrp_track_script_cfg), 64u) << "new VRRP track script field?";
+    EXPECT_EQ(sizeof(config::vrrp_notify_cfg), 160u) << "new VRRP notify script?";
+    EXPECT_EQ(sizeof(config::vrrp_garp_cfg), 16u) << "new VRRP garp field?";
+    EXPECT_EQ(sizeof(config::vrrp_sync_group_cfg), 216u) << "new VRRP sync group field?";
     EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
     EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
 }

@@ -23,7 +23,8 @@ neighbors:
   - {address: 198.51.100.11, mac: "02:00:00:00:00:11", port: lan}
 connections: {max: 4096}
 vrrp_instances:
-  - {name: VI_1, port: wan, vrid: 51, priority: 100, virtual_addresses: [203.0.113.100/25]}
+  - {name: VI_1, port: wan, vrid: 51, priority: 100, version: 3,
+     virtual_addresses: [203.0.113.100/25]}
 virtual_servers:
   - name: web
     address: 203.0.113.100

@@ -67,6 +67,16 @@ struct timeouts_cfg {
 
 struct connections_cfg {
     uint32_t max = 1048576; // per worker
+    // IPVS' expire_nodest_conn sysctl: a connection whose real server left its service (removed
+    // by a change or by its health check) ends at its next packet, which is then handled as a
+    // new one (the client's packets: replies pass, as in IPVS); off: it goes on to that server
+    // until it expires.
+    bool expire_nodest_conn = false;
+};
+
+// `vips`: how the virtual addresses (VRRP VIPs, virtual servers' addresses) behave.
+struct vips_cfg {
+    bool answer_ping = true; // false: ICMP echo requests to them are dropped (drop::vip_ping_refused)
 };
 
 // IPVS connection thresholds (ipvsadm -x/-y); 0 = none. lower <= upper.
@@ -181,7 +191,9 @@ struct config {
     std::vector<neighbor_cfg> neighbors;
     timeouts_cfg timeouts;
     connections_cfg connections;
+    vips_cfg vips;
     std::vector<vrrp_instance_cfg> vrrp_instances;
+    std::vector<vrrp_sync_group_cfg> vrrp_sync_groups;
     std::vector<virtual_server_cfg> virtual_servers;
     control_policing_cfg control_policing;
     exception_path_cfg exception_path; // exception_cfg.h

@@ -19,6 +19,14 @@ enum class check_type : uint8_t { tcp, http, https, misc, udp };
 
 std::string_view to_string(check_type t);
 
+// One of an http/https check's `urls` (keepalived's url blocks): every one must pass.
+struct url_cfg {
+    std::string path = "/";
+    std::vector<uint16_t> status; // accepted codes; empty = 200..299
+    std::string digest;           // md5 of the body, lowercase hex; empty = none
+    bool operator==(const url_cfg&) const = default;
+};
+
 struct health_check_cfg {
     check_type type = check_type::tcp;
     std::chrono::milliseconds delay_loop{60000};
@@ -33,7 +41,19 @@ struct health_check_cfg {
     bool dynamic = false;         // misc: exit 2..255 sets weight code-2
     std::string payload;          // udp: the datagram's bytes (written in hex, as keepalived)
     bool require_reply = false;   // udp: a reply within connect_timeout is needed
+    // http/https `urls`: several url blocks, all fetched in turn (keepalived checks them one
+    // after the other and fails on the first that fails). Empty: path/status/digest are the one.
+    std::vector<url_cfg> urls;
+    ip_addr address; // keepalived connect_ip: probe this address instead (0: the server's)
+    ip_addr source;  // keepalived bindto: the probe's source address (0: the kernel picks)
+    // keepalived warmup: the first probe waits a random time up to this (0: the usual spread).
+    std::chrono::milliseconds warmup{0};
     bool operator==(const health_check_cfg&) const = default;
+
+    // The url blocks to fetch: `urls`, else path/status/digest as one.
+    std::vector<url_cfg> url_list() const {
+        return urls.empty() ? std::vector<url_cfg>{{path, status, digest}} : urls;
+    }
 };
 
 struct notify_cfg {
@@ -56,14 +76,30 @@ struct vs_health_cfg {
     bool alpha = false;
     std::optional<sorry_server_cfg> sorry_server;
     std::optional<health_check_cfg> check; // default for every real server
+    std::vector<health_check_cfg> checks;  // `health_checks`: several (then `check` is empty)
+    std::string quorum_up, quorum_down;    // `notify`: keepalived's quorum_up/quorum_down scripts
     bool operator==(const vs_health_cfg&) const = default;
+
+    // Every checker, whichever key wrote them.
+    std::vector<health_check_cfg> all_checks() const {
+        return check ? std::vector<health_check_cfg>{*check} : checks;
+    }
 };
 
 struct rs_health_cfg {
     bool inhibit_on_failure = false;
     std::optional<health_check_cfg> check; // overrides the service's
+    std::vector<health_check_cfg> checks;  // `health_checks`: several (then `check` is empty)
     notify_cfg notify;
     bool operator==(const rs_health_cfg&) const = default;
+
+    std::vector<health_check_cfg> all_checks() const {
+        return check ? std::vector<health_check_cfg>{*check} : checks;
+    }
+    // The checkers a real server of `vs` gets: its own, else its service's.
+    std::vector<health_check_cfg> effective(const vs_health_cfg& vs) const {
+        return check || !checks.empty() ? all_checks() : vs.all_checks();
+    }
 };
 
 } // namespace ulvs::config

@@ -43,7 +43,8 @@ namespace ulvs::dp {
     _(redirect_ring_full, "ring to the owner worker full")                                         \
     _(frag_timeout, "fragment of a datagram not completed within the reassembly timeout")          \
     _(frag_table_full, "fragment of a new datagram while the reassembly table is full")            \
-    _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")
+    _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")       \
+    _(vip_ping_refused, "ICMP echo request to a virtual address with vips.answer_ping false")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,
@@ -73,8 +74,10 @@ struct worker_counters {
                              // through either of its rings
     uint64_t conns_created = 0;
     uint64_t conns_expired = 0;
-    uint64_t conns_reclaimed = 0;   // half-open or closed entries ended to admit a new one
-    uint64_t templates_created = 0; // persistence templates (not counted in conns_*)
+    uint64_t conns_reclaimed = 0;      // half-open or closed entries ended to admit a new one
+    uint64_t conns_expired_nodest = 0; // ended at a packet: their real server left (IPVS'
+                                       // expire_nodest_conn; also counted in conns_expired)
+    uint64_t templates_created = 0;    // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
     uint64_t redirected = 0;   // handed to the owner worker over its ring
     uint64_t fragments = 0;    // fragments sent (non-DF packets over the egress MTU)

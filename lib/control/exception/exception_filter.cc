@@ -41,20 +41,22 @@ exception_policy exception_policy::from_config(const config::config& c) {
     uint64_t longest = 0;
     for (const auto& vs : c.virtual_servers)
         for (const auto& rs : vs.real_servers) {
-            // As checker::sync: the real server's own check, else its service's; its port, else
-            // the real server's, else the service's.
-            const auto& chk = rs.health.check ? rs.health.check : vs.health.check;
-            if (!chk)
-                continue;
-            longest =
-                std::max<uint64_t>(longest, static_cast<uint64_t>(chk->connect_timeout.count()));
-            if (chk->type == config::check_type::misc) {
-                p.misc.push_back(rs.address.v4);
-                continue;
+            // As checker::sync: the real server's own checks, else its service's; each one's
+            // address, else the real server's; its port, else the real server's, else the
+            // service's.
+            for (const auto& chk : rs.health.effective(vs.health)) {
+                longest =
+                    std::max<uint64_t>(longest, static_cast<uint64_t>(chk.connect_timeout.count()));
+                const ip_addr to = chk.address.v4 != 0 ? chk.address : rs.address;
+                if (chk.type == config::check_type::misc) {
+                    p.misc.push_back(rs.address.v4);
+                    continue;
+                }
+                const uint16_t port = chk.port != 0 ? chk.port : rs.port != 0 ? rs.port : vs.port;
+                const uint8_t proto =
+                    chk.type == config::check_type::udp ? IPPROTO_UDP : IPPROTO_TCP;
+                p.checks.push_back(target_key(proto, to.v4, port));
             }
-            const uint16_t port = chk->port != 0 ? chk->port : rs.port != 0 ? rs.port : vs.port;
-            const uint8_t proto = chk->type == config::check_type::udp ? IPPROTO_UDP : IPPROTO_TCP;
-            p.checks.push_back(target_key(proto, rs.address.v4, port));
         }
     std::sort(p.checks.begin(), p.checks.end());
     p.checks.erase(std::unique(p.checks.begin(), p.checks.end()), p.checks.end());

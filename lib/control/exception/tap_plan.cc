@@ -30,8 +30,8 @@ tap_plan tap_plan::from_config(const config::config& c) {
     }
     for (const auto& vs : c.virtual_servers)
         for (const auto& rs : vs.real_servers)
-            if (rs.health.check || vs.health.check)
-                if (auto port = port_towards(c, rs.address))
+            for (const auto& chk : rs.health.effective(vs.health))
+                if (auto port = port_towards(c, chk.address.v4 != 0 ? chk.address : rs.address))
                     p.needed[*port] = true;
     for (const config::exception_allow_cfg& a : c.exception_path.allow)
         for (size_t i = 0; i < c.ports.size(); ++i)

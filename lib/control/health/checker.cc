@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -21,31 +22,64 @@ std::string describe(const config::health_check_cfg& c, const probe_target& t) {
     std::string s(config::to_string(c.type));
     if (c.type == config::check_type::misc)
         return s + " \"" + c.path + "\"";
+    if (c.address.v4 != 0)
+        s += " " + c.address.to_string();
     s += " :" + std::to_string(t.port);
     if (c.type == config::check_type::http || c.type == config::check_type::https)
-        s += " " + c.path;
+        for (const auto& u : c.url_list())
+            s += " " + u.path;
     return s;
 }
 
 } // namespace
 
-struct checker::server {
-    server(std::string vs, const config::health_check_cfg& c, probe_target t, check_fsm f)
-        : vs_name(std::move(vs)), cfg(c), target(t), fsm(f) {}
+// One checker of a server: its own schedule, probe and verdict.
+struct checker::unit {
+    unit(server* o, const config::health_check_cfg& c, probe_target t, check_fsm f)
+        : owner(o), cfg(c), target(t), fsm(f) {}
 
-    std::string vs_name;
+    server* owner;
     config::health_check_cfg cfg;
     probe_target target;
-    uint32_t weight = 1;
-    config::notify_cfg notify;
     check_fsm fsm;
     std::unique_ptr<probe> inflight;
     uint32_t watched = 0; // epoll events registered for the in-flight probe's fd
     uint64_t deadline = 0;
     std::string last_error;
     std::optional<uint32_t> dyn_weight;
+};
 
-    uint32_t current_weight() const { return dyn_weight.value_or(weight); }
+struct checker::server {
+    server(std::string vs, ip_addr a, uint16_t p) : vs_name(std::move(vs)), address(a), port(p) {}
+
+    std::string vs_name;
+    ip_addr address; // the real server's (its checkers may probe another: `address`)
+    uint16_t port;
+    std::vector<config::health_check_cfg> cfgs; // what `units` were made from
+    std::vector<std::unique_ptr<unit>> units;   // stable addresses: epoll holds them
+    uint32_t weight = 1;
+    config::notify_cfg notify;
+    bool was_up = true; // every unit up, as of the last transition
+
+    bool up() const {
+        return std::all_of(units.begin(), units.end(), [](const auto& u) { return u->fsm.up(); });
+    }
+    // A misc `dynamic` weight: the last checker that set one (keepalived applies each as it
+    // comes), else the configured weight.
+    uint32_t current_weight() const {
+        std::optional<uint32_t> w;
+        for (const auto& u : units)
+            if (u->dyn_weight)
+                w = u->dyn_weight;
+        return w.value_or(weight);
+    }
+    std::optional<uint32_t> dyn_weight() const {
+        std::optional<uint32_t> w;
+        for (const auto& u : units)
+            if (u->dyn_weight)
+                w = u->dyn_weight;
+        return w;
+    }
 };
 
 checker::checker() : m_epoll(epoll_create1(EPOLL_CLOEXEC)) {
@@ -71,27 +105,39 @@ void checker::sync(const config::config& cfg, uint64_t now) {
             st.quorum = old->second.quorum;
         services.emplace(vs.name, st);
         for (const auto& rs : vs.real_servers) {
-            const auto& chk = rs.health.check ? rs.health.check : vs.health.check;
-            if (!chk) {
+            const auto chks = rs.health.effective(vs.health);
+            if (chks.empty()) {
                 services[vs.name].unchecked_weight += rs.weight;
                 continue;
             }
-            const probe_target t{rs.address, chk->port != 0 ? chk->port
-                                             : rs.port != 0 ? rs.port
-                                                            : vs.port};
+            const uint16_t port = rs.port != 0 ? rs.port : vs.port;
             server_key key{vs.name, rs.address.v4, rs.port};
             auto old = m_servers.find(key);
             std::unique_ptr<server> s;
-            if (old != m_servers.end() && old->second->cfg == *chk &&
-                old->second->target.port == t.port) {
+            if (old != m_servers.end() && old->second->cfgs == chks &&
+                old->second->units.front()->target.port ==
+                    (chks.front().port != 0 ? chks.front().port : port)) {
                 s = std::move(old->second);
             } else {
-                const uint64_t spread = std::min<uint64_t>(
-                    max_stagger_ms, static_cast<uint64_t>(chk->delay_loop.count()));
-                const uint64_t first = spread == 0 ? 0 : (i * 7919) % spread;
-                s = std::make_unique<server>(vs.name, *chk, t,
-                                             check_fsm(*chk, !vs.health.alpha, now, first));
-                ++i;
+                s = std::make_unique<server>(vs.name, rs.address, port);
+                s->cfgs = chks;
+                for (const auto& chk : chks) {
+                    const probe_target t{chk.address.v4 != 0 ? chk.address : rs.address,
+                                         chk.port != 0 ? chk.port : port, chk.source};
+                    // keepalived's warmup: a random delay up to it; else a fixed spread.
+                    uint64_t first = 0;
+                    if (chk.warmup.count() > 0) {
+                        first = m_rng() % (static_cast<uint64_t>(chk.warmup.count()) + 1);
+                    } else {
+                        const uint64_t spread = std::min<uint64_t>(
+                            max_stagger_ms, static_cast<uint64_t>(chk.delay_loop.count()));
+                        first = spread == 0 ? 0 : (i * 7919) % spread;
+                    }
+                    s->units.push_back(std::make_unique<unit>(
+                        s.get(), chk, t, check_fsm(chk, !vs.health.alpha, now, first)));
+                    ++i;
+                }
+                s->was_up = s->up();
             }
             s->weight = rs.weight;
             s->notify = rs.health.notify;
@@ -104,7 +150,7 @@ void checker::sync(const config::config& cfg, uint64_t now) {
         update_quorum(name);
     // Servers that start down (alpha) or lost quorum: the next snapshot must show it.
     for (const auto& [key, s] : m_servers)
-        m_changed = m_changed || !s->fsm.up();
+        m_changed = m_changed || !s->up();
 }
 
 void checker::update_quorum(const std::string& vs_name) {
@@ -117,18 +163,34 @@ void checker::update_quorum(const std::string& vs_name) {
     uint64_t sum = it->second.unchecked_weight;
     for (auto s = m_servers.lower_bound({vs_name, 0, 0});
          s != m_servers.end() && std::get<0>(s->first) == vs_name; ++s)
-        if (s->second->fsm.up())
+        if (s->second->up())
             sum += s->second->current_weight();
-    if (it->second.quorum.update(sum, it->second.cfg)) {
+    const auto& h = it->second.cfg;
+    if (it->second.quorum.update(sum, h)) {
         m_changed = true;
+        const bool up = it->second.quorum.up;
         spdlog::warn("health: virtual server {} {} quorum (up weight {}, quorum {}, "
                      "hysteresis {}){}",
-                     vs_name, it->second.quorum.up ? "regained" : "lost", sum,
-                     it->second.cfg.quorum, it->second.cfg.hysteresis,
-                     it->second.cfg.sorry_server ? it->second.quorum.up
-                                                       ? ": back from the sorry server"
-                                                       : ": switching to the sorry server"
-                                                 : "");
+                     vs_name, up ? "regained" : "lost", sum, h.quorum, h.hysteresis,
+                     h.sorry_server
+                         ? up ? ": back from the sorry server" : ": switching to the sorry server"
+                         : "");
+        // keepalived's quorum_up / quorum_down: run as written, not waited for.
+        const std::string& script = up ? h.quorum_up : h.quorum_down;
+        if (!script.empty())
+            if (auto r = proc::children().start_detached(script, m_run_as); !r)
+                spdlog::error("health: quorum script: {}", r.error());
+    }
+}
+
+void checker::start(unit& u, uint64_t now, size_t url) {
+    u.target.url = url;
+    u.inflight = start_probe(u.cfg, u.target, m_run_as);
+    u.deadline = now + static_cast<uint64_t>(u.cfg.connect_timeout.count());
+    if (u.inflight->fd() >= 0 && m_epoll >= 0) {
+        epoll_event ev{u.inflight->events(), {.ptr = &u}};
+        epoll_ctl(m_epoll, EPOLL_CTL_ADD, u.inflight->fd(), &ev);
+        u.watched = ev.events;
     }
 }
 
@@ -139,75 +201,86 @@ unsigned checker::poll(uint64_t now_us) {
         epoll_event evs[max_events];
         const int n = epoll_wait(m_epoll, evs, max_events, 0);
         for (int k = 0; k < n; ++k) {
-            auto* s = static_cast<server*>(evs[k].data.ptr);
-            if (!s->inflight)
+            auto* u = static_cast<unit*>(evs[k].data.ptr);
+            if (!u->inflight)
                 continue;
             ++work;
-            const probe_status st = s->inflight->on_ready();
+            const probe_status st = u->inflight->on_ready();
             if (st != probe_status::running) {
-                complete(*s, st, now);
-            } else if (s->inflight->events() != s->watched) {
-                epoll_event ev{s->inflight->events(), {.ptr = s}};
-                epoll_ctl(m_epoll, EPOLL_CTL_MOD, s->inflight->fd(), &ev);
-                s->watched = ev.events;
+                complete(*u, st, now);
+            } else if (u->inflight->events() != u->watched) {
+                epoll_event ev{u->inflight->events(), {.ptr = u}};
+                epoll_ctl(m_epoll, EPOLL_CTL_MOD, u->inflight->fd(), &ev);
+                u->watched = ev.events;
             }
         }
     }
     if (now == m_last_scan)
         return work; // due times and deadlines are in ms: one scan per ms is enough
     m_last_scan = now;
-    for (auto& [key, sp] : m_servers) {
-        server& s = *sp;
-        if (s.inflight) {
-            const probe_status st =
-                s.inflight->fd() < 0 ? s.inflight->poll_child() : probe_status::running;
-            if (st != probe_status::running) {
-                complete(s, st, now);
-                ++work;
-            } else if (now >= s.deadline) {
-                complete(s, s.inflight->on_deadline(), now); // closes / kills it
-                ++work;
+    for (auto& [key, sp] : m_servers)
+        for (auto& up : sp->units) {
+            unit& u = *up;
+            if (u.inflight) {
+                const probe_status st =
+                    u.inflight->fd() < 0 ? u.inflight->poll_child() : probe_status::running;
+                if (st != probe_status::running) {
+                    complete(u, st, now);
+                    ++work;
+                } else if (now >= u.deadline) {
+                    complete(u, u.inflight->on_deadline(), now); // closes / kills it
+                    ++work;
+                }
+                continue;
             }
-            continue;
+            if (now < u.fsm.due())
+                continue;
+            if (m_late_us.size() < max_late_samples)
+                m_late_us.push_back(static_cast<uint32_t>(now_us - u.fsm.due() * 1000));
+            start(u, now, 0);
+            ++work;
         }
-        if (now < s.fsm.due())
-            continue;
-        if (m_late_us.size() < max_late_samples)
-            m_late_us.push_back(static_cast<uint32_t>(now_us - s.fsm.due() * 1000));
-        s.inflight = start_probe(s.cfg, s.target, m_run_as);
-        s.deadline = now + static_cast<uint64_t>(s.cfg.connect_timeout.count());
-        if (s.inflight->fd() >= 0 && m_epoll >= 0) {
-            epoll_event ev{s.inflight->events(), {.ptr = &s}};
-            epoll_ctl(m_epoll, EPOLL_CTL_ADD, s.inflight->fd(), &ev);
-            s.watched = ev.events;
-        }
-        ++work;
-    }
     return work;
 }
 
-void checker::complete(server& s, probe_status st, uint64_t now) {
+void checker::complete(unit& u, probe_status st, uint64_t now) {
     const bool ok = st == probe_status::ok;
-    s.last_error = ok ? "" : s.inflight->reason();
-    if (ok && s.cfg.dynamic) {
-        const auto w = s.inflight->weight();
-        if (w != s.dyn_weight) {
-            s.dyn_weight = w;
+    u.last_error = ok ? "" : u.inflight->reason();
+    if (ok && u.cfg.dynamic) {
+        const auto w = u.inflight->weight();
+        if (w != u.dyn_weight) {
+            u.dyn_weight = w;
             m_changed = true;
-            update_quorum(s.vs_name);
+            update_quorum(u.owner->vs_name);
         }
     }
-    s.inflight.reset(); // closes the fd, which also leaves the epoll set
-    transition(s, ok, now);
+    u.inflight.reset(); // closes the fd, which also leaves the epoll set
+    // keepalived's HTTP_GET fetches its urls one after the other, each on a new connection; the
+    // first that fails fails the round.
+    const bool web =
+        u.cfg.type == config::check_type::http || u.cfg.type == config::check_type::https;
+    if (ok && web && u.target.url + 1 < std::max<size_t>(1, u.cfg.urls.size())) {
+        start(u, now, u.target.url + 1);
+        return;
+    }
+    transition(u, ok, now);
 }
 
-void checker::transition(server& s, bool ok, uint64_t now) {
-    if (!s.fsm.on_result(ok, now))
+void checker::transition(unit& u, bool ok, uint64_t now) {
+    if (!u.fsm.on_result(ok, now))
         return;
-    const bool up = s.fsm.up();
-    spdlog::warn("health: {} {}:{} is {} ({}{})", s.vs_name, s.target.address.to_string(),
-                 s.target.port, up ? "up" : "down", describe(s.cfg, s.target),
-                 up ? "" : ": " + s.last_error);
+    server& s = *u.owner;
+    spdlog::warn("health: {} {}:{} checker {} is {}{}", s.vs_name, u.target.address.to_string(),
+                 u.target.port, describe(u.cfg, u.target), u.fsm.up() ? "up" : "down",
+                 u.fsm.up() ? "" : ": " + u.last_error);
+    // The server is up while every checker is (keepalived's failed_checkers list): its own
+    // transitions, and the notify scripts, follow the first checker down and the last back up.
+    const bool up = s.up();
+    if (up == s.was_up)
+        return;
+    s.was_up = up;
+    spdlog::warn("health: {} {}:{} is {}", s.vs_name, u.target.address.to_string(), u.target.port,
+                 up ? "up" : "down");
     const std::string& script = up ? s.notify.up : s.notify.down;
     if (!script.empty()) {
         // keepalived runs notify_up/notify_down as written, without arguments, and does not
@@ -228,7 +301,7 @@ config::config checker::effective(const config::config& cfg) const {
             auto it = m_servers.find({vs.name, rs.address.v4, rs.port});
             if (it == m_servers.end())
                 return rs_view{};
-            return rs_view{it->second->fsm.up(), it->second->dyn_weight};
+            return rs_view{it->second->up(), it->second->dyn_weight()};
         },
         [&](size_t v) { return quorum_up(cfg.virtual_servers[v].name); });
 }
@@ -240,7 +313,17 @@ bool checker::quorum_up(const std::string& vs_name) const {
 
 bool checker::server_up(const std::string& vs_name, ip_addr a, uint16_t port) const {
     auto it = m_servers.find({vs_name, a.v4, port});
-    return it == m_servers.end() || it->second->fsm.up();
+    return it == m_servers.end() || it->second->up();
+}
+
+std::vector<check_report> checker::server_checks(const std::string& vs_name, ip_addr a,
+                                                 uint16_t port) const {
+    std::vector<check_report> out;
+    if (auto it = m_servers.find({vs_name, a.v4, port}); it != m_servers.end())
+        for (const auto& u : it->second->units)
+            out.push_back(
+                {describe(u->cfg, u->target), u->fsm.up(), u->fsm.failures(), u->last_error});
+    return out;
 }
 
 bool checker::serving(const config::virtual_server_cfg& vs) const {
@@ -249,7 +332,7 @@ bool checker::serving(const config::virtual_server_cfg& vs) const {
     for (const auto& rs : vs.real_servers) {
         auto it = m_servers.find({vs.name, rs.address.v4, rs.port});
         if (it == m_servers.end() ? rs.weight > 0
-                                  : it->second->fsm.up() && it->second->current_weight() > 0)
+                                  : it->second->up() && it->second->current_weight() > 0)
             return true;
     }
     return false;
@@ -265,13 +348,10 @@ std::vector<server_report> checker::report(const config::config& cfg) const {
             r.port = rs.port;
             if (auto it = m_servers.find({vs.name, rs.address.v4, rs.port});
                 it != m_servers.end()) {
-                const server& s = *it->second;
                 r.checked = true;
-                r.up = s.fsm.up();
-                r.check = describe(s.cfg, s.target);
-                r.failures = s.fsm.failures();
-                r.last_error = s.last_error;
-                r.weight = s.dyn_weight;
+                r.up = it->second->up();
+                r.checks = server_checks(vs.name, rs.address, rs.port);
+                r.weight = it->second->dyn_weight();
             }
             out.push_back(std::move(r));
         }

@@ -111,7 +111,11 @@ private:
         if (!r)
             return fail("not an HTTP response");
         std::string why;
-        return http_passes(m_cfg, *r, why) ? done(probe_status::ok) : fail(why);
+        const auto urls = m_cfg.url_list();
+        const config::url_cfg& u = urls[std::min(m_target.url, urls.size() - 1)];
+        if (!http_passes(u, *r, why))
+            return fail(urls.size() > 1 ? u.path + ": " + why : why);
+        return done(probe_status::ok);
     }
     // The Host header's name, and the TLS server name (SNI): virtualhost, else the address.
     std::string host_name() const {
@@ -122,7 +126,9 @@ private:
         if (host.empty())
             host = m_target.address.to_string() + ":" + std::to_string(m_target.port);
         // As keepalived's HTTP_GET: HTTP/1.0, the connection closes after the response.
-        return "GET " + m_cfg.path + " HTTP/1.0\r\nUser-Agent: ulvs-health\r\nHost: " + host +
+        const auto urls = m_cfg.url_list();
+        const std::string& path = urls[std::min(m_target.url, urls.size() - 1)].path;
+        return "GET " + path + " HTTP/1.0\r\nUser-Agent: ulvs-health\r\nHost: " + host +
                "\r\nConnection: close\r\n\r\n";
     }
 
@@ -192,6 +198,18 @@ private:
 
 } // namespace
 
+bool bind_source(int fd, ip_addr source, std::string& why) {
+    if (source.v4 == 0)
+        return true;
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(source.v4);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0)
+        return true;
+    why = "bind " + source.to_string() + ": " + std::strerror(errno);
+    return false;
+}
+
 std::unique_ptr<probe> make_failed_probe(std::string why) {
     return std::make_unique<failed_probe>(std::move(why));
 }
@@ -213,6 +231,10 @@ std::unique_ptr<probe> start_probe(const config::health_check_cfg& c, const prob
     sa.sin_family = AF_INET;
     sa.sin_port = htons(t.port);
     sa.sin_addr.s_addr = htonl(t.address.v4);
+    if (std::string why; !bind_source(fd, t.source, why)) {
+        close(fd);
+        return std::make_unique<failed_probe>(why);
+    }
     if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0 &&
         errno != EINPROGRESS) {
         const int err = errno;
@@ -254,7 +276,7 @@ std::string md5_hex(const std::string& data) {
     return out;
 }
 
-bool http_passes(const config::health_check_cfg& c, const http_response& r, std::string& why) {
+bool http_passes(const config::url_cfg& c, const http_response& r, std::string& why) {
     const bool status_ok =
         c.status.empty() ? r.status >= 200 && r.status <= 299
                          : std::find(c.status.begin(), c.status.end(), r.status) != c.status.end();

@@ -38,6 +38,8 @@ std::unique_ptr<stream> make_tls_stream(int fd, const std::string& server_name, 
 
 // udp_probe.cc: keepalived's UDP_CHECK of `t`.
 std::unique_ptr<probe> start_udp_probe(const config::health_check_cfg& c, const probe_target& t);
+// Bind `fd` to `source` (a check's `source`, keepalived's bindto); 0.0.0.0: nothing to do.
+bool bind_source(int fd, ip_addr source, std::string& why);
 // A probe that failed before it started.
 std::unique_ptr<probe> make_failed_probe(std::string why);
 

@@ -60,6 +60,10 @@ std::unique_ptr<probe> start_udp_probe(const config::health_check_cfg& c, const 
     sa.sin_family = AF_INET;
     sa.sin_port = htons(t.port);
     sa.sin_addr.s_addr = htonl(t.address.v4);
+    if (std::string why; !bind_source(fd, t.source, why)) {
+        close(fd);
+        return make_failed_probe(why);
+    }
     // connect() on UDP only sets the peer (no packet, no wait); send() of one small datagram on
     // a fresh socket does not block either.
     if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0 ||

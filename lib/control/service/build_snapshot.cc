@@ -101,6 +101,10 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
         return std::unexpected(routes.error());
     s->routes = std::move(*routes);
 
+    s->answer_ping = cfg.vips.answer_ping;
+    s->expire_nodest_conn = cfg.connections.expire_nodest_conn;
+    if (s->expire_nodest_conn)
+        s->live_dests.assign(dp::max_stats_ids / 64, 0);
     for (const config::virtual_server_cfg& vs : cfg.virtual_servers) {
         // A VIP outside every connected subnet is reached through a router's route: no ARP.
         auto add_vip = [&](ip_addr a, dp::addr_kind kind) {
@@ -159,6 +163,8 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
             if (!did)
                 return std::unexpected("out of counter ids");
             d.stats_id = *did;
+            if (cfg.connections.expire_nodest_conn)
+                s->live_dests[*did >> 6] |= uint64_t{1} << (*did & 63);
             ids.note_slot(*did, d.neigh); // its connections will copy the slot
             s->dests.push_back(d);
         }

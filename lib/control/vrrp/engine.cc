@@ -1,5 +1,6 @@
 #include "ulvs/control/vrrp/engine.h"
 
+#include "ulvs/common/command_line.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
 
@@ -44,6 +45,8 @@ engine::inst engine::make_inst(const config::config& cfg, const config::vrrp_ins
             src = a.addr;
             break;
         }
+    if (c.source_address) // keepalived mcast_src_ip / unicast_src_ip (one of the port's)
+        src = *c.source_address;
     params p;
     p.version = c.version;
     p.priority = c.priority;
@@ -52,7 +55,7 @@ engine::inst engine::make_inst(const config::config& cfg, const config::vrrp_ins
     p.preempt_delay_ms = uint32_t(c.preempt_delay.count());
     p.initial_master = c.initial_master;
     p.primary_ip = src.v4;
-    inst in{c, port, instance(p), {}, {}, {}, {}, 0, 0, 0};
+    inst in{c, port, instance(p), {}, {}, {}, {}};
     in.ours.version = c.version;
     in.ours.vrid = c.vrid;
     in.ours.interval_cs = uint16_t(c.advert_int.count() / 10);
@@ -66,6 +69,8 @@ engine::inst engine::make_inst(const config::config& cfg, const config::vrrp_ins
                 in.track_ports.push_back(uint8_t(p2));
     resolve_tracked(in);
     in.scripts.resize(c.track.scripts.size());
+    for (size_t i = 0; i < in.scripts.size(); ++i)
+        in.scripts[i].verdict = script_verdict(c.track.scripts[i].rise, c.track.scripts[i].fall);
     return in;
 }
 
@@ -81,6 +86,7 @@ engine::engine(const config::config& cfg, engine_io io)
     : m_vs(cfg.virtual_servers), m_io(std::move(io)), m_run_as(proc::options_for(cfg.scripts)) {
     for (const config::vrrp_instance_cfg& c : cfg.vrrp_instances)
         m_inst.push_back(make_inst(cfg, c));
+    build_groups(cfg);
 }
 
 engine::~engine() {
@@ -102,14 +108,37 @@ void engine::notify(const inst& in) {
     case state::fault:
         script = &in.cfg.notify.fault;
         break;
-    default:
-        return;
+    case state::init: // stop(): keepalived's notify_stop
+        script = &in.cfg.notify.stop;
+        break;
     }
-    // keepalived runs notify_master/backup/fault as written, without extra arguments, and
+    // keepalived runs notify_master/backup/fault/stop as written, without extra arguments, and
     // does not wait for them.
     if (!script->empty())
         if (auto r = proc::children().start_detached(*script, m_run_as); !r)
             spdlog::warn("vrrp: {}: notify script: {}", in.cfg.name, r.error());
+    const state st = in.sm.current();
+    notify_any(in.cfg.notify.any, "INSTANCE", in.cfg.name,
+               st == state::init ? "STOP" : state_name(st), in.sm.priority());
+}
+
+void engine::notify_any(const std::string& script, const char* type, const std::string& name,
+                        const char* state_text, unsigned priority) {
+    if (script.empty())
+        return;
+    // keepalived's generic notify: the script's own words, then TYPE NAME STATE PRIORITY as
+    // four more arguments.
+    auto argv = split_command_line(script);
+    if (!argv) {
+        spdlog::warn("vrrp: {}: notify script: {}", name, argv.error());
+        return;
+    }
+    argv->insert(argv->end(), {type, name, state_text, std::to_string(priority)});
+    auto id = proc::children().start(*argv, m_run_as);
+    if (!id)
+        spdlog::warn("vrrp: {}: notify script: {}", name, id.error());
+    else
+        proc::children().release(*id); // not waited for; reaped by proc::children().poll()
 }
 
 void engine::send_advert(inst& in, uint8_t priority) {
@@ -133,29 +162,48 @@ void engine::send_advert(inst& in, uint8_t priority) {
     }
 }
 
-void engine::send_garps(inst& in) {
+void engine::send_garps(inst& in, unsigned count) {
     uint8_t frame[64];
-    for (unsigned i = 0; i < garp_count; ++i)
+    for (unsigned i = 0; i < count; ++i)
         for (const ip_prefix& a : in.cfg.virtual_addresses)
             m_io.send(in.port, {frame, build_garp(a.addr.v4, m_io.port_macs[in.port], frame)});
 }
 
+// keepalived vrrp_state_become_master: a burst now, the burst again garp_master_delay later,
+// and (garp_master_refresh) one every refresh interval while MASTER.
+void engine::entered_master(inst& in, uint64_t now) {
+    send_garps(in, garp_count);
+    const auto delay = uint64_t(in.cfg.garp.master_delay.count());
+    const auto refresh = uint64_t(in.cfg.garp.master_refresh.count());
+    in.garp_again = delay != 0 ? now + delay : 0;
+    in.garp_refresh = refresh != 0 ? now + refresh : 0;
+}
+
 void engine::apply(inst& in, const output& o, uint64_t now) {
-    if (o.send)
-        send_advert(in, o.send_priority);
-    if (!o.changed)
+    // A sync group may take a transition back (a MASTER its group does not follow yet): what
+    // is left is the move to BACKUP of a member leaving FAULT, if any.
+    output out = o;
+    if (o.changed && in.group >= 0 && !sync_gate(in, now)) {
+        if (in.sm.current() == in.reported)
+            return;
+        out = {false, 0, true};
+    }
+    if (out.send)
+        send_advert(in, out.send_priority);
+    if (!out.changed)
         return;
     const state st = in.sm.current();
+    const state from = std::exchange(in.reported, st);
     ++in.transitions;
     spdlog::info("vrrp: {} entering {} state (priority {})", in.cfg.name, state_name(st),
                  in.sm.priority());
     m_ownership_changed = true;
-    in.garp_again = 0;
-    if (st == state::master) {
-        send_garps(in);
-        in.garp_again = now + garp_repeat_ms;
-    }
+    in.garp_again = in.garp_refresh = 0;
+    if (st == state::master)
+        entered_master(in, now);
     notify(in);
+    if (in.group >= 0)
+        sync_after(in, from, now);
 }
 
 void engine::start(uint64_t now) {
@@ -170,6 +218,9 @@ void engine::start(uint64_t now) {
 void engine::stop(uint64_t now) {
     for (inst& in : m_inst)
         apply(in, in.sm.stop(now), now);
+    // keepalived notify_shutdown: every group's generic notify hears STOP too.
+    for (group& g : m_groups)
+        set_group(g, state::init);
 }
 
 bool engine::on_frame(const uint8_t* frame, size_t len, uint8_t in_port, uint64_t now) {
@@ -205,18 +256,20 @@ unsigned engine::run_scripts(inst& in, uint64_t now) {
         script_state& s = in.scripts[i];
         const auto& cfg = in.cfg.track.scripts[i];
         const uint64_t interval = uint64_t(cfg.interval.count());
+        const uint64_t timeout =
+            cfg.timeout.count() != 0 ? uint64_t(cfg.timeout.count()) : interval;
         if (s.id != 0) {
             const auto end = proc::children().status(s.id);
-            if (!end && now - s.started >= interval) {
+            if (!end && now - s.started >= timeout) {
                 // Timed out (keepalived's default timeout is the interval): failed. SIGTERM to
                 // its group, SIGKILL later; proc::children() reaps it, nobody waits here.
                 proc::children().terminate(s.id);
-                s.ok = false;
+                s.verdict.add(false);
                 s.id = 0;
                 ++work;
             } else if (end) {
                 proc::children().release(s.id);
-                s.ok = end->exited && end->code == 0;
+                s.verdict.add(end->exited && end->code == 0);
                 s.id = 0;
                 ++work;
             }
@@ -229,7 +282,7 @@ unsigned engine::run_scripts(inst& in, uint64_t now) {
             s.started = now;
             s.next_run = now + interval;
             if (s.id == 0)
-                s.ok = false;
+                s.verdict.add(false);
             ++work;
         }
     }
@@ -251,7 +304,14 @@ unsigned engine::poll(uint64_t now, const dp::snapshot& snap) {
         if (in.garp_again != 0 && now >= in.garp_again) {
             in.garp_again = 0;
             if (in.sm.current() == state::master)
-                send_garps(in);
+                send_garps(in, garp_count);
+        }
+        if (in.garp_refresh != 0 && now >= in.garp_refresh) {
+            in.garp_refresh = 0;
+            if (in.sm.current() == state::master) {
+                send_garps(in, garp_refresh_count);
+                in.garp_refresh = now + uint64_t(in.cfg.garp.master_refresh.count());
+            }
         }
     }
     return work;
@@ -267,7 +327,7 @@ unsigned engine::track_all(inst& in, uint64_t now, const dp::snapshot& snap) {
         fault |= !(m_io.vs_up ? m_io.vs_up(m_vs[v]) : service_up(snap, m_vs[v]));
     for (size_t i = 0; i < in.scripts.size(); ++i) {
         const int w = in.cfg.track.scripts[i].weight;
-        const bool ok = in.scripts[i].ok;
+        const bool ok = in.scripts[i].verdict.ok();
         if (w == 0)
             fault |= !ok;
         else if ((w > 0 && ok) || (w < 0 && !ok))

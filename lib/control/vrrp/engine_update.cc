@@ -25,6 +25,12 @@ void engine::update(const config::config& cfg, uint64_t now) {
     std::vector<bool> matched(m_inst.size(), false);
     std::vector<inst> next;
     bool changed = false;
+    // Sync groups are rebuilt at the end (their members' indexes change): while instances
+    // start, resume and stop here, each moves alone; a group keeps its state by name.
+    std::vector<group> old_groups = std::move(m_groups);
+    m_groups.clear();
+    for (inst& in : m_inst)
+        in.group = -1;
     for (const config::vrrp_instance_cfg& c : cfg.vrrp_instances) {
         // keepalived vrrp_exist(): the same virtual router is the same VRID on the same
         // interface, both multicast or both unicast; the name may change.
@@ -56,6 +62,7 @@ void engine::update(const config::config& cfg, uint64_t now) {
         in.adverts_tx = old.adverts_tx;
         in.transitions = old.transitions;
         in.ip_id = old.ip_id;
+        in.reported = old.reported;
         // A track script that is still configured keeps its state (keepalived
         // clear_diff_script); the others are ended, the new ones run now.
         std::vector<bool> taken(old.scripts.size(), false);
@@ -83,10 +90,13 @@ void engine::update(const config::config& cfg, uint64_t now) {
                            old.ours.addrs.end();
                 });
             in.garp_again = old.garp_again;
-            if (added) {
-                send_garps(in);
-                in.garp_again = now + garp_repeat_ms;
-            }
+            in.garp_refresh = old.garp_refresh;
+            if (in.cfg.garp.master_refresh != old.cfg.garp.master_refresh)
+                in.garp_refresh = in.cfg.garp.master_refresh.count() != 0
+                                      ? now + uint64_t(in.cfg.garp.master_refresh.count())
+                                      : 0;
+            if (added)
+                entered_master(in, now);
         }
         next.push_back(std::move(in));
     }
@@ -101,6 +111,11 @@ void engine::update(const config::config& cfg, uint64_t now) {
         apply(m_inst[o], m_inst[o].sm.stop(now), now);
     }
     m_inst = std::move(next);
+    build_groups(cfg);
+    for (group& g : m_groups)
+        for (const group& o : old_groups)
+            if (o.cfg.name == g.cfg.name)
+                g.st = o.st;
     m_ownership_changed |= changed;
 }
 

@@ -51,6 +51,8 @@ uint64_t instance::next_event() const {
 }
 
 output instance::become_master(uint64_t now) {
+    m_deferred_master_ip = m_master_ip;
+    m_wants_master = false;
     m_state = state::master;
     m_master_ip = m_p.primary_ip;
     m_adver_at = now + m_p.advert_ms;
@@ -60,6 +62,7 @@ output instance::become_master(uint64_t now) {
 output instance::become_backup(uint64_t now) {
     const bool changed = m_state != state::backup;
     m_state = state::backup;
+    m_wants_master = false;
     m_delay_started = false; // keepalived clears preempt_time on entering BACKUP
     m_down_at = now + master_down_ms();
     return {false, 0, changed};
@@ -71,9 +74,10 @@ output instance::enter_fault(uint64_t) {
     // (keepalived does the same).
     if (m_state == state::master)
         o = {true, prio_stop, false};
+    o.changed = m_state != state::fault; // a member its group put in FAULT may fail itself
     m_state = state::fault;
     m_master_ip = 0;
-    o.changed = true;
+    m_wants_master = false;
     return o;
 }
 
@@ -138,6 +142,7 @@ output instance::on_advert(uint8_t prio, uint32_t src_ip, uint16_t interval_cs, 
                 m_master_adver_ms = uint32_t(interval_cs) * 10;
             m_down_at = now + master_down_ms();
             m_master_ip = src_ip;
+            m_wants_master = false; // keepalived: a master heard, wantstate BACKUP
             if (prio >= priority()) {
                 m_delay_started = false; // keepalived: "stop preempt delay"
             } else if (!m_delay_started) {
@@ -193,6 +198,56 @@ output instance::set_tracking(bool fault, int delta, uint64_t now) {
         return become_master(now);
     m_master_adver_ms = m_p.advert_ms;
     return become_backup(now);
+}
+
+void script_verdict::add(bool success) {
+    if (success) {
+        if (m_n + 1 < m_rise) {
+            ++m_n;
+        } else {
+            m_ok = true;
+            m_n = m_rise + m_fall - 1;
+        }
+    } else if (m_n > m_rise) {
+        --m_n;
+    } else {
+        if (m_n == m_rise || m_first)
+            m_ok = false;
+        m_n = 0;
+    }
+    m_first = false;
+}
+
+void instance::defer_master(uint64_t now) {
+    m_state = state::backup;
+    m_master_ip = m_deferred_master_ip;
+    m_down_at = now + master_down_ms();
+    m_wants_master = true;
+}
+
+void instance::hold_fault() {
+    m_state = state::fault;
+    m_master_ip = 0;
+}
+
+output instance::force_master(uint64_t now) {
+    if (m_state == state::master)
+        return {};
+    return become_master(now);
+}
+
+output instance::force_backup(uint64_t now) {
+    if (m_state == state::backup)
+        return {};
+    m_master_adver_ms = m_p.advert_ms;
+    m_master_ip = 0;
+    return become_backup(now);
+}
+
+output instance::force_fault(uint64_t now) {
+    if (m_state == state::fault || m_state == state::init)
+        return {};
+    return enter_fault(now);
 }
 
 } // namespace ulvs::ctl::vrrp

@@ -227,6 +227,12 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
             return true;
         }
     }
+    // vips.answer_ping false: no echo from a virtual address (the appliance's own still answer).
+    if (!s.answer_ping && has(kind, addr_kind::vip) && !has(kind, addr_kind::local) &&
+        pp.ip_proto == proto_icmp && f[pp.l4_off] == 8) {
+        drop_pkt(w, m, drop::vip_ping_refused);
+        return false;
+    }
     if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
         to_control_whole(w, m, in_port, control_class(pp, f)); // our own addresses; pings to VIPs
         return false;
@@ -330,6 +336,18 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             w.wheel.cancel(ref.index);
             end_conn(w, ref.index);
             ++w.ctr.conns_expired;
+            ref = conn_ref{};
+        }
+        // IPVS' expire_nodest_conn: its real server left the service (a change, or its health
+        // check): the client's next packet ends the connection and goes on as a miss (a new
+        // connection if it may open one, else dropped as no_conn), as ip_vs_in does without
+        // conntrack. Replies and ICMP errors pass as in ip_vs_out, which does not look.
+        if (ref.found() && cd.way == path::request && s.expire_nodest_conn &&
+            s.dest_gone(w.conns.at(ref.index).dest_stats_id)) {
+            w.wheel.cancel(ref.index);
+            end_conn(w, ref.index);
+            ++w.ctr.conns_expired;
+            ++w.ctr.conns_expired_nodest;
             ref = conn_ref{};
         }
         uint32_t idx = ref.index;

@@ -27,8 +27,7 @@ TEST(http_response, parses_status_and_body) {
 }
 
 TEST(http_passes, status_list_default_2xx_and_digest) {
-    config::health_check_cfg c;
-    c.type = config::check_type::http;
+    config::url_cfg c;
     std::string why;
     EXPECT_TRUE(http_passes(c, {204, ""}, why));
     EXPECT_FALSE(http_passes(c, {500, ""}, why));

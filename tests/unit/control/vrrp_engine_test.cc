@@ -210,6 +210,7 @@ TEST(vrrp_engine, unicast_peers) {
     // A higher advert from someone who is not a peer is ignored; from the peer it counts.
     auto from = [&](uint32_t src) {
         advert o;
+        o.version = 2; // the instance's (the default)
         o.vrid = 1;
         o.priority = 255;
         o.src_ip = src;

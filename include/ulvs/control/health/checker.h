@@ -1,5 +1,6 @@
-// The health checker of the control lcore: one entry per checked real server (a real server's
-// own health_check, else its service's), probes driven from the control loop's poll hook, the
+// The health checker of the control lcore: one entry per checked real server with one checker
+// per health check it has (a real server's own health_check(s), else its service's; up only
+// while every checker is, as keepalived), probes driven from the control loop's poll hook, the
 // state machines of state.h, notify scripts, and the health overlay the manager applies when it
 // builds snapshots.
 //
@@ -21,11 +22,20 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 namespace ulvs::ctl::health {
+
+// One checker of a real server.
+struct check_report {
+    std::string check; // "http :80 /health"
+    bool up = true;
+    uint32_t failures = 0;
+    std::string last_error;
+};
 
 struct server_report {
     std::string virtual_server;
@@ -33,9 +43,7 @@ struct server_report {
     uint16_t port = 0;
     bool checked = false;
     bool up = true;
-    std::string check; // "http :80 /health"
-    uint32_t failures = 0;
-    std::string last_error;
+    std::vector<check_report> checks; // one per checker (empty: not checked)
     std::optional<uint32_t> weight;
 };
 
@@ -70,6 +78,9 @@ public:
     bool quorum_up(const std::string& vs_name) const;
     // A real server's state; true when it has no check.
     bool server_up(const std::string& vs_name, ip_addr a, uint16_t port) const;
+    // Each of its checkers (empty when it has none): /metrics' ulvs_real_server_check_up.
+    std::vector<check_report> server_checks(const std::string& vs_name, ip_addr a,
+                                            uint16_t port) const;
     // Does `vs` (of the config last synced) get traffic as effective() would have it: a real
     // server up with a weight > 0, or its sorry server in place? VRRP's tracked virtual servers.
     bool serving(const config::virtual_server_cfg& vs) const;
@@ -79,14 +90,16 @@ public:
 private:
     using server_key = std::tuple<std::string, uint32_t, uint16_t>; // vs name, rip, rport
     struct server;
+    struct unit; // one checker of a server
     struct vs_state {
         config::vs_health_cfg cfg;
         quorum_state quorum;
         uint64_t unchecked_weight = 0; // real servers without a check: always up
     };
 
-    void complete(server& s, probe_status st, uint64_t now_ms); // the probe's verdict
-    void transition(server& s, bool ok, uint64_t now_ms);
+    void start(unit& u, uint64_t now_ms, size_t url);
+    void complete(unit& u, probe_status st, uint64_t now_ms); // the probe's verdict
+    void transition(unit& u, bool ok, uint64_t now_ms);
     void update_quorum(const std::string& vs_name);
 
     std::map<server_key, std::unique_ptr<server>> m_servers;
@@ -97,6 +110,7 @@ private:
     uint64_t m_generation = 0;
     uint64_t m_last_scan = 0;
     std::vector<uint32_t> m_late_us;
+    std::minstd_rand m_rng{std::random_device{}()}; // warmup delays
 };
 
 } // namespace ulvs::ctl::health

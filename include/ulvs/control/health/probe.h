@@ -24,8 +24,12 @@ namespace ulvs::ctl::health {
 enum class probe_status : uint8_t { running, ok, failed };
 
 struct probe_target {
-    ip_addr address;
-    uint16_t port = 0; // where to connect (the check's port, else the server's)
+    probe_target(ip_addr a = {}, uint16_t p = 0, ip_addr src = {})
+        : address(a), port(p), source(src) {}
+    ip_addr address;   // where to connect (the check's `address`, else the server's)
+    uint16_t port = 0; // the check's port, else the server's
+    ip_addr source;    // the check's `source` (bindto): bound before connecting; 0 = none
+    size_t url = 0;    // http/https: which of the check's url_list() this probe fetches
 };
 
 class probe {
@@ -70,7 +74,8 @@ struct http_response {
 std::optional<http_response> parse_http_response(const std::string& raw);
 // Lowercase hex md5 of `data`.
 std::string md5_hex(const std::string& data);
-// keepalived's HTTP_GET success test: status in the list (empty: 2xx) and digest when set.
-bool http_passes(const config::health_check_cfg& c, const http_response& r, std::string& why);
+// keepalived's HTTP_GET success test of one url: status in the list (empty: 2xx) and digest when
+// set.
+bool http_passes(const config::url_cfg& u, const http_response& r, std::string& why);
 
 } // namespace ulvs::ctl::health

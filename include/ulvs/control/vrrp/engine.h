@@ -3,10 +3,20 @@
 // appliance owns (the snapshot's VIP ownership, see build_snapshot.h).
 //
 // Nothing here blocks: scripts are child processes of proc/children.h, never waited for; a track
-// script still running after its interval gets SIGTERM (then SIGKILL) and counts as failed
-// (keepalived's timeout default). Notify scripts run as keepalived's notify_master/backup/fault
-// do: the command line split by keepalived's rule (common/command_line.h), no extra arguments,
-// not waited for (two quick transitions may run theirs concurrently).
+// script still running after its timeout (default: its interval) gets SIGTERM (then SIGKILL) and
+// counts as failed; rise/fall count results as keepalived's vrrp_script. Notify scripts run as
+// keepalived's notify_master/backup/fault/stop do: the command line split by keepalived's rule
+// (common/command_line.h), no extra arguments, not waited for (two quick transitions may run
+// theirs concurrently); `notify.any` (keepalived's `notify`) gets INSTANCE|GROUP NAME STATE
+// PRIORITY appended.
+//
+// Sync groups (keepalived vrrp_sync_group): the members of a group change state together. One
+// member entering FAULT puts the others in FAULT (a MASTER sends priority 0); one leaving MASTER
+// for BACKUP takes the other MASTERs to BACKUP; a member becomes MASTER only when every other
+// member would too (MASTER already, or its own Master_Down_Timer expired), and then all do;
+// until then it stays BACKUP wanting MASTER. The group leaves FAULT when no member's own
+// tracking fails any more, every member going BACKUP. Group notify scripts run on the group's
+// changes.
 // The configuration follows every committed one (update()): reloads add, change and remove
 // instances as keepalived's reload does.
 //
@@ -56,8 +66,8 @@ struct engine_io {
 
 class engine {
 public:
-    static constexpr unsigned garp_count = 5;        // keepalived garp_master_repeat
-    static constexpr uint64_t garp_repeat_ms = 5000; // keepalived garp_master_delay
+    static constexpr unsigned garp_count = 5;         // keepalived garp_master_repeat
+    static constexpr unsigned garp_refresh_count = 1; // keepalived garp_master_refresh_repeat
     static constexpr uint64_t track_period_ms = 50;
 
     engine(const config::config& cfg, engine_io io);
@@ -95,13 +105,15 @@ public:
         uint64_t transitions = 0; // state changes since start
     };
     std::vector<status> statuses() const;
+    // Sync groups: name and state (BACKUP, MASTER or FAULT; INIT after stop()).
+    std::vector<std::pair<std::string, state>> group_states() const;
 
 private:
     struct script_state {
         proc::child_id id = 0; // 0: not running
         uint64_t started = 0;
         uint64_t next_run = 0;
-        bool ok = true; // keepalived counts a script OK until it first fails
+        script_verdict verdict{1, 1}; // rise/fall of its configuration (make_inst)
     };
     struct inst {
         config::vrrp_instance_cfg cfg;
@@ -111,7 +123,10 @@ private:
         std::vector<uint8_t> track_ports; // port indexes
         std::vector<size_t> track_vs;     // indexes into m_vs
         std::vector<script_state> scripts;
-        uint64_t garp_again = 0; // 0: none pending
+        uint64_t garp_again = 0;      // 0: none pending
+        uint64_t garp_refresh = 0;    // MASTER with garp.master_refresh: next single GARP
+        state reported = state::init; // the state of the last transition applied
+        int group = -1;               // index in m_groups
         uint64_t rx_errors = 0;
         uint64_t adverts_rx = 0;
         uint64_t adverts_tx = 0;
@@ -124,12 +139,26 @@ private:
     void retire_scripts(inst& in);        // kill its running track scripts
     void apply(inst& in, const output& o, uint64_t now);
     void send_advert(inst& in, uint8_t priority);
-    void send_garps(inst& in);
+    void send_garps(inst& in, unsigned count);
     unsigned run_scripts(inst& in, uint64_t now);
     unsigned track_all(inst& in, uint64_t now, const dp::snapshot& snap);
     void notify(const inst& in);
+    void notify_any(const std::string& script, const char* type, const std::string& name,
+                    const char* state_text, unsigned priority);
+    void entered_master(inst& in, uint64_t now); // gratuitous ARPs now, and timers for more
+
+    struct group {
+        config::vrrp_sync_group_cfg cfg;
+        std::vector<size_t> members; // indexes in m_inst
+        state st = state::backup;
+    };
+    void build_groups(const config::config& cfg);
+    bool sync_gate(inst& in, uint64_t now); // false: the transition was taken back
+    void sync_after(inst& in, state from, uint64_t now);
+    void set_group(group& g, state st);
 
     std::vector<inst> m_inst;
+    std::vector<group> m_groups;
     std::vector<config::virtual_server_cfg> m_vs; // copies for tracking (the last update())
     engine_io m_io;
     bool m_ownership_changed = false;

@@ -35,6 +35,22 @@ struct output {
     bool changed = false;      // the state changed (to instance::current())
 };
 
+// A track script's verdict from its results, as keepalived's vrrp_script counts them: `rise`
+// successes in a row make a failed script OK, `fall` failures in a row an OK one failed; the
+// first result decides alone (and before it, the script counts as OK).
+class script_verdict {
+public:
+    script_verdict(uint32_t rise, uint32_t fall) : m_rise(rise), m_fall(fall), m_n(rise - 1) {}
+    void add(bool success);
+    bool ok() const { return m_ok; }
+
+private:
+    uint32_t m_rise, m_fall;
+    uint32_t m_n; // keepalived's result: 0..rise+fall-1
+    bool m_ok = true;
+    bool m_first = true;
+};
+
 class instance {
 public:
     explicit instance(const params& p) : m_p(p) {}
@@ -57,6 +73,22 @@ public:
     // weights in force. The effective priority is base + delta clamped to 1..254 (255 stays 255
     // only while delta is 0).
     output set_tracking(bool fault, int delta, uint64_t now);
+
+    // Sync groups (keepalived vrrp_sync.c; the engine decides, these only move the machine).
+    // A MASTER just entered that its group does not allow yet: back to BACKUP without a
+    // transition, wanting MASTER, its Master_Down_Timer re-armed (keepalived's wantstate).
+    void defer_master(uint64_t now);
+    // A FAULT just left while another member is still faulty: back to FAULT, no transition.
+    void hold_fault();
+    // The group moves this member: to MASTER (advertises at once), to BACKUP (from MASTER no
+    // priority-0 advertisement, as keepalived's vrrp_sync_backup), to FAULT (a MASTER sends
+    // priority 0). The member's own tracking is unchanged.
+    output force_master(uint64_t now);
+    output force_backup(uint64_t now);
+    output force_fault(uint64_t now);
+    // BACKUP whose Master_Down_Timer expired (or a MASTER): it would be MASTER alone.
+    bool wants_master() const { return m_state == state::master || m_wants_master; }
+    bool tracking_fault() const { return m_fault; } // its own tracking says FAULT
 
     state current() const { return m_state; }
     uint8_t priority() const;                          // effective
@@ -82,6 +114,8 @@ private:
     bool m_delay_started = false;
     uint64_t m_delay_from = 0;
     uint32_t m_master_ip = 0;
+    bool m_wants_master = false;       // sync group: deferred (defer_master)
+    uint32_t m_deferred_master_ip = 0; // the master heard before a deferred takeover
 };
 
 } // namespace ulvs::ctl::vrrp

@@ -166,6 +166,17 @@ struct snapshot {
     // to our addresses and VIPs, and the other exception traffic (config `control_policing`).
     police_rate police_icmp_echo;
     police_rate police_exception;
+    // config `vips.answer_ping`: false drops ICMP echo requests to virtual addresses
+    // (drop::vip_ping_refused); the appliance's own addresses still answer.
+    bool answer_ping = true;
+    // config `connections.expire_nodest_conn` (IPVS' sysctl): a connection whose dest (by stats
+    // id) is in no service of this snapshot ends at its next packet, which is then handled as a
+    // new one. `live_dests`: one bit per stats id of this snapshot's dests, built only when on.
+    bool expire_nodest_conn = false;
+    std::vector<uint64_t> live_dests;
+    bool dest_gone(uint32_t stats_id) const noexcept {
+        return (live_dests[stats_id >> 6] >> (stats_id & 63) & 1) == 0;
+    }
 
     // The next hop towards `dst` (network order), or nullptr when there is no route.
     const next_hop* route(uint32_t dst) const noexcept;
