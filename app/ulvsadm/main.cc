@@ -5,6 +5,7 @@
 // (import_cmd.cc) reads files only and has its own codes (its --help).
 #include "client.h"
 #include "import_cmd.h"
+#include "socket_path.h"
 
 #include "ulvs/mgmt/ipvsadm_args.h"
 #include "ulvs/mgmt/ipvsadm_format.h"
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,16 +62,14 @@ int list_conns(ulvs::adm::client& conn, json request, const std::string& socket_
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string socket_path = "/run/ulvs/ulvsd.sock";
-    if (const char* env = std::getenv("ULVS_SOCKET"); env != nullptr && *env != '\0')
-        socket_path = env;
+    std::optional<std::string> given; // --socket
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--socket" && i + 1 < argc) {
-            socket_path = argv[++i];
+            given = argv[++i];
         } else if (a.starts_with("--socket=")) {
-            socket_path = a.substr(9);
+            given = a.substr(9);
         } else {
             args.push_back(std::move(a));
         }
@@ -103,9 +103,13 @@ int main(int argc, char** argv) {
         action->kind = cli_kind::request;
     }
 
+    const ulvs::adm::socket_choice chosen =
+        given ? ulvs::adm::socket_choice{*given, ""} : ulvs::adm::default_socket();
+    const std::string& socket_path = chosen.path;
     auto conn = ulvs::adm::client::connect(socket_path);
     if (!conn) {
-        std::fprintf(stderr, "ulvsadm: cannot reach ulvsd at %s: %s\n", socket_path.c_str(),
+        std::fprintf(stderr, "ulvsadm: cannot reach ulvsd at %s%s: %s\n", socket_path.c_str(),
+                     chosen.origin.empty() ? "" : (" (" + chosen.origin + ")").c_str(),
                      conn.error().reason.c_str());
         return 1;
     }
@@ -119,6 +123,8 @@ int main(int argc, char** argv) {
     }
     if (!reply->value("ok", false))
         return print_error(*reply);
+    if (auto n = reply->find("note"); n != reply->end() && n->is_string()) // done, but unseen
+        std::fprintf(stderr, "ulvsadm: note: %s\n", n->get<std::string>().c_str());
 
     switch (action->kind) {
     case cli_kind::list:

@@ -174,6 +174,25 @@ mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
     return {{"instances", list}, {"text", e.status_text()}};
 }
 
+// The control plane's own counters for status and /metrics: the exception path's, and the
+// packets held for neighbours still resolving (control/neigh/unres_queue.h).
+std::vector<mgmt::control_counter> control_counters(const health_runtime& health,
+                                                    const ctl::unres_queue& unres) {
+    auto out = health.counters();
+    const ctl::unres_queue::counters& c = unres.stats();
+    out.push_back({"neigh_queued_packets",
+                   "Packets to a next hop still resolving, held until it answers ARP.", c.queued});
+    out.push_back({"neigh_queue_sent_packets", "Of those: sent once it answered.", c.sent});
+    out.push_back({"neigh_queue_full_packets",
+                   "Packets to a next hop still resolving dropped: its queue (3) or all (128) "
+                   "full.",
+                   c.dropped_full});
+    out.push_back({"neigh_queue_failed_packets",
+                   "Held packets dropped: their next hop did not answer within 3 s.",
+                   c.dropped_failed});
+    return out;
+}
+
 int run(const options& opts, const config::config& cfg, const std::string& config_sha256) {
     runtime rt;
     const auto n_workers = static_cast<uint16_t>(cfg.lcores.workers.size());
@@ -221,6 +240,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     // Neighbours, snapshot, publication.
     dp::neigh_table neigh_table(neigh_capacity);
     ctl::neigh_manager neigh(neigh_table);
+    ctl::unres_queue unres; // freed before the pool: declared after it
     for (const config::neighbor_cfg& n : cfg.neighbors)
         for (size_t p = 0; p < cfg.ports.size(); ++p)
             if (cfg.ports[p].name == n.port)
@@ -332,7 +352,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
-         config_sha256, [&health] { return health.counters(); },
+         config_sha256, [&health, &unres] { return control_counters(health, unres); },
          [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
@@ -389,6 +409,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.loads = &loads;
     env.pub = rt.pub.get();
     env.neigh = &neigh;
+    env.unres = &unres;
     env.pool = rt.pool;
     env.exit_idle_ms = opts.exit_idle ? uint64_t(opts.exit_idle->count()) : 0;
     env.stop_signal = &g_stop;

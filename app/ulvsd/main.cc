@@ -79,7 +79,10 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::string bytes; // for the digest the metrics show (ulvs_config_info)
-    auto cfg = ulvs::config::load_file(opts->config, &bytes);
+    std::vector<ulvs::config::diagnostic> warnings; // shown by --check and at start alike
+    auto cfg = ulvs::config::load_file(opts->config, &bytes, &warnings);
+    for (const auto& w : warnings)
+        std::fprintf(stderr, "%s\n", w.to_string().c_str());
     std::vector<ulvs::config::diagnostic> errors;
     if (!cfg)
         errors = cfg.error();

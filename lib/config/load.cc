@@ -21,7 +21,7 @@ std::string diagnostic::to_string() const {
         if (col > 0)
             pos += ":" + std::to_string(col);
     }
-    return pos + ": error: " + message;
+    return pos + (warning ? ": warning: " : ": error: ") + message;
 }
 
 namespace {
@@ -39,7 +39,8 @@ load_result finish(detail::reader& r, config&& c) {
 
 } // namespace
 
-load_result load_string(std::string_view yaml, std::string_view file) {
+load_result load_string(std::string_view yaml, std::string_view file,
+                        std::vector<diagnostic>* warnings) {
     detail::reader r{std::string(file)};
     detail::draft d;
     d.cfg.path = std::string(file);
@@ -53,10 +54,17 @@ load_result load_string(std::string_view yaml, std::string_view file) {
             r.error(detail::loc_of(e.mark), "cannot read YAML: " + e.msg);
         }
     }
+    if (warnings != nullptr) {
+        *warnings = r.take_warnings();
+        std::stable_sort(warnings->begin(), warnings->end(), [](const auto& a, const auto& b) {
+            return std::tie(a.line, a.col) < std::tie(b.line, b.col);
+        });
+    }
     return finish(r, std::move(d.cfg));
 }
 
-load_result load_file(const std::string& path, std::string* bytes) {
+load_result load_file(const std::string& path, std::string* bytes,
+                      std::vector<diagnostic>* warnings) {
     auto fail = [&](int err) {
         return load_result(std::unexpect,
                            std::vector<diagnostic>{
@@ -74,7 +82,7 @@ load_result load_file(const std::string& path, std::string* bytes) {
         return fail(errno); // e.g. EISDIR: fopen succeeds on a directory, reading does not
     if (bytes != nullptr)
         *bytes = text;
-    return load_string(text, path);
+    return load_string(text, path, warnings);
 }
 
 std::vector<diagnostic> check_host(const config& c, unsigned n_cpus) {

@@ -25,6 +25,10 @@ void reader::error(source_loc at, std::string message) {
     m_diags.push_back({m_file, at.line, at.col, std::move(message)});
 }
 
+void reader::warning(source_loc at, std::string message) {
+    m_warnings.push_back({m_file, at.line, at.col, std::move(message), true});
+}
+
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
     case YAML::NodeType::Scalar:
@@ -183,6 +187,43 @@ std::optional<uint64_t> read_uint(reader& r, const field& f, uint64_t min, uint6
     return v;
 }
 
+namespace {
+
+// The most seconds a key plausibly takes when written as a bare number (issue 16: `delay_loop:
+// 3000` meant as milliseconds passed as 50 minutes). By the path's last part, and the one before
+// it where the last is ambiguous; keys not listed get a day.
+uint64_t plausible_seconds(std::string_view path) {
+    const size_t dot = path.rfind('.');
+    const std::string_view key = dot == std::string_view::npos ? path : path.substr(dot + 1);
+    const std::string_view parent = dot == std::string_view::npos ? "" : path.substr(0, dot);
+    struct bound {
+        std::string_view key;
+        uint64_t s;
+    };
+    static constexpr bound bounds[] = {
+        {"delay_loop", 600},
+        {"delay_before_retry", 600},
+        {"connect_timeout", 120},
+        {"warmup", 600},
+        {"advert_int", 60},
+        {"preempt_delay", 600},
+        {"interval", 600},
+        {"master_delay", 60},
+        {"master_refresh", 3600},
+        {"tcp_fin", 3600},
+        {"udp", 3600},
+        {"tcp", 86400},
+    };
+    if (key == "timeout") // persistence's is long by nature; a check's or script's is not
+        return parent.ends_with("persistence") ? 86400 : 300;
+    for (const bound& b : bounds)
+        if (key == b.key)
+            return b.s;
+    return 86400;
+}
+
+} // namespace
+
 std::optional<duration> read_duration(reader& r, const field& f) {
     auto s = scalar(r, f, "a duration");
     if (!s)
@@ -192,6 +233,12 @@ std::optional<duration> read_duration(reader& r, const field& f) {
         r.error(f.at, f.path + " " + d.error());
         return std::nullopt;
     }
+    // Only a bare number can be a unit mistake: "3000s" says what it means.
+    const bool bare = !s->empty() && std::isdigit(static_cast<unsigned char>(s->back()));
+    if (const uint64_t most = plausible_seconds(f.path); bare && uint64_t(d->count()) > most * 1000)
+        r.warning(f.at, f.path + ": " + *s + " is read as seconds (" + *s + "s); above " +
+                            std::to_string(most) + "s that is unlikely for this key: write " + *s +
+                            "ms if milliseconds were meant, or " + *s + "s to keep it");
     return *d;
 }
 

@@ -28,10 +28,13 @@ public:
     void error(source_loc at, std::string message);
     size_t error_count() const { return m_diags.size(); }
     std::vector<diagnostic> take() { return std::move(m_diags); }
+    void warning(source_loc at, std::string message);
+    std::vector<diagnostic> take_warnings() { return std::move(m_warnings); }
 
 private:
     std::string m_file;
     std::vector<diagnostic> m_diags;
+    std::vector<diagnostic> m_warnings;
 };
 
 // A value to read, where to report problems with it and the name to print ("ports[0].mtu").

@@ -54,7 +54,10 @@ unsigned drain_ring(control_env& env, const dp::snapshot& snap, rte_ring* r, uin
     for (unsigned i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         if (handle_resolve_request(*env.neigh, m)) {
-            rte_pktmbuf_free(m);
+            if (env.unres != nullptr)
+                env.unres->take(m, now); // held until the host answers (unres_queue.h)
+            else
+                rte_pktmbuf_free(m);
             continue;
         }
         if (env.on_packet && env.on_packet(m, static_cast<uint8_t>(m->port), now)) {
@@ -161,6 +164,9 @@ unsigned drain_exceptions(control_env& env, uint64_t now) {
         }
     for (rte_ring* r : env.from_workers)
         total += drain_ring(env, *snap, r, now);
+    if (env.unres != nullptr) // what waited for a host that answered in these packets
+        env.unres->service(*env.neigh, env.addrs, now,
+                           [&env](uint8_t port, rte_mbuf* m) { transmit(env, port, m); });
     return total;
 }
 

@@ -4,6 +4,7 @@
 #include "ulvs/config/load.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace ulvs::mgmt {
 
@@ -178,6 +179,29 @@ std::expected<void, error> service_op(config::config& c, const json& op, std::st
     return {};
 }
 
+// A service as ipvsadm names it ("TCP 203.0.113.100:80"), with its YAML name.
+std::string service_name(const virtual_server_cfg& vs) {
+    std::string p(to_string(vs.protocol));
+    std::transform(p.begin(), p.end(), p.begin(), [](char ch) { return char(ch - 32); });
+    return p + " " + vs.address.to_string() + ":" + std::to_string(vs.port) + " (\"" + vs.name +
+           "\")";
+}
+
+// The validator speaks of the file ("virtual_servers[0]", "virtual_servers[0].real_servers[1]
+// .weight"); a change made with ulvsadm has no file lines: such a message is prefixed with the
+// service as ipvsadm names it, the YAML path kept as our detail.
+std::string in_ipvsadm_terms(const config::config& c, std::string msg) {
+    const size_t at = msg.find("virtual_servers[");
+    if (at == std::string::npos)
+        return msg;
+    size_t v = 0;
+    const char* p = msg.c_str() + at + 16;
+    auto [end, ec] = std::from_chars(p, msg.c_str() + msg.size(), v);
+    if (ec != std::errc{} || *end != ']' || v >= c.virtual_servers.size())
+        return msg;
+    return "service " + service_name(c.virtual_servers[v]) + ": " + msg;
+}
+
 std::expected<void, error> dest_op(config::config& c, const json& op, std::string_view cmd,
                                    const service_history* history) {
     auto k = service_key_of(op);
@@ -203,6 +227,16 @@ std::expected<void, error> dest_op(config::config& c, const json& op, std::strin
     auto rs = std::find_if(rss.begin(), rss.end(), [&](const real_server_cfg& r) {
         return r.address == *addr && r.port == *port;
     });
+    // A DR or TUN server is known by its address alone (config validate.cc, IPVS): one written
+    // with another port in the file is the same destination (issue 16: `-a` answered "listed
+    // twice in virtual_servers[0]" instead of ipvsadm's "Destination already exists").
+    if (rs == rss.end()) {
+        auto f = fwd_of(op);
+        const bool by_addr = cmd == "del_dest" || (f && *f != fwd_mode::nat);
+        rs = std::find_if(rss.begin(), rss.end(), [&](const real_server_cfg& r) {
+            return by_addr && r.address == *addr && svc->mode_of(r) != fwd_mode::nat;
+        });
+    }
     if (cmd == "del_dest") {
         if (rs == rss.end())
             return fail(errc::not_found, "No such destination");
@@ -220,7 +254,10 @@ std::expected<void, error> dest_op(config::config& c, const json& op, std::strin
                                          : lower.error());
     if (cmd == "add_dest") {
         if (rs != rss.end())
-            return fail(errc::exists, "Destination already exists");
+            return std::unexpected(error{errc::exists, // ipvsadm's words, then which one
+                                         "Destination already exists",
+                                         {addr->to_string() + ":" + std::to_string(rs->port) +
+                                          " is a real server of " + service_name(*svc)}});
         rs = rss.insert(rss.end(), real_server_cfg{});
         rs->address = *addr;
         rs->port = *port;
@@ -254,6 +291,35 @@ std::expected<void, error> set_timeouts(config::config& c, const json& op) {
 }
 
 } // namespace
+
+std::string dest_note(const json& op, const config::config& running,
+                      const config::config& effective) {
+    const std::string cmd = op.value("cmd", "");
+    if (cmd != "add_dest" && cmd != "edit_dest")
+        return {};
+    auto k = service_key_of(op);
+    auto d = op.find("dest");
+    if (!k || d == op.end() || !d->is_object())
+        return {};
+    auto addr = address(*d, "addr");
+    if (!addr)
+        return {};
+    auto in = [&](const config::config& c, bool weighted) {
+        auto it = std::find_if(c.virtual_servers.begin(), c.virtual_servers.end(), [&](auto& vs) {
+            return !vs.match && vs.protocol == k->proto && vs.address == k->vip &&
+                   vs.port == k->port;
+        });
+        return it != c.virtual_servers.end() &&
+               std::any_of(it->real_servers.begin(), it->real_servers.end(), [&](auto& rs) {
+                   return rs.address == *addr && (!weighted || rs.weight > 0);
+               });
+    };
+    if (!in(running, true) || in(effective, true))
+        return {};
+    return "real server " + addr->to_string() + " is not in service (its health check fails): " +
+           std::string(cmd == "add_dest" ? "added" : "changed") +
+           ", it is listed by -L and takes traffic once it is up (-S and save-yaml show it now)";
+}
 
 bool is_config_change(std::string_view cmd) {
     return cmd == "add_service" || cmd == "edit_service" || cmd == "del_service" ||
@@ -334,7 +400,7 @@ std::expected<config::config, error> revalidate(const config::config& c) {
     if (!loaded) {
         error e{errc::invalid, {}, {}};
         for (const config::diagnostic& d : loaded.error())
-            e.details.push_back(d.message);
+            e.details.push_back(in_ipvsadm_terms(c, d.message));
         e.message = e.details.empty() ? "invalid configuration" : e.details.front();
         return std::unexpected(std::move(e));
     }

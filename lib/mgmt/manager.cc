@@ -94,7 +94,10 @@ bool manager::start_work(const config_work& w) {
     if (w.op.value("cmd", "") == "reload") {
         m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
             std::string bytes;
-            auto loaded = config::load_file(path, &bytes);
+            std::vector<config::diagnostic> warnings;
+            auto loaded = config::load_file(path, &bytes, &warnings);
+            for (const config::diagnostic& w : warnings) // as ulvsd --check prints them
+                spdlog::warn("{}", w.to_string());
             if (!loaded) {
                 std::vector<std::string> details;
                 for (const config::diagnostic& d : loaded.error())
@@ -153,6 +156,9 @@ json manager::finish_change(const json& op, config_jobs::outcome o, uint64_t now
     if (!o)
         return std::move(o.error());
     json reply = commit(std::move(o->cfg), now);
+    if (reply.value("ok", false) && op.value("cmd", "").ends_with("_dest"))
+        if (auto note = dest_note(op, m_cfg, m_pub.effective(m_cfg)); !note.empty())
+            reply["note"] = note; // issue 16: -e on a down server showed nowhere
     // -Z inside a -R batch: after the services it names exist.
     if (reply.value("ok", false) && op.value("cmd", "") == "batch")
         for (const json& z : op["ops"])

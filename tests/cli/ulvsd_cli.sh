@@ -35,11 +35,31 @@ low="$root/tests/unit/config/bad/mbufs_too_low.yaml"
 out=$("$ulvsd" -c "$low" --check 2>&1)
 rc=$?
 [[ $rc -eq 2 ]] || fail "--check mbufs_too_low.yaml exit $rc, want 2"
-grep -q "^$low:4:10: error: dpdk.mbufs 2047 is below the 6749 mbufs .*worker -> control rings \
-2046 (1 x (1023 + 1023)).*set dpdk.mbufs to at least 6749$" <<<"$out" || fail "mbufs message: $out"
+grep -q "^$low:4:10: error: dpdk.mbufs 2047 is below the 6877 mbufs .*worker -> control rings \
+2046 (1 x (1023 + 1023)).*set dpdk.mbufs to at least 6877$" <<<"$out" || fail "mbufs message: $out"
 "$ulvsd" -c "$low" >/dev/null 2>&1
 rc=$?
 [[ $rc -eq 2 ]] || fail "starting with too few mbufs: exit $rc, want 2"
+
+# A bare number far above what its key takes (issue 16: delay_loop: 3000 meant as ms): loads,
+# with a warning at the value, from --check and at start alike.
+warn=$(mktemp --suffix=.yaml)
+cat >"$warn" <<'EOF'
+lcores: {control: 0, workers: [1]}
+ports:
+  - {name: wan, device: "net_null0", addresses: [203.0.113.10/24]}
+  - {name: lan, device: "net_null1", addresses: [198.51.100.1/24]}
+virtual_servers:
+  - {name: web, address: 203.0.113.100, port: 80, protocol: tcp, scheduler: rr,
+     health_check: {type: tcp, delay_loop: 3000},
+     real_servers: [{address: 198.51.100.11, port: 80}]}
+EOF
+out=$("$ulvsd" -c "$warn" --check 2>&1)
+rc=$?
+[[ $rc -eq 0 && $out == "$warn:7:44: warning: virtual_servers[0].health_check.delay_loop: 3000 is \
+read as seconds (3000s); above 600s that is unlikely for this key: write 3000ms if milliseconds \
+were meant, or 3000s to keep it"$'\n'"ok" ]] || fail "delay_loop warning: exit $rc, output: $out"
+rm -f "$warn"
 
 out=$("$ulvsd" -c /nonexistent/ulvs.yaml --check 2>&1)
 rc=$?

@@ -248,6 +248,49 @@ TEST(revalidate, refuses_what_a_file_would_refuse) {
     EXPECT_FALSE(revalidate(s));
 }
 
+// Issue 16: a DR server the file lists with another port is the same destination (IPVS knows a
+// DR server by its address): -a answers ipvsadm's EEXIST, with which one as a detail, not the
+// validator's "listed twice in virtual_servers[0]"; -d and -e find it.
+TEST(apply_op, a_dr_server_is_known_by_its_address) {
+    auto c = base();
+    c.virtual_servers[0].real_servers[0].port = 8080; // web is DR (the default)
+    auto r = apply_op(c, op("-a -t 203.0.113.100:80 -r 198.51.100.11:80 -g"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "Destination already exists");
+    EXPECT_EQ(r.error().details,
+              std::vector<std::string>{
+                  "198.51.100.11:8080 is a real server of TCP 203.0.113.100:80 (\"web\")"});
+    ASSERT_TRUE(apply_op(c, op("-e -t 203.0.113.100:80 -r 198.51.100.11:80 -g -w 7")));
+    EXPECT_EQ(c.virtual_servers[0].real_servers[0].weight, 7u);
+    ASSERT_TRUE(apply_op(c, op("-d -t 203.0.113.100:80 -r 198.51.100.11:80")));
+    EXPECT_TRUE(c.virtual_servers[0].real_servers.empty());
+}
+
+// What the validator refuses after a CLI change names the service as ipvsadm does.
+TEST(revalidate, names_services_in_ipvsadm_terms) {
+    auto c = base();
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:80 -r 192.0.2.50:80 -g")));
+    auto bad = revalidate(c);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message, "DR real server 192.0.2.50 is not on a connected subnet of any "
+                                   "port");
+    c = base();
+    c.virtual_servers[0].real_servers.push_back(c.virtual_servers[0].real_servers[0]);
+    bad = revalidate(c);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message,
+              "service TCP 203.0.113.100:80 (\"web\"): real server 198.51.100.11 is listed twice "
+              "in virtual_servers[0] (also real_servers[0])");
+    c = base();
+    ASSERT_TRUE(apply_op(c, op("-a -t 203.0.113.100:80 -r 198.51.100.12 -g -x 10 -y 20")));
+    bad = revalidate(c);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message,
+              "service TCP 203.0.113.100:80 (\"web\"): virtual_servers[0].real_servers[1]."
+              "thresholds.lower (20) is above virtual_servers[0].real_servers[1].thresholds.upper "
+              "(10)");
+}
+
 TEST(batch, all_or_nothing) {
     auto c = base();
     json batch = {

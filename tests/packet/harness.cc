@@ -120,7 +120,7 @@ void rig::collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint6
         for (uint16_t k = 0; k < s->n; ++k) {
             rte_mbuf* m = s->pkts[k];
             if (ctl::handle_resolve_request(m_neigh, m)) {
-                rte_pktmbuf_free(m);
+                m_unres.take(m, now_ms);
                 continue;
             }
             const auto in_port = static_cast<uint8_t>(m->port);
@@ -132,6 +132,8 @@ void rig::collect(dp::worker_ctx& w, std::vector<std::vector<frame>>& out, uint6
         }
         s->n = 0;
     }
+    m_unres.service(m_neigh, m_addrs, now_ms,
+                    [&out](uint8_t port, rte_mbuf* m) { out[port].push_back(from_mbuf(m)); });
 }
 
 std::vector<std::vector<frame>> rig::burst_on(uint32_t wi, uint8_t port,

@@ -6,6 +6,7 @@
 #include "pcap_file.h"
 #include "ulvs/config/config.h"
 #include "ulvs/control/exception/responder.h"
+#include "ulvs/control/neigh/unres_queue.h"
 #include "ulvs/control/service/build_snapshot.h"
 #include "ulvs/dataplane/fwd/worker.h"
 
@@ -33,6 +34,9 @@ public:
     dp::worker_ctx& worker(uint32_t i = 0) { return *m_workers[i]; }
     const dp::snapshot& snap() const { return *m_snap; }
     ctl::neigh_manager& neigh() { return m_neigh; }
+    // Packets the control lcore holds for hosts still resolving (sent by a later burst's
+    // collection once the host answered ARP).
+    ctl::unres_queue& unres() { return m_unres; }
     // The ports' MACs and addresses, as the control lcore's responder gets them.
     const std::vector<ctl::port_addrs>& addrs() const { return m_addrs; }
     dp::neigh_table& table() { return m_table; }
@@ -64,6 +68,7 @@ private:
     config::config m_cfg;
     dp::neigh_table m_table{256};
     ctl::neigh_manager m_neigh{m_table};
+    ctl::unres_queue m_unres;
     ctl::stats_ids m_ids;
     ctl::snapshot_inputs m_inputs{m_neigh, m_ids};
     std::unique_ptr<dp::snapshot> m_snap;

@@ -14,6 +14,7 @@
 #include "ulvs/control/exception/responder.h"
 #include "ulvs/control/loop_timing.h"
 #include "ulvs/control/neigh/neigh_manager.h"
+#include "ulvs/control/neigh/unres_queue.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/worker_loop.h"
 #include "ulvs/dataplane/sched/load.h"
@@ -60,6 +61,9 @@ struct control_env {
     std::vector<dp::worker_runtime*> workers; // for --exit-idle
     dp::publisher* pub = nullptr;
     neigh_manager* neigh = nullptr;
+    // Packets for next hops still resolving, sent when they answer; null: such packets are
+    // dropped (the workers already counted them to_control).
+    unres_queue* unres = nullptr;
     rte_mempool* pool = nullptr;
     uint64_t exit_idle_ms = 0; // 0: never
     const volatile std::sig_atomic_t* stop_signal = nullptr;

@@ -37,6 +37,12 @@ constexpr unsigned ctrl_prio_ring_size = 1024;
 constexpr unsigned ctrl_exception_ring_size = 1024;
 // The control lcore dequeues at most this many packets from a ring at once.
 constexpr unsigned ctrl_ring_burst = 32;
+// Packets the control lcore holds for next hops still resolving (control/neigh/unres_queue.h):
+// per neighbour (Linux's unres_qlen) and in all.
+constexpr unsigned neigh_hold_per_host = 3;
+// 128: a few per host for the first packets of a burst of new clients, and a small line in the
+// budget (a configuration that fitted the default dpdk.mbufs before still fits).
+constexpr unsigned neigh_hold_total = 128;
 // A staged packet may be a fragment: a header mbuf chained to the shared payload's.
 constexpr unsigned mbufs_per_staged_packet = 2;
 
@@ -108,6 +114,8 @@ inline std::vector<mbuf_consumer> mbuf_consumers(uint32_t workers,
                        n(frag_table::max_pieces - 1) + " fragments"});
     // The control lcore (control_loop.cc): one burst dequeued from a ring.
     out.push_back({"control lcore burst", ctrl_ring_burst, n(ctrl_ring_burst)});
+    out.push_back(
+        {"packets held for unresolved neighbours", neigh_hold_total, n(neigh_hold_total)});
     return out;
 }
 

@@ -67,6 +67,13 @@ std::expected<config::config, error> revalidate(const config::config& c);
 std::vector<std::string> restart_only_changes(const config::config& running,
                                               const config::config& next);
 
+// After a committed -a or -e (`op`): a line for the operator when the server is configured with
+// a weight but not in service (its health check fails, so -L, which lists what the workers use,
+// does not show it): the change is kept and applies when the server is up. Empty otherwise.
+// `running` is the committed config, `effective` the same with the health overlay.
+std::string dest_note(const json& op, const config::config& running,
+                      const config::config& effective);
+
 // True when `cmd` changes the configuration (and so needs revalidate + publish).
 bool is_config_change(std::string_view cmd);
 

@@ -121,6 +121,7 @@ std::optional<uint32_t> neigh_manager::set_static(ip_addr ip, uint8_t port, cons
     e.port = port;
     e.mac = mac;
     m_table.set(e.slot, mac.b.data());
+    ++m_changes;
     return slot;
 }
 
@@ -133,8 +134,10 @@ bool neigh_manager::learn(ip_addr ip, uint8_t port, const mac_addr& mac, uint64_
     e.resolved = true;
     e.mac = mac;
     e.next_ms = now_ms + refresh_ms;
-    if (changed)
+    if (changed) {
         m_table.set(e.slot, mac.b.data());
+        ++m_changes;
+    }
     return changed;
 }
 

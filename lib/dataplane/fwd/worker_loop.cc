@@ -26,25 +26,30 @@ void free_rest(worker_ctx& w, rte_mbuf** pkts, uint16_t from, uint16_t n, drop w
     }
 }
 
-// A resolution request's carrier (mbuf_port_resolve_request, xmit.h send_routed) is a packet
-// already counted as dropped (neigh_unresolved): it is neither to_control nor, when the ring
-// refuses it, a second drop, so that every received packet is counted once (counters.h). Which
-// ones are carriers is read before the enqueue: after it the control lcore may free them.
+// A resolution request's carrier (mbuf_port_resolve_request, xmit.h send_routed) that may not
+// be held is a packet already counted as dropped (neigh_unresolved): it is neither to_control
+// nor, when the ring refuses it, a second drop, so that every received packet is counted once
+// (counters.h). One the control lcore may hold (mbuf_port_hold) is to_control when the ring
+// takes it, neigh_unresolved when it refuses it. Which ones are carriers is read before the
+// enqueue: after it the control lcore may free them.
 unsigned flush_to_control(worker_ctx& w, tx_stage& s, rte_ring* ring, drop why) noexcept {
     if (s.n == 0)
         return 0;
-    bool carrier[tx_stage_size];
-    for (uint16_t i = 0; i < s.n; ++i)
-        carrier[i] = (s.pkts[i]->port & mbuf_port_resolve_request) != 0;
+    enum : uint8_t { plain, carrier, held };
+    uint8_t kind[tx_stage_size];
+    for (uint16_t i = 0; i < s.n; ++i) {
+        const uint16_t p = s.pkts[i]->port;
+        kind[i] = !(p & mbuf_port_resolve_request) ? plain : (p & mbuf_port_hold) ? held : carrier;
+    }
     const unsigned q =
         rte_ring_sp_enqueue_burst(ring, reinterpret_cast<void**>(s.pkts), s.n, nullptr);
     for (uint16_t i = 0; i < s.n; ++i) {
         if (i < q) {
-            w.ctr.to_control += carrier[i] ? 0 : 1;
+            w.ctr.to_control += kind[i] == carrier ? 0 : 1;
             continue;
         }
-        if (!carrier[i])
-            w.ctr.count_drop(why);
+        if (kind[i] != carrier)
+            w.ctr.count_drop(kind[i] == held ? drop::neigh_unresolved : why);
         rte_pktmbuf_free(s.pkts[i]);
     }
     s.n = 0;

@@ -73,8 +73,14 @@ inline bool send_to(worker_ctx& w, rte_mbuf* m, uint8_t out, uint32_t slot) noex
 }
 
 // Route `m` (an IPv4 frame) to `dst` (network order): longest-prefix match, then the gateway's
-// MAC, or for a connected destination its own. A connected host we have no slot for yet is
-// handed to the control lcore to be resolved; that packet is dropped (TCP retransmits).
+// MAC, or for a connected destination its own. A connected host whose MAC is not known yet (no
+// slot, or a slot still resolving) is handed to the control lcore to be resolved. The packet is
+// the request's carrier: when it is one whole frame that fits the port, the control lcore holds
+// it until the host answers ARP and sends it then (control/neigh/unres_queue.h, Linux's
+// unres_qlen), and it is counted as to_control when the ring takes it; otherwise it is dropped
+// (neigh_unresolved) and only asks. The holding area is the control lcore's, not the worker's:
+// the carrier already goes there, the ARP reply that releases it arrives there, and the worker
+// keeps no state, timer or scan for it.
 inline bool send_routed(worker_ctx& w, rte_mbuf* m, uint32_t dst) noexcept {
     const next_hop* hop = w.snap->route(dst);
     if (hop == nullptr) {
@@ -84,18 +90,21 @@ inline bool send_routed(worker_ctx& w, rte_mbuf* m, uint32_t dst) noexcept {
     if (hop->gateway != 0)
         return send_to(w, m, hop->port, hop->neigh);
     const uint32_t slot = w.neigh->find(dst);
-    if (slot == neigh_table::no_slot) {
-        w.ctr.count_drop(drop::neigh_unresolved);
-        if (!w.police_resolve.take(w.now_ms, resolve_police)) {
-            rte_pktmbuf_free(m); // counted above; the next packet to that host asks again
-            return false;
-        }
-        m->port = mbuf_port_resolve_request | hop->port;
-        m->hash.usr = dst;
-        stage(w, w.to_ctrl_prio, m);
+    if (slot != neigh_table::no_slot && w.neigh->valid(slot))
+        return send_to(w, m, hop->port, slot);
+    const bool holdable =
+        m->nb_segs == 1 && rte_pktmbuf_pkt_len(m) <= uint32_t{w.ports[hop->port].mtu} + 14u;
+    if (!w.police_resolve.take(w.now_ms, resolve_police)) {
+        drop_pkt(w, m, drop::neigh_unresolved); // the next packet to that host asks again
         return false;
     }
-    return send_to(w, m, hop->port, slot);
+    if (!holdable)
+        w.ctr.count_drop(drop::neigh_unresolved);
+    m->port = static_cast<uint16_t>(mbuf_port_resolve_request | (holdable ? mbuf_port_hold : 0) |
+                                    hop->port);
+    m->hash.usr = dst;
+    stage(w, w.to_ctrl_prio, m);
+    return false;
 }
 
 } // namespace ulvs::dp::detail

@@ -41,31 +41,35 @@ TEST(ConfigMbufs, WhichDevicesHoldDescriptors) {
 TEST(ConfigMbufs, EveryConsumerCounted) {
     // 1 worker, two copying vdevs: caches 2 x 384, priority ring 1023 and exception ring 1023
     // to the control lcore, control TX ring 1023, stages 32 + 4 x 128 x 2 + 32 (two ports, two
-    // to the control lcore), reassembly 256 x 7, the control lcore's burst 32.
-    EXPECT_EQ(need(1, {"net_pcap0", "net_null0"}), 768u + 1023 + 1023 + 1023 + 1088 + 1792 + 32);
+    // to the control lcore), reassembly 256 x 7, the control lcore's burst 32, 128 held for
+    // unresolved neighbours.
+    EXPECT_EQ(need(1, {"net_pcap0", "net_null0"}),
+              768u + 1023 + 1023 + 1023 + 1088 + 1792 + 32 + 128);
     // Two NICs add RX 2 x 1 x 1024 and TX 2 x 2 x 1024.
-    EXPECT_EQ(need(1, {"0000:3b:00.0", "0000:3b:00.1"}), 6749u + 2048 + 4096);
+    EXPECT_EQ(need(1, {"0000:3b:00.0", "0000:3b:00.1"}), 6877u + 2048 + 4096);
     // 4 workers on two NICs: RX 2x4x1024, TX 2x5x1024, caches 5x384, rings to the control lcore
     // 4 x (1023 + 1023), the others (12 + 1) x 1023, stages 4 x (32 + 4x128x2 + 4x32),
-    // reassembly 4 x 1792, control 32.
-    EXPECT_EQ(need(4, {"0000:3b:00.0", "0000:3b:00.1"}),
-              8192u + 10240 + 1920 + 4 * 2046 + 13 * 1023 + 4 * (32 + 1024 + 128) + 4 * 1792 + 32);
+    // reassembly 4 x 1792, control 32, held 128.
+    EXPECT_EQ(need(4, {"0000:3b:00.0", "0000:3b:00.1"}), 8192u + 10240 + 1920 + 4 * 2046 +
+                                                             13 * 1023 + 4 * (32 + 1024 + 128) +
+                                                             4 * 1792 + 32 + 128);
 }
 
 TEST(ConfigMbufs, BelowTheMinimumIsRefusedWithItsTerms) {
     const auto got = errors_of(file(2047, "[1]", "net_pcap0", "net_null0"));
     ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0], "1:15: dpdk.mbufs 2047 is below the 6749 mbufs this configuration can hold "
+    EXPECT_EQ(got[0], "1:15: dpdk.mbufs 2047 is below the 6877 mbufs this configuration can hold "
                       "at once: mempool caches 768 (2 lcores x 384) + worker -> control rings "
                       "2046 (1 x (1023 + 1023)) + control TX ring 1023 (1 x 1023) + worker bursts "
                       "and stages 1088 (1 x (32 received + 4 x 128 x 2 staged + 1 x 32 "
                       "redirected)) + reassembly tables 1792 (1 x 256 datagrams x 7 fragments) + "
-                      "control lcore burst 32 (32); set dpdk.mbufs to at least 6749");
+                      "control lcore burst 32 (32) + packets held for unresolved neighbours 128 "
+                      "(128); set dpdk.mbufs to at least 6877");
 }
 
 TEST(ConfigMbufs, TheMinimumItselfIsAccepted) {
-    EXPECT_TRUE(errors_of(file(6749, "[1]", "net_pcap0", "net_null0")).empty());
-    EXPECT_EQ(errors_of(file(6748, "[1]", "net_pcap0", "net_null0")).size(), 1u);
+    EXPECT_TRUE(errors_of(file(6877, "[1]", "net_pcap0", "net_null0")).empty());
+    EXPECT_EQ(errors_of(file(6876, "[1]", "net_pcap0", "net_null0")).size(), 1u);
     const uint32_t nics = static_cast<uint32_t>(need(2, {"0000:3b:00.0", "0000:3b:00.1"}));
     EXPECT_TRUE(errors_of(file(nics, "[1, 2]", "0000:3b:00.0", "0000:3b:00.1")).empty());
     EXPECT_EQ(errors_of(file(nics - 1, "[1, 2]", "0000:3b:00.0", "0000:3b:00.1")).size(), 1u);

@@ -84,6 +84,9 @@ public:
     std::vector<arp_request> due(uint64_t now_ms);
 
     std::optional<mac_addr> mac_of(ip_addr ip) const;
+    // Counts the entries that became resolved or changed MAC (learn, set_static): a holder of
+    // packets for unresolved hosts (unres_queue.h) looks again only when it moved.
+    uint64_t changes() const { return m_changes; }
     size_t tracked() const { return m_entries.size(); }
 
 private:
@@ -115,6 +118,7 @@ private:
     uint64_t m_kept = UINT64_MAX; // serial of the last successful build
     bool m_building = false;
     std::vector<uint32_t> m_created; // addresses (host order) the build in progress added
+    uint64_t m_changes = 0;
 };
 
 } // namespace ulvs::ctl

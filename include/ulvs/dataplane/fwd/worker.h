@@ -37,6 +37,10 @@ constexpr uint16_t tx_stage_size = 4 * max_burst;
 // a request to resolve the next hop in mbuf->hash.usr (network order) on port (port & 0xff), and
 // the packet itself is only the carrier of that request.
 constexpr uint16_t mbuf_port_resolve_request = 0x8000;
+// With mbuf_port_resolve_request: the carrier is a whole frame for that host (IPv4, NAT or
+// routing done, MACs left to write) that the control lcore may hold until the host resolves
+// (control/neigh/unres_queue.h); it is not counted as a drop by the worker.
+constexpr uint16_t mbuf_port_hold = 0x4000;
 
 // The worker that owns a connection (docs/architecture.md "A packet's way", step 3): a function of
 // the client's address and port only, so requests and replies of one connection meet in one table.
