@@ -86,6 +86,10 @@ void expire_all(uint64_t now_ms) {
         dp::expire_conns(g_rig->worker(w), now_ms, UINT32_MAX);
         dp::expire_fragments(g_rig->worker(w), now_ms);
     }
+    // Packets the control lcore held for a neighbour that never answered time out too (3 s);
+    // one that did answer would have gone out with a later burst's collection.
+    g_rig->unres().service(g_rig->neigh(), g_rig->addrs(), now_ms,
+                           [](uint8_t, rte_mbuf* m) { rte_pktmbuf_free(m); });
 }
 
 void new_rig() {
