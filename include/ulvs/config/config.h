@@ -82,7 +82,8 @@ struct connections_cfg {
 
 // `vips`: how the virtual addresses (VRRP VIPs, virtual servers' addresses) behave.
 struct vips_cfg {
-    bool answer_ping = true; // false: ICMP echo requests to them are dropped (drop::vip_ping_refused)
+    // false: ICMP echo requests to them are dropped (drop::vip_ping_refused)
+    bool answer_ping = true;
 };
 
 // IPVS connection thresholds (ipvsadm -x/-y); 0 = none. lower <= upper.
