@@ -16,7 +16,9 @@ public:
     // ~1024 empty polls: about 100 us of spinning on a virtual device, far less on a NIC.
     static constexpr uint32_t spin_polls = 1024;
     static constexpr uint32_t min_sleep_us = 10;
-    static constexpr uint32_t max_sleep_us = 200;
+    // 200 us gave 10.3% of a core for an idle ulvsd on a quiet 2-core machine (CI, issue 16
+    // acceptance 3 asks under 10%): each wake-up costs tens of microseconds of polling.
+    static constexpr uint32_t max_sleep_us = 500;
 
     // A poll that found work: spin again.
     void busy() noexcept {
