@@ -108,9 +108,17 @@ if [[ "$dns_srcs" != "$DIRECTOR_WAN " ]]; then
     ok=0
 fi
 
-timeout 5 "$ULVSADM_BIN" --socket "$LAB_SOCKET" status 2>/dev/null | grep -oE \
-    "(snat_[a-z]+|routed|drop\.[a-z_]+)=[0-9]+" | tr '\n' ' ' || true
-echo
+# The metrics count them (ulvsd's default metrics endpoint, in its namespace).
+metrics="$(timeout 5 ip netns exec "$LAB_NS_LB" curl -sS --max-time 3 \
+    http://127.0.0.1:9145/metrics 2>&1)" || metrics=""
+created="$(awk '/^ulvs_worker_snat_connections_created_total/ { n += $2 } END { print n + 0 }' \
+    <<<"$metrics")"
+grep -E '^ulvs_worker_(snat_[a-z_]+|drops_total.*(forward_denied|snat_exhausted))' \
+    <<<"$metrics" || true
+if ((created < 3 * ${#LAB_SERVERS[@]})); then
+    lab_err "ulvs_worker_snat_connections_created_total is $created, want at least 9"
+    ok=0
+fi
 ulvsd_stop
 lab_ulvsd_stopped_cleanly || ok=0
 

@@ -233,6 +233,9 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
     EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
     EXPECT_EQ(sizeof(config::lcores_cfg), 64u) << "new lcores field?";
+    // snat and forwarding_rules: lib/config/snat.cc.
+    EXPECT_EQ(sizeof(config::snat_rule_cfg), 80u) << "new snat field?";
+    EXPECT_EQ(sizeof(config::forwarding_rule_cfg), 112u) << "new forwarding_rules field?";
 }
 
 TEST(revalidate, refuses_what_a_file_would_refuse) {
