@@ -204,12 +204,13 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
                    reassembled, false,       false};
     key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, 0, {0, 0}};
     const bool icmp_error = pp.ip_proto == proto_icmp && is_icmp_error(f[pp.l4_off]);
-    // Issue 19: replies to SNAT connections come to an SNAT address (fwd/snat.h).
-    if (s.snat_addrs.size() != 0)
+    const auto info = s.addrs.find(pp.dst_ip);
+    // Issue 19: replies to SNAT connections come to an SNAT address (fwd/snat.h), which is
+    // always in `addrs` too: packets to no address of ours pay no second lookup.
+    if (info && s.snat_addrs.size() != 0)
         if (const auto rule = s.snat_addrs.find(pp.dst_ip))
             if (snat_inbound(s, *rule, f, pp, icmp_error, cd, key))
                 return true;
-    const auto info = s.addrs.find(pp.dst_ip);
     if (!info) { // not to us: a NAT reply, or an ICMP error from a real server, or a stray
         if (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp) {
             cd.way = path::reply;
