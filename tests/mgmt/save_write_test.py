@@ -38,8 +38,9 @@ def check(ok: bool, what: str, detail: str = "") -> bool:
 
 
 def config_text(d: str) -> str:
+    eal = f'"--no-huge", "-m", "256", "--no-pci", "--file-prefix", "ulvs-service-{os.getpid()}"'
     return f"""# Hand-written: this comment is lost by save-yaml --write (kept in ulvs.yaml.bak).
-dpdk: {{eal_args: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "ulvs-svcw-{os.getpid()}"], mbufs: 8191}}
+dpdk: {{eal_args: [{eal}], mbufs: 8191}}
 lcores: {{control: 0, workers: [1]}}
 ports:
   - {{name: wan, device: "net_null0,no-rx=1", addresses: [203.0.113.10/24]}}
