@@ -10,9 +10,11 @@
 //
 // ulvsd uses it when systemd started it with stderr connected to the journal ($JOURNAL_STREAM
 // names stderr's device and inode, as systemd.exec(5) says to check) and logging.file is not set;
-// otherwise it logs to stderr as before. The sink runs on spdlog's logging thread only (the async
-// logger of app/ulvsd/main.cc): the control lcore and the workers never wait for the journal. A
-// line the journal refuses (socket gone) is written to stderr instead.
+// otherwise it logs to stderr as before. ($ULVS_JOURNAL_SOCKET names another socket than
+// systemd's: tests/lab/service_notify.sh reads the records of a real ulvsd that way.) The sink runs
+// on spdlog's logging thread only (the async logger of app/ulvsd/main.cc): the control lcore and
+// the workers never wait for the journal. A line the journal refuses (socket gone) is written to
+// stderr instead.
 #pragma once
 
 #include <spdlog/details/log_msg.h>

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <unistd.h>
@@ -40,9 +41,13 @@ bool setup_logging(const ulvs::config::config& cfg, const ulvs::app::options& o)
         spdlog::sink_ptr sink;
         // Started by systemd with stderr on the journal: structured records on the journal's
         // own socket instead (journal_sink.h), so level and component are fields.
+        // ULVS_JOURNAL_SOCKET: another socket than systemd's, for tests (service_notify.sh).
+        const char* journal = std::getenv("ULVS_JOURNAL_SOCKET");
+        if (journal == nullptr || *journal == '\0')
+            journal = ulvs::app::journal_socket_path;
         if (cfg.logging.file.empty() && ulvs::app::stderr_is_journal() &&
-            ::access(ulvs::app::journal_socket_path, W_OK) == 0)
-            sink = std::make_shared<ulvs::app::journal_sink>();
+            ::access(journal, W_OK) == 0)
+            sink = std::make_shared<ulvs::app::journal_sink>(journal);
         else if (cfg.logging.file.empty())
             sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
         else

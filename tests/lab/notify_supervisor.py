@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A service manager's view of ulvsd: the systemd notify protocol, as systemd reads it (issue 15).
 
-    notify_supervisor.py [--timeout S] [--after-ready CMD] [--break-config FILE] -- ULVSD ARGS...
+    notify_supervisor.py [--timeout S] [--after-ready CMD] [--break-config FILE]
+                         [--log FILE [--journal]] -- ULVSD ARGS...
 
 PID 1 is not systemd on the lab machine, so no transient unit: this plays systemd's part for
 ulvsd.service (Type=notify, NotifyAccess=main). It binds a datagram socket in the abstract
@@ -14,7 +15,12 @@ NOTIFY_SOCKET=@name, and checks, each printed PASS/FAIL:
   3. with --break-config: FILE made invalid, SIGHUP: RELOADING=1, then READY=1 whose STATUS says
      the reload was refused (the daemon runs on), FILE restored;
   4. SIGTERM (systemctl stop): STOPPING=1, then exit status 0;
-  5. every datagram came from ulvsd's own pid (NotifyAccess=main drops the others).
+  5. every datagram came from ulvsd's own pid (NotifyAccess=main drops the others);
+  6. with --journal: ulvsd's stderr (--log FILE) is announced as the journal's stream
+     (JOURNAL_STREAM=dev:inode, as systemd sets it) and a socket bound here stands in for
+     /run/systemd/journal/socket (ULVS_JOURNAL_SOCKET): ulvsd's lines arrive there as structured
+     records (PRIORITY, SYSLOG_IDENTIFIER, ULVS_COMPONENT, MESSAGE), the refused reload's error at
+     PRIORITY=3 with its component, and none goes to FILE.
 Exits 1 if any check fails.
 """
 
@@ -69,6 +75,46 @@ class manager:
         return None
 
 
+def journal_records(sock: socket.socket) -> list[dict[str, str]]:
+    """Every datagram queued on `sock`, parsed as the journal's native protocol."""
+    out = []
+    sock.setblocking(False)
+    while True:
+        try:
+            d = sock.recv(1 << 20)
+        except BlockingIOError:
+            return out
+        rec, i = {}, 0
+        while i < len(d):
+            nl = d.index(b"\n", i)
+            line = d[i:nl]
+            if b"=" in line:
+                k, v = line.split(b"=", 1)
+                rec[k.decode()] = v.decode()
+                i = nl + 1
+            else:  # binary form: name, newline, 64-bit little-endian length, data, newline
+                n = struct.unpack("<Q", d[nl + 1:nl + 9])[0]
+                rec[line.decode()] = d[nl + 9:nl + 9 + n].decode()
+                i = nl + 10 + n
+        out.append(rec)
+
+
+def check_journal(sock: socket.socket, log: str) -> None:
+    recs = journal_records(sock)
+    print(f"  {len(recs)} journal records", flush=True)
+    for r in recs[:3]:
+        print(f"  journal: {r}", flush=True)
+    check(bool(recs) and all(r.get("SYSLOG_IDENTIFIER") == "ulvsd" and "PRIORITY" in r
+                             and "ULVS_COMPONENT" in r and "MESSAGE" in r for r in recs),
+          "ulvsd's log lines are structured journal records", str(recs[:2]))
+    check(any(r["MESSAGE"].startswith("ulvsd running") and r["PRIORITY"] == "6" for r in recs),
+          "the start line at PRIORITY=6 (info)")
+    check(any(r.get("ULVS_COMPONENT") == "reload refused" and r["PRIORITY"] == "3"
+              for r in recs), "the refused reload at PRIORITY=3, ULVS_COMPONENT=reload refused")
+    text = open(log).read()
+    check("ulvsd running" not in text, "no log line on stderr meanwhile", text[-500:])
+
+
 def monotonic_usec() -> int:
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
 
@@ -91,12 +137,24 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=20)
     ap.add_argument("--after-ready", help="shell command that must succeed once ready")
     ap.add_argument("--break-config", help="the -c file, made invalid for a refused reload")
+    ap.add_argument("--log", help="ulvsd's stdout and stderr")
+    ap.add_argument("--journal", action="store_true", help="stderr is the journal (needs --log)")
     ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
     m = manager()
     env = dict(os.environ, NOTIFY_SOCKET="@" + m.name)
+    log = open(a.log, "w") if a.log else None
+    journal = None
+    if a.journal and log:
+        st = os.fstat(log.fileno())
+        env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+        path = f"/tmp/ulvs-notify-journal-{os.getpid()}.sock"
+        journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        journal.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        journal.bind(path)
+        env["ULVS_JOURNAL_SOCKET"] = path
     t0 = time.monotonic()
-    proc = subprocess.Popen(a.cmd, env=env, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(a.cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
         ready = m.wait_for("READY", a.timeout)
         if not check(ready is not None and ready["READY"] == "1",
@@ -130,10 +188,14 @@ def main() -> int:
         others = [p for p, _ in m.seen if p != proc.pid]
         check(bool(m.seen) and not others,
               f"every datagram from ulvsd's pid {proc.pid} (NotifyAccess=main)", str(others))
+        if journal is not None:
+            check_journal(journal, a.log)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if journal is not None:
+            os.unlink(env["ULVS_JOURNAL_SOCKET"])
     print(f"notify supervisor: {len(failures)} failed" if failures
           else "notify supervisor: all checks passed")
     return 1 if failures else 0
