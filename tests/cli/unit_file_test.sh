@@ -28,6 +28,7 @@ out=$(systemd-analyze verify --man=no "$dir/ulvsd.service" 2>&1)
 rc=$?
 [[ $rc -eq 0 && -z $out ]] || fail "systemd-analyze verify: exit $rc: $out"
 
+# shellcheck disable=SC2016 # $MAINPID is systemd's, literally in the unit
 for line in 'Type=notify' 'NotifyAccess=main' 'ExecStart=/usr/sbin/ulvsd -c /etc/ulvs/ulvs.yaml' \
     'ExecReload=/bin/kill -HUP $MAINPID' 'Restart=on-failure' 'RestartPreventExitStatus=2' \
     'LimitMEMLOCK=infinity' 'WantedBy=multi-user.target'; do
