@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # type: ignore
 
-from tables import (ip_fragments, LAN_ADDR, LAN_MAC, NAT_WEB, PORT_MAC, ROUTER_MAC, RS, VIP_NAT, WAN_ADDR,
+from tables import (ip_fragments, PING_PAYLOAD, LAN_ADDR, LAN_MAC, NAT_WEB, PORT_MAC, ROUTER_MAC, RS, VIP_NAT, WAN_ADDR,
                     WAN_MAC, WEB, CLIENT, Case, b, from_router, icmp_error, nat_in, nat_out, ping,
                     quoted, rs_tcp, tcp, translate_quote, udp, ETH)
 
@@ -117,6 +117,21 @@ def snat_cases() -> list[Case]:
     req = ping(LANHOST)  # id 0x1234 from CLIENT
     rep = from_lanhost(IP(src=LANHOST, dst=LAN_ADDR, ttl=64, id=0x504)
                        / ICMP(type=0, id=SNAT_PORT, seq=1) / Raw(bytes(range(0x10, 0x48))))
+    # An ICMP error about the translated request (LANHOST: host unreachable) reaches the inside
+    # host quoting the request as it sent it: address, identifier and the quote's checksums.
+    sent = IP(src=LAN_ADDR, dst=LANHOST, ttl=62, id=0x4D2, tos=0x10, flags="DF") / ICMP(
+        type=8, id=SNAT_PORT, seq=1) / Raw(PING_PAYLOAD)
+    as_sent = IP(src=CLIENT, dst=LANHOST, ttl=62, id=0x4D2, tos=0x10, flags="DF") / ICMP(
+        type=8, id=0x1234, seq=1) / Raw(PING_PAYLOAD)
+    err = from_lanhost(icmp_error(LANHOST, LAN_ADDR, 3, 1, quoted(sent), ttl=64))
+    cases.append(Case(
+        "snat_icmp_echo_error", "ICMP unreachable about an SNAT echo request goes back to the "
+        "inside host quoting its own address and identifier 0x1234",
+        [WEB], "", {"wan": [req], "lan": [err]},
+        {"lan": [routed(req, "lan", LANHOST_MAC, src=LAN_ADDR, echo_id=SNAT_PORT)],
+         "wan": [b(Ether(dst=ROUTER_MAC, src=WAN_MAC)
+                   / icmp_error(LANHOST, CLIENT, 3, 1, quoted(as_sent), ttl=63))]},
+        neighbors=LANHOST_NEIGH, extra=WAN_TO_LAN))
     cases.append(Case(
         "snat_icmp_echo_both_ways", "SNAT ICMP echo: the request leaves with identifier 20000 "
         "from 198.51.100.1, the reply comes back with 0x1234 to the inside host",
