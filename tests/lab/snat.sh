@@ -32,6 +32,7 @@ echo "snat-page" >"$WWW/page.txt"
 # The client namespace's servers, stopped by pid whatever happens (the lab's teardown would
 # leave them running outside any namespace).
 HELPER_PIDS=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 snat_cleanup() {
     local rc=$? pid
     for pid in "${HELPER_PIDS[@]}"; do

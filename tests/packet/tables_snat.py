@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # type: ignore
 
-from tables import (ip_fragments, PING_PAYLOAD, LAN_ADDR, LAN_MAC, NAT_WEB, PORT_MAC, ROUTER_MAC, RS, VIP_NAT, WAN_ADDR,
-                    WAN_MAC, WEB, CLIENT, Case, b, from_router, icmp_error, nat_in, nat_out, ping,
-                    quoted, rs_tcp, tcp, translate_quote, udp, ETH)
+from tables import (CLIENT, ETH, LAN_ADDR, LAN_MAC, NAT_WEB, PING_PAYLOAD, PORT_MAC, ROUTER_MAC,
+                    RS, VIP_NAT, WAN_ADDR, WAN_MAC, WEB, Case, b, from_router, icmp_error,
+                    ip_fragments, nat_in, nat_out, ping, quoted, rs_tcp, tcp, translate_quote, udp)
 
 LANHOST, LANHOST_MAC = "198.51.100.50", "02:00:00:00:01:50"  # the outside host, on lan
 REMOTE = "203.0.113.200"  # beyond the router on wan (wan is a /25)
