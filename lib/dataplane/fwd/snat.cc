@@ -256,9 +256,14 @@ bool snat_inbound(const snapshot& s, uint32_t rule, const uint8_t* f, const pars
         key = conn_key{pp.src_ip, pp.dst_ip, 0, id, proto_icmp, 0, {0, 0}};
         cd.way = path::request;
     } else if (icmp_error) {
-        if ((cd.inner_off = embedded_key(f, pp, true, key, cd.proto)) == 0 ||
-            !in_range(key.dst_port))
+        conn_key k; // cd and key stay as they were unless it is ours
+        uint8_t proto = 0;
+        const uint16_t inner = embedded_key(f, pp, true, k, proto);
+        if (inner == 0 || !in_range(k.dst_port))
             return false;
+        key = k;
+        cd.proto = proto;
+        cd.inner_off = inner;
         cd.way = path::icmp_in;
     } else {
         return false;
