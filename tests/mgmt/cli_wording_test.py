@@ -72,7 +72,8 @@ def sync_daemons(adm) -> None:
     line = ("{} sync daemon (mcast=wan, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, "
             "ttl=1)\n")
     r = adm("-L", "--daemon")
-    check(r.returncode == 0 and r.stdout == "", "-L --daemon with no daemon: nothing", r.stdout)
+    check(r.returncode == 0 and r.stdout == "", "-L --daemon with no daemon: nothing",
+          r.stdout + r.stderr)
     r = adm("--start-daemon", "master", "--mcast-interface", "wan", "--syncid", "3")
     shown = adm("-L", "--daemon").stdout
     check(r.returncode == 0 and shown == line.format("master"),
