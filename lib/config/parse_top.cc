@@ -2,6 +2,7 @@
 #include "draft.h"
 #include "exception_path.h"
 #include "parse_scripts.h"
+#include "parse_sync.h"
 #include "snat.h"
 
 #include <grp.h>
@@ -313,7 +314,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
                "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
-               "exception_path", "management", "logging", "scripts", "snat", "forwarding_rules"});
+               "exception_path", "management", "logging", "scripts", "sync", "snat",
+               "forwarding_rules"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -358,6 +360,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_snat(r, *f, d);
     if (auto f = m.get("forwarding_rules"))
         parse_forwarding_rules(r, *f, d);
+    if (auto f = m.get("sync")) // after `ports`: it names one
+        parse_sync(r, *f, d);
 }
 
 } // namespace ulvs::config::detail
