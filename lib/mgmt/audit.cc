@@ -67,6 +67,8 @@ std::string one(const json& op) {
         return op.contains("service") ? "-Z " + service(op) : "-Z";
     if (cmd == "reload")
         return "reload";
+    if (cmd == "drain" || cmd == "undrain")
+        return cmd + (op.contains("vip") ? " " + str(op, "vip") : std::string());
     return "";
 }
 

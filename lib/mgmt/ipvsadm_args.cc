@@ -137,6 +137,21 @@ std::expected<json, std::string> dest_request(const parsed& p, const char* cmd, 
 }
 
 std::expected<cli_action, std::string> text_command(const parsed& p) {
+    // drain [VIP] / undrain [VIP] (README "Scale-out with ECMP"): no VIP: every one.
+    if (const std::string& c = p.positional[0]; c == "drain" || c == "undrain") {
+        if (p.positional.size() > 2)
+            return std::unexpected("usage: ulvsadm " + c + " [VIP]");
+        cli_action a;
+        a.kind = cli_kind::text;
+        a.request = {{"cmd", c}};
+        if (p.positional.size() == 2) {
+            in_addr any{};
+            if (inet_pton(AF_INET, p.positional[1].c_str(), &any) != 1)
+                return std::unexpected("invalid VIP `" + p.positional[1] + "' (an IPv4 address)");
+            a.request["vip"] = p.positional[1];
+        }
+        return a;
+    }
     static const std::map<std::string, std::string> cmds = {
         {"status", "status"}, {"health", "health"},       {"vrrp", "vrrp"},
         {"reload", "reload"}, {"save-yaml", "save_yaml"},
@@ -318,6 +333,7 @@ std::string usage_text() {
            "  ulvsadm -Z [-t|u service-address]\n"
            "  ulvsadm --set tcp tcpfin udp\n"
            "  ulvsadm status | health | vrrp | reload | save-yaml\n"
+           "  ulvsadm drain [VIP] | undrain [VIP]  (withdraw / announce again; no VIP: all)\n"
            "  ulvsadm import-keepalived FILE [--base BASE.yaml] [--iptables RULES]  "
            "(keepalived.conf -> ulvs YAML; import-keepalived --help)\n"
            "  ulvsadm -h\n"
