@@ -17,7 +17,7 @@
 #    every one succeeds;
 # 2. `ulvsadm drain` on node 1: the router's route keeps node 2 only, new flows go to node 2
 #    only, no request fails, and long-lived connections go on; `undrain`: both next hops again,
-#    node 1 gets new flows again;
+#    node 1 gets new flows again; the same when node 1 has no real server left (weights 0);
 # 3. node 1's ulvsd is killed (SIGKILL): BFD makes the router drop it within 1 s, and
 #    long-lived connections that were on node 1 go on through node 2 (mh picks the same real
 #    server; sloppy takes the mid-stream segments), counted by node 2's
@@ -51,6 +51,7 @@ fail() {
     ok=0
 }
 
+# shellcheck disable=SC2317 # pidfile_kill and ecmp_cleanup: called by the trap
 # pidfile_kill FILE: SIGTERM to the pid it names (a daemon this scenario started), if any.
 pidfile_kill() {
     local pid
@@ -60,10 +61,14 @@ pidfile_kill() {
     return 0
 }
 
+# shellcheck disable=SC2317
 ecmp_cleanup() {
     local rc=$? f pid
     trap - EXIT INT TERM
     touch "$D/stop-1" "$D/stop-2" 2>/dev/null || true
+    for f in "$D"/*.log; do # the daemons' logs outlive the lab
+        [[ -f "$f" ]] && cp "$f" "$LAB_LOG_DIR/ecmp_bgp-$(basename "$f")"
+    done
     for pid in "${HOLD_PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
@@ -96,7 +101,7 @@ node_yaml() {
     cat >"$1" <<YAML
 dpdk:
   eal_args: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "$2"]
-lcores: {control: 0, workers: [1]}
+lcores: {control: 0, workers: [1], idle: adaptive} # 2 nodes on a small box: no spinning
 ports:
   - {name: wan, device: "net_af_packet0,iface=$7wan", addresses: [$3/25]}
   - {name: lan, device: "net_af_packet1,iface=$7lan", addresses: [$4/24]}
@@ -151,6 +156,22 @@ wait_nexthops() {
         ((now - start < $2 * 1000)) || return 1
         sleep 0.02
     done
+}
+
+# wait_stable WANT SECONDS: WANT for 1.5 s in a row (a BFD session may go down once as it
+# comes up, taking its BGP session with it), within SECONDS; true if so.
+wait_stable() {
+    local deadline=$((SECONDS + $2)) since=""
+    while ((SECONDS < deadline)); do
+        if [[ "$(nexthops)" == "$1" ]]; then
+            since="${since:-$(date +%s%N)}"
+            (($(date +%s%N) - since >= 1500000000)) && return 0
+        else
+            since=""
+        fi
+        sleep 0.05
+    done
+    return 1
 }
 
 # conns SOCKET SERVICE_PORT: the service's connection counter ("Conns" of -L -n --stats).
@@ -223,11 +244,13 @@ awk '/^bfd$/ { exit } { print }' "$ROOT/config/ecmp/frr-router.conf" >"$D/bgpd.c
 awk '/^bfd$/ { on = 1 } on { print }' "$ROOT/config/ecmp/frr-router.conf" >"$D/bfdd.conf"
 printf 'hostname ulvs-router\nlog file %s/zebra.log\n' "$D" >"$D/zebra.conf"
 echo "log file $D/bgpd.log" >>"$D/bgpd.conf"
+echo "log file $D/bfdd.log" >>"$D/bfdd.conf"
 chown frr:frr "$D"/*.conf
 frr() {
     local daemon="$1"
     shift
-    timeout 10 ip netns exec "$NS_R" "/usr/lib/frr/$daemon" -d -u frr -g frr -P 0 \
+    # BFD's deadlines are a few hundred ms: ahead of the builds and tests sharing the machine.
+    timeout 10 ip netns exec "$NS_R" nice -n -5 "/usr/lib/frr/$daemon" -d -u frr -g frr -P 0 \
         -z "$D/zserv.api" -i "$D/$daemon.pid" --vty_socket "$D" -f "$D/$daemon.conf" "$@" \
         >"$D/$daemon.out" 2>&1 || fail "$daemon did not start: $(cat "$D/$daemon.out")"
 }
@@ -253,12 +276,14 @@ for n in 1 2; do
     [[ $n == 2 ]] && ns="$NS_LB2" addr=203.0.113.11
     sed -e "s/NODE_ADDRESS/$addr/g" -e "s/ROUTER_ADDRESS/203.0.113.1/g" \
         "$ROOT/config/ecmp/bird.conf" >"$D/bird$n.conf"
-    timeout 10 ip netns exec "$ns" bird -c "$D/bird$n.conf" -s "$D/bird$n.ctl" \
+    echo "log \"$D/bird$n.log\" { info, remote, warning, error, auth, fatal, bug };" \
+        >>"$D/bird$n.conf"
+    timeout 10 ip netns exec "$ns" nice -n -5 bird -c "$D/bird$n.conf" -s "$D/bird$n.ctl" \
         -P "$D/bird$n.pid" || fail "bird $n did not start"
 done
 
 t0=$SECONDS
-if ms=$(wait_nexthops "203.0.113.10 203.0.113.11" 20); then
+if wait_stable "203.0.113.10 203.0.113.11" 25; then
     lab_log "router: $VIP via both nodes ($((SECONDS - t0)) s after the start)"
 else
     fail "the router has no two-next-hop route to $VIP: '$(nexthops)'"
@@ -303,6 +328,27 @@ b1=$(conns "$SOCK1" 80)
 ((b1 > a1)) || fail "node 1 got no new flow after undrain"
 hold_stop 1 0
 lab_log "node 2 picked up $(sloppy "$NS_LB2") flows mid-stream so far (sloppy)"
+
+# 2b. Node 1 loses every real server (weight 0 here: health checks would take them from node 2
+# as well, which shares them): withdrawn as when drained, back with its servers.
+weights() {
+    local w="$1" port rs
+    for port in 80 7000; do
+        for rs in 198.51.100.11 198.51.100.12 198.51.100.13; do
+            echo "-e -t $VIP:$port -r $rs:$port -g -w $w"
+        done
+    done | timeout 5 "$ULVSADM_BIN" --socket "$SOCK1" -R || fail "ulvsadm -R (weights $w) failed"
+}
+weights 0
+if ms=$(wait_nexthops "203.0.113.11" 5); then
+    lab_log "no real server: the router withdrew node 1 in $ms ms"
+else
+    fail "no real server on node 1: the router still has '$(nexthops)'"
+fi
+out=$(requests 10) || fail "requests while node 1 has no server failed: $out"
+weights 1
+wait_nexthops "203.0.113.10 203.0.113.11" 5 >/dev/null ||
+    fail "servers back on node 1: the router has '$(nexthops)'"
 
 # 3. Kill node 1: BFD, then long-lived connections go on through node 2.
 e1=$(conns "$SOCK1" 7000)

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 using namespace ulvs;
@@ -133,4 +134,13 @@ TEST(sloppy, mh_two_nodes_pick_the_same_server_for_every_flow) {
     EXPECT_EQ(b.worker().ctr.conns_sloppy, static_cast<uint64_t>(flows));
     for (int s = 0x11; s <= 0x15; ++s)
         EXPECT_GT(per_server[s], 0) << "server ." << s - 0x11 + 11 << " got no flow";
+}
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    if (!test::init_eal("ecmp_sloppy")) {
+        std::fprintf(stderr, "EAL initialisation failed\n");
+        return 1;
+    }
+    return RUN_ALL_TESTS();
 }
