@@ -310,7 +310,13 @@ if ms=$(wait_nexthops "203.0.113.11" 5); then
 else
     fail "drain: the router still has '$(nexthops)'"
 fi
-"$ULVSADM_BIN" --socket "$SOCK1" status | grep -A1 '^announce' | sed 's/^/  /'
+st=$(timeout 3 "$ULVSADM_BIN" --socket "$SOCK1" status)
+grep -q "^  $VIP withdrawn (draining), drained$" <<<"$st" ||
+    fail "ulvsadm status does not show the drain: $st"
+m=$(timeout 3 ip netns exec "$NS_LB1" curl -s --max-time 2 http://127.0.0.1:9145/metrics)
+grep -q "^ulvs_vip_drained{vip=\"$VIP\"} 1$" <<<"$m" || fail "/metrics does not show the drain"
+grep -q "^ulvs_vip_announced{vip=\"$VIP\",state=\"draining\"} 0$" <<<"$m" ||
+    fail "/metrics does not show the VIP withdrawn"
 a1=$(conns "$SOCK1" 80) a2=$(conns "$SOCK2" 80)
 out=$(requests 20) || fail "requests while node 1 is drained failed: $out"
 b1=$(conns "$SOCK1" 80) b2=$(conns "$SOCK2" 80)
