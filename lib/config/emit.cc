@@ -5,6 +5,7 @@
 #include "emit_health.h"
 #include "exception_path.h"
 #include "parse_announce.h"
+#include "parse_sync.h"
 #include "yaml_quote.h"
 
 #include <cstdio>
@@ -224,6 +225,8 @@ std::string to_yaml(const config& c) {
         o << "}\n";
     }
     o << detail::emit_announce(c.announce);
+    if (c.sync)
+        o << detail::emit_sync(c) << "\n";
     return o.str();
 }
 

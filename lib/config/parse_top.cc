@@ -3,6 +3,7 @@
 #include "exception_path.h"
 #include "parse_announce.h"
 #include "parse_scripts.h"
+#include "parse_sync.h"
 
 #include <grp.h>
 
@@ -313,7 +314,7 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
                "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
-               "exception_path", "management", "logging", "scripts", "announce"});
+               "exception_path", "management", "logging", "scripts", "sync", "announce"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -356,6 +357,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_scripts(r, *f, c.scripts);
     if (auto f = m.get("announce")) // after `ports`: it names one
         parse_announce(r, *f, d);
+    if (auto f = m.get("sync")) // after `ports`: it names one
+        parse_sync(r, *f, d);
 }
 
 } // namespace ulvs::config::detail

@@ -7,6 +7,7 @@
 #include "ulvs/config/announce_cfg.h"
 #include "ulvs/config/exception_cfg.h"
 #include "ulvs/config/health_cfg.h"
+#include "ulvs/config/sync_cfg.h"
 #include "ulvs/config/vrrp_cfg.h"
 
 #include <chrono>
@@ -212,7 +213,8 @@ struct config {
     management_cfg management;
     logging_cfg logging;
     scripts_cfg scripts;
-    announce_cfg announce; // announce_cfg.h
+    announce_cfg announce;        // announce_cfg.h
+    std::optional<sync_cfg> sync; // sync_cfg.h; unset: no sync daemon
 
     // Index into `ports` of the port whose connected subnet holds `a`, if any.
     std::optional<size_t> port_for(ip_addr a) const;
