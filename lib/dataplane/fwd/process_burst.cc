@@ -131,12 +131,17 @@ uint32_t on_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const co
     if (s.routing() && (cd.way == path::reply || cd.way == path::icmp_reply))
         return route_miss(w, s, cd, key, now_ms); // SNAT, forwarding_rules, or refused
     switch (cd.way) {
-    case path::request:
-        if (cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags)) {
+    case path::request: {
+        // IPVS' sloppy_tcp, per service: any segment but RST opens one (ECMP moved the flow).
+        const bool sloppy = cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags);
+        if (sloppy && (!cd.svc->sloppy || (cd.tcp_flags & tcp_flag::rst))) {
             drop_pkt(w, cd.m, drop::no_conn);
             return conn_ref::none;
         }
-        return new_conn(w, s, cd, key, now_ms);
+        const uint32_t idx = new_conn(w, s, cd, key, now_ms);
+        w.ctr.conns_sloppy += sloppy && idx != conn_ref::none ? 1 : 0;
+        return idx;
+    }
     case path::reply:
         // From one of our NAT real servers: never leak it with the server's address.
         drop_pkt(w, cd.m, s.nat_sources.find(key.src_ip) ? drop::no_conn : drop::not_for_us);
