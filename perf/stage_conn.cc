@@ -18,9 +18,9 @@ using dp::conn_key;
 // As traffic.h's flow i.
 conn_key key_of(uint32_t i) {
     conn_key k{};
-    k.src_ip = htonl(0xc6120000u + (i >> 9));
+    k.src_ip = htonl(0xc6120000u + (i & 0x1ffff));
     k.dst_ip = htonl(0xcb007165u);
-    k.src_port = htons(static_cast<uint16_t>(1024 + (i & 511)));
+    k.src_port = htons(static_cast<uint16_t>(1024 + (i >> 17)));
     k.dst_port = htons(80);
     k.proto = 6;
     return k;
