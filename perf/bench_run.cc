@@ -106,6 +106,7 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
         };
         generate();
         uint32_t ns = 0;
+        const uint64_t real0 = r.real_cycles, base0 = r.base_cycles, pkts0 = r.pkts;
         for (uint16_t b = 0; b < nb; ++b) {
             const auto port = static_cast<uint8_t>(t.reply_burst(s, k + uint64_t{b} * burst));
             const uint64_t t0 = rte_rdtsc();
@@ -136,6 +137,9 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
             r.base_cycles += rte_rdtsc() - t0;
         }
         rte_pktmbuf_free_bulk(sent, ns);
+        const double np = double(r.pkts - pkts0);
+        r.real_batch.push_back(double(r.real_cycles - real0) / np);
+        r.base_batch.push_back(double(r.base_cycles - base0) / np);
         ++m_now; // a millisecond per batch: timers advance, nothing of these flows expires
     }
     return r;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 struct rte_mempool;
 
@@ -30,6 +31,10 @@ struct run_result {
     uint64_t pkts = 0;
     uint64_t real_cycles = 0; // process_burst + expiry step
     uint64_t base_cycles = 0; // 5-tuple swap over the same packets
+    // Per batch (1024 packets): cycles per packet of each. The rows report their medians: a
+    // batch in which the shared machine took the core away stands out and is not counted, where
+    // the sums would spread it over the run (on a quiet machine the two agree).
+    std::vector<double> real_batch, base_batch;
 
     double real_cycles_per_pkt() const { return pkts ? double(real_cycles) / double(pkts) : 0; }
     double base_cycles_per_pkt() const { return pkts ? double(base_cycles) / double(pkts) : 0; }

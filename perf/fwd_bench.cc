@@ -122,13 +122,16 @@ options parse_args(int argc, char** argv) {
     return o;
 }
 
+// Medians over the runs' batches (bench_run.h says why): cycles per packet, and the ratio of the
+// baseline's to the real path's, batch by batch.
 row make_row(const std::string& name, uint32_t conns, const std::vector<perf::run_result>& runs,
              double bytes) {
     std::vector<double> cyc, ratio;
-    for (const auto& r : runs) {
-        cyc.push_back(r.real_cycles_per_pkt());
-        ratio.push_back(r.base_cycles_per_pkt() / r.real_cycles_per_pkt());
-    }
+    for (const auto& r : runs)
+        for (size_t i = 0; i < r.real_batch.size(); ++i) {
+            cyc.push_back(r.real_batch[i]);
+            ratio.push_back(r.base_batch[i] / r.real_batch[i]);
+        }
     row x;
     x.workload = name;
     x.conns = conns;
@@ -232,7 +235,7 @@ int main(int argc, char** argv) {
             row h = make_row(std::string("new-connections") + (mode == fwd_mode::dr ? "" : "-") +
                                  (mode == fwd_mode::dr ? "" : perf::mode_name(mode)),
                              n, {hs}, bytes);
-            h.conns_per_s = double(n) / (double(hs.real_cycles) / double(rte_get_tsc_hz()));
+            h.conns_per_s = h.mpps * 1e6 / 2; // two packets a connection
             ok &= run.check(n, "handshake");
             perf::print_row(h);
             rows.push_back(h);

@@ -19,26 +19,26 @@ std::string fmt(double v, const char* f = "%.3f") {
     return b;
 }
 
-double mpps_of(uint64_t pkts, uint64_t cycles) {
-    return cycles ? double(pkts) * double(rte_get_tsc_hz()) / double(cycles) / 1e6 : 0;
-}
-
 // Rows of the runs' real path (`name`) and, with `baselines`, of io and swap forwarding.
 // `extra`: more fields of the real path's row; `one_worker_mpps` > 0: its speedup over that.
 void add_rows(const std::vector<pmd_result>& runs, const std::string& name, uint32_t conns,
               uint32_t workers, double bytes, bool baselines, std::vector<row>& rows,
               std::vector<std::pair<std::string, std::string>> extra = {},
               double one_worker_mpps = 0) {
-    std::vector<double> real, io, swap, r_io, r_swap, redir, io_vs_swap;
+    std::vector<double> real, io, swap, r_io, r_swap, io_vs_swap;
+    uint64_t pkts = 0, redirected = 0;
     for (const pmd_result& r : runs) {
-        const double p = double(r.pkts);
-        real.push_back(double(r.real) / p);
-        io.push_back(double(r.io) / p);
-        swap.push_back(double(r.swap) / p);
-        r_io.push_back(double(r.io) / double(r.real));
-        r_swap.push_back(double(r.swap) / double(r.real));
-        io_vs_swap.push_back(double(r.io) / double(r.swap));
-        redir.push_back(double(r.redirected) / p);
+        pkts += r.pkts;
+        redirected += r.redirected;
+        real.insert(real.end(), r.real_round.begin(), r.real_round.end());
+        io.insert(io.end(), r.io_round.begin(), r.io_round.end());
+        swap.insert(swap.end(), r.swap_round.begin(), r.swap_round.end());
+        // Ratios per round: the two sides of one saw the same packets within a millisecond.
+        for (size_t i = 0; i < r.real_round.size() && i < r.io_round.size(); ++i) {
+            r_io.push_back(r.io_round[i] / r.real_round[i]);
+            r_swap.push_back(r.swap_round[i] / r.real_round[i]);
+            io_vs_swap.push_back(r.io_round[i] / r.swap_round[i]);
+        }
     }
     const double hz = double(rte_get_tsc_hz());
     // Wall cycles per packet; the rows give core cycles (workers x wall).
@@ -55,7 +55,7 @@ void add_rows(const std::vector<pmd_result>& runs, const std::string& name, uint
         return x;
     };
     row r = make(name, median(real), median(r_io), bytes);
-    r.redirected = median(redir);
+    r.redirected = pkts ? double(redirected) / double(pkts) : 0;
     r.extra.emplace_back("ratio_vs_swap_pmd", fmt(median(r_swap)));
     r.extra.insert(r.extra.end(), extra.begin(), extra.end());
     if (one_worker_mpps > 0)
@@ -121,13 +121,14 @@ bool pmd_rows_two_workers(fwd_mode mode, uint32_t conns, const pmd_ports& ports,
                      (mode == fwd_mode::dr ? "" : mode_name(mode)) + "-pmd";
         h.conns = conns;
         h.workers = n_workers;
-        h.mpps = mpps_of(r.pkts, r.real);
-        h.cycles = double(r.real) * n_workers / double(r.pkts);
+        const double wall = median(r.real_round);
+        h.mpps = double(rte_get_tsc_hz()) / wall / 1e6;
+        h.cycles = wall * n_workers;
         h.against = "none";
         h.ratio = 1; // no baseline for a handshake
         h.bytes = bytes;
         h.redirected = double(r.redirected) / double(r.pkts);
-        h.conns_per_s = double(conns) / (double(r.real) / double(rte_get_tsc_hz()));
+        h.conns_per_s = h.mpps * 1e6 / 2; // two packets a connection
         rows.push_back(h);
         print_row(rows.back());
     }

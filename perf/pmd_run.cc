@@ -302,6 +302,10 @@ void pmd_bench::run_worker(uint32_t i) {
             const uint64_t t0 = *std::min_element(m_t0.begin(), m_t0.begin() + m_n);
             const uint64_t t1 = *std::max_element(m_t1.begin(), m_t1.begin() + m_n);
             (how == kind::real ? m_res.real : how == kind::io ? m_res.io : m_res.swap) += t1 - t0;
+            (how == kind::real ? m_res.real_round
+             : how == kind::io ? m_res.io_round
+                               : m_res.swap_round)
+                .push_back(double(t1 - t0) / double(n));
         }
         if (i == 0) {
             m_res.pkts += n;

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 struct rte_mempool;
 struct rte_ring;
@@ -46,6 +47,10 @@ struct pmd_result {
     uint64_t pkts = 0;
     uint64_t real = 0, io = 0, swap = 0; // wall-clock cycles of the rounds
     uint64_t redirected = 0;
+    // Per round: wall-clock cycles per packet of each. Their medians are what the rows report: a
+    // round in which the shared machine took a worker's core away stands out and is not counted,
+    // where a sum would spread it over the run (on a quiet machine the two agree).
+    std::vector<double> real_round, io_round, swap_round;
 };
 
 class pmd_bench {
