@@ -293,6 +293,6 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (!ok)
-        std::fprintf(stderr, "fwd_bench: unexpected drops (see above)\n");
+        std::fprintf(stderr, "fwd_bench: failed checks (see above)\n");
     return ok ? 0 : 1;
 }
