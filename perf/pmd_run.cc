@@ -105,6 +105,7 @@ pmd_bench::pmd_bench(test::rig& rig, uint32_t n_workers, const pmd_ports& ports,
     for (uint32_t i = 0; i < m_n; ++i) {
         dp::worker_ctx& w = m_rig.worker(i);
         for (uint8_t p = 0; p < pmd_ports_n; ++p) {
+            m_saved[i][p] = w.ports[p];
             w.ports[p].dpdk_port = m_ports.tx_port[p];
             w.ports[p].tx_queue = static_cast<uint16_t>(i);
             w.ports[p].partial_csum = false; // NIC ports
@@ -135,6 +136,8 @@ pmd_bench::pmd_bench(test::rig& rig, uint32_t n_workers, const pmd_ports& ports,
 pmd_bench::~pmd_bench() {
     take_to_ctrl();
     for (uint32_t i = 0; i < m_n; ++i) {
+        for (uint8_t p = 0; p < pmd_ports_n; ++p)
+            m_rig.worker(i).ports[p] = m_saved[i][p];
         rte_ring_free(m_rt[i].to_ctrl_prio);
         rte_ring_free(m_rt[i].to_ctrl);
         for (uint32_t o = 0; o < m_n; ++o)

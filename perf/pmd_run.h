@@ -93,6 +93,8 @@ private:
     steering m_steer = steering::owner_rss;
     bool m_ok = true;
     std::array<dp::worker_runtime, pmd_max_workers> m_rt{};
+    // The workers' port views before this bench changed them (restored by the destructor).
+    std::array<std::array<dp::port_view, pmd_ports_n>, pmd_max_workers> m_saved{};
     std::atomic<bool> m_stop{false};
 
     // The measurement in progress (read by every worker).
