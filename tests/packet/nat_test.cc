@@ -3,10 +3,15 @@
 #include "frames.h"
 #include "harness.h"
 #include "ulvs/config/load.h"
+#include "ulvs/dataplane/port/rss.h"
 
 #include <gtest/gtest.h>
+#include <rte_byteorder.h>
+#include <rte_thash.h>
 
 #include <set>
+
+#include <arpa/inet.h>
 
 using namespace ulvs;
 using test::flow;
@@ -155,12 +160,14 @@ TEST(nat, two_workers_steer_every_connection_to_its_owner) {
     std::multiset<uint16_t> replied;
     for (uint16_t i = 0; i < n; ++i) {
         const uint16_t cport = static_cast<uint16_t>(30000 + i);
-        const flow req{"203.0.113.130", "203.0.113.101", cport, 80, 6};
+        // The owner is a function of the client's address (port/rss.h): 100 clients.
+        const std::string client = "203.0.113." + std::to_string(130 + i % 100);
+        const flow req{client, "203.0.113.101", cport, 80, 6};
         // Requests arrive on worker i % 2, replies on the other one.
         auto out = r.burst_on(i % 2, 0, {test::make_frame(req, router, wan, syn)}, 1000 + i);
         ASSERT_EQ(out[1].size(), 1u) << "request " << i;
         const auto v = test::read_frame(out[1][0]);
-        const flow rep{v.dst, "203.0.113.130", v.dport, cport, 6};
+        const flow rep{v.dst, client, v.dport, cport, 6};
         const mac6 from = v.eth_dst;
         out = r.burst_on((i + 1) % 2, 1, {test::make_frame(rep, from, lan, synack)}, 1000 + i);
         ASSERT_EQ(out[0].size(), 1u) << "reply " << i;
@@ -180,6 +187,49 @@ TEST(nat, two_workers_steer_every_connection_to_its_owner) {
         for (size_t d = 0; d < static_cast<size_t>(dp::drop::count); ++d)
             EXPECT_EQ(r.worker(w).ctr.drops[d], 0u)
                 << "worker " << w << " drop " << dp::drop_name(static_cast<dp::drop>(d));
+}
+
+// Issue 17, acceptance 2 at the burst level: with W = 1..8 workers, each packet delivered to the
+// queue the ports' RSS picks (rte_softrss with the programmed key and RETA: the wan port hashes
+// the source, the lan port the destination), every request and every NAT reply is handled by the
+// worker it arrives at: nothing crosses a ring, and every connection is answered.
+TEST(nat, rss_steered_packets_arrive_at_their_owner) {
+    for (uint32_t nw = 1; nw <= 8; ++nw) {
+        test::rig r(load(), 1000, nw);
+        ASSERT_TRUE(r.ok()) << r.error();
+        auto rss = [&](dp::rss_side side, const std::string& src, const std::string& dst) {
+            in_addr a{};
+            inet_pton(AF_INET, (side == dp::rss_side::server ? dst : src).c_str(), &a);
+            uint32_t word = rte_be_to_cpu_32(a.s_addr);
+            return dp::reta_queue(rte_softrss(&word, 1, dp::rss_key.data()) % 512, nw);
+        };
+        constexpr uint16_t n = 120;
+        std::set<uint32_t> used;
+        for (uint16_t i = 0; i < n; ++i) {
+            const std::string client = "203.0.113." + std::to_string(128 + i);
+            const uint16_t cport = static_cast<uint16_t>(40000 + i * 7);
+            const flow req{client, "203.0.113.101", cport, 80, 6};
+            const uint32_t q = rss(dp::rss_side::client, req.src, req.dst);
+            used.insert(q);
+            auto out = r.burst_on(q, 0, {test::make_frame(req, router, wan, syn)}, 1000 + i);
+            ASSERT_EQ(out[1].size(), 1u) << "W=" << nw << " request " << i;
+            const auto v = test::read_frame(out[1][0]);
+            const flow rep{v.dst, client, v.dport, cport, 6};
+            const uint32_t qr = rss(dp::rss_side::server, rep.src, rep.dst);
+            EXPECT_EQ(qr, q);
+            out = r.burst_on(qr, 1, {test::make_frame(rep, v.eth_dst, lan, synack)}, 1000 + i);
+            ASSERT_EQ(out[0].size(), 1u) << "W=" << nw << " reply " << i;
+            // The connection lives in the table of the worker both arrived at.
+            EXPECT_EQ(r.worker(q).conns.size() > 0, true);
+        }
+        EXPECT_EQ(used.size(), nw) << "120 clients reach every worker";
+        uint64_t conns = 0;
+        for (uint32_t w = 0; w < nw; ++w) {
+            EXPECT_EQ(r.worker(w).ctr.redirected, 0u) << "W=" << nw << " worker " << w;
+            conns += r.worker(w).conns.size();
+        }
+        EXPECT_EQ(conns, n);
+    }
 }
 
 } // namespace
