@@ -1,6 +1,6 @@
 // A worker wired exactly as ulvsd wires it (config file -> snapshot builder, static neighbours,
 // ARP/ICMP responder), minus the NICs: tests feed frames in and read the frames that would leave
-// each port. Needs the EAL (init_eal) for mbufs and the connection table's rte_hash.
+// each port. Needs the EAL (init_eal) for mbufs and the connection table's memory (rte_malloc).
 #pragma once
 
 #include "pcap_file.h"

@@ -150,6 +150,46 @@ TEST(nat, reply_with_ttl_1_is_dropped) {
     EXPECT_EQ(drops(r, dp::drop::ttl_exceeded), 1u);
 }
 
+// Issue 17: a reply's route is cached in its connection, tied to the route table it came from.
+// A changed default gateway takes effect on the connection's next reply, and so does going back.
+TEST(nat, cached_reply_route_follows_a_route_change) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok()) << r.error();
+    // The default route moves to another gateway, behind a new route that takes its place in
+    // the table's next hops: a cached position alone would name the old gateway.
+    std::string moved = nat_config;
+    moved.replace(moved.find("routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]"), 47,
+                  "routes: [{prefix: 192.0.2.0/24, via: 203.0.113.1}, {prefix: 0.0.0.0/0, via: "
+                  "203.0.113.2}]");
+    moved.replace(
+        moved.find("neighbors:\n"), 11,
+        "neighbors:\n  - {address: 203.0.113.2, mac: \"02:00:00:00:00:02\", port: wan}\n");
+    auto cfg2 = config::load_string(moved, "nat_moved.yaml");
+    ASSERT_TRUE(cfg2) << cfg2.error().front().to_string();
+    const mac6 router2 = {2, 0, 0, 0, 0, 2};
+
+    const flow req{"203.0.113.130", "203.0.113.101", 40001, 80, 6};
+    auto out = r.burst(0, {test::make_frame(req, router, wan, syn)}, 1000);
+    ASSERT_EQ(out[1].size(), 1u);
+    const flow rep{"198.51.100.11", "203.0.113.130", 8080, 40001, 6};
+    auto reply_via = [&](uint64_t now) {
+        auto o = r.burst(1, {test::make_frame(rep, rs1, lan, ack)}, now);
+        EXPECT_EQ(o[0].size(), 1u);
+        return o[0].empty() ? mac6{} : test::read_frame(o[0][0]).eth_dst;
+    };
+    EXPECT_EQ(reply_via(1001), router);
+    EXPECT_EQ(reply_via(1002), router); // from the cache
+    // The rig sets the static neighbours of its first config only (ulvsd's reload does all).
+    for (const auto& n : cfg2->neighbors)
+        if (n.port == "wan")
+            r.neigh().set_static(n.address, 0, n.mac);
+    ASSERT_TRUE(r.reconfigure(*cfg2)) << r.error();
+    EXPECT_EQ(reply_via(1003), router2);
+    EXPECT_EQ(reply_via(1004), router2);
+    ASSERT_TRUE(r.reconfigure(load())) << r.error();
+    EXPECT_EQ(reply_via(1005), router);
+}
+
 // Acceptance 2 of the NAT issue at the burst level: two workers, no hardware steering (every
 // packet arrives at the "wrong" worker half of the time): each connection's reply still reaches
 // the client, exactly once, and the redirect path was used.

@@ -122,9 +122,12 @@ conn_table::hashed conn_table::hash_of(const conn_key& k) const noexcept {
 }
 
 // The other bucket of a key in bucket `b`: (F(sig) - b) mod n, an involution, so it is found
-// from either side with the signature alone.
+// from either side with the signature alone. F maps the signature onto [0, n) by multiply-shift
+// (issue 17: a 64-bit division here cost tens of cycles per lookup); any F in [0, n) keeps the
+// involution.
 uint32_t conn_table::alt(uint32_t b, uint16_t sig) const noexcept {
-    const auto f = static_cast<uint32_t>((uint64_t{sig} * 0x9e3779b1u) % m_n_buckets);
+    const uint32_t mixed = uint32_t{sig} * 0x9e3779b1u;
+    const auto f = static_cast<uint32_t>((uint64_t{mixed} * m_n_buckets) >> 32);
     return f >= b ? f - b : f + m_n_buckets - b;
 }
 
