@@ -156,18 +156,10 @@ conn_ref conn_table::find(const conn_key& k, const hashed& h) const noexcept {
 // cache for the caller, which reads them next.
 void conn_table::lookup_bulk(const conn_key** keys, uint32_t n, conn_ref* refs) const noexcept {
     hashed h[lookup_bulk_max];
-    for (uint32_t i = 0; i < n; ++i)
-        prefetch(*keys[i], h[i]);
-    lookup_bulk(keys, h, n, refs);
-}
-
-void conn_table::prefetch(const conn_key& key, hashed& h) const noexcept {
-    h = hash_of(key);
-    prefetch_buckets(m_buckets, h.b);
-}
-
-void conn_table::lookup_bulk(const conn_key** keys, const hashed* h, uint32_t n,
-                             conn_ref* refs) const noexcept {
+    for (uint32_t i = 0; i < n; ++i) {
+        h[i] = hash_of(*keys[i]);
+        prefetch_buckets(m_buckets, h[i].b);
+    }
     for (uint32_t i = 0; i < n; ++i)
         for (const uint32_t b : h[i].b) {
             const bucket& bk = m_buckets[b];

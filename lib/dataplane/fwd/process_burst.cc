@@ -294,7 +294,6 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
     candidate cand[max_burst];
     conn_key keys[max_burst];
     const conn_key* key_ptrs[max_burst];
-    conn_table::hashed hashes[max_burst];
     uint16_t nc = 0;
 
     // Stage 1: classify the whole burst; steer packets other workers own; collect the rest.
@@ -326,16 +325,13 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             }
         }
         key_ptrs[nc] = &keys[nc];
-        // Its buckets start on their way now: the rest of the burst's classification hides
-        // their misses (issue 17).
-        w.conns.prefetch(keys[nc], hashes[nc]);
         ++nc;
     }
 
     // Stage 2: one bulk lookup for the burst.
     conn_ref refs[max_burst];
     if (nc > 0)
-        w.conns.lookup_bulk(key_ptrs, hashes, nc, refs);
+        w.conns.lookup_bulk(key_ptrs, nc, refs);
 
     // Stage 3: create or refresh connections, rewrite, stage for TX.
     // The bulk result is a picture of the table before this stage. A connection created earlier

@@ -133,18 +133,6 @@ public:
 
     // refs[i] for keys[i]; n <= lookup_bulk_max.
     void lookup_bulk(const conn_key** keys, uint32_t n, conn_ref* refs) const noexcept;
-
-    // lookup_bulk in two halves, so that the index's cache misses overlap other work (issue 17:
-    // the burst path hashes each packet's key and prefetches its buckets as soon as the packet is
-    // classified, then looks the burst up): `prefetch` fills `h` for `key` and prefetches its
-    // buckets; lookup_bulk with the hashes does the rest.
-    struct hashed {
-        uint32_t b[2]; // the key's two buckets
-        uint16_t sig;  // never 0: 0 marks an empty slot
-    };
-    void prefetch(const conn_key& key, hashed& h) const noexcept;
-    void lookup_bulk(const conn_key** keys, const hashed* h, uint32_t n,
-                     conn_ref* refs) const noexcept;
     conn_ref lookup(const conn_key& key) const noexcept;
 
     // A new entry for `key` (not present), also reachable by its reply key when `with_reply`
@@ -179,6 +167,10 @@ public:
     struct bucket; // the index's (conn_table.cc)
 
 private:
+    struct hashed {
+        uint32_t b[2]; // the key's two buckets
+        uint16_t sig;  // never 0: 0 marks an empty slot
+    };
     hashed hash_of(const conn_key& k) const noexcept;
     bool matches(uint32_t ref, const conn_key& k) const noexcept;
     conn_ref find(const conn_key& k, const hashed& h) const noexcept;
