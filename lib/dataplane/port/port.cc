@@ -113,6 +113,11 @@ std::expected<port_info, std::string> port_open(const port_request& req) {
     // Otherwise, with several workers, RSS spreads flows (RTE_ETH_RSS_IP | TCP | UDP, as far as
     // the device offers them) and packets on another worker's queue take the redirect ring to
     // their owner: correct and counted (`redirected`), not free. port_info::rss_steers says which.
+    // RTE_ETH_RSS_IPV4 alone, not the TCP/UDP flow types: with those, drivers hash the L4 ports
+    // as well, and a reply's ports differ from its request's. This assumes the device hashes
+    // TCP/UDP packets by their IPv4 header under RTE_ETH_RSS_IPV4 (not verified on hardware
+    // here); one that does not spreads them by another rule or not at all, and the ring and
+    // `redirected` show it.
     const uint64_t steer_hf = rss_hf_for(req.rss);
     const bool can_steer = req.n_workers > 1 && steer_hf != 0 &&
                            (dev.flow_type_rss_offloads & steer_hf) == steer_hf &&
