@@ -6,8 +6,9 @@
 // DR and TUN connections never see replies and have one key. The index is sized for two keys per
 // entry (at most 75% full) so a table full of NAT connections still fits.
 //
-// The index (issue 4: fewer bytes and fewer cache misses than rte_hash) is bucketized cuckoo
-// hashing with partial keys, as rte_hash and MemC3: 64-byte buckets of 8 slots, each slot a 16-bit
+// The index (issue 4: fewer bytes and fewer cache misses than rte_hash, which perf/stage_hash.cc
+// measures beside it over the same keys) is bucketized cuckoo hashing with partial keys, as
+// rte_hash and MemC3: 64-byte buckets of 8 slots, each slot a 16-bit
 // signature and a 32-bit reference (entry index and reply bit); a key lives in one of two buckets,
 // the second derived from the first and the signature alone, so entries can be moved without
 // reading their keys. Keys are not stored in the index: the entry holds the client key, the reply
@@ -60,6 +61,8 @@ namespace conn_flag {
 constexpr uint8_t active = 0x01;
 // A persistence template (IP_VS_CONN_F_TEMPLATE): counted in PersistConn, never forwarded.
 constexpr uint8_t persist_template = 0x02;
+// An SNAT connection (fwd/snat.h): no service or real server; the inside host opened it.
+constexpr uint8_t snat = 0x04;
 // Set by insert, cleared by erase: an entry index taken from a lookup is only meaningful while
 // its entry is live (debug builds assert it wherever an entry is ended).
 constexpr uint8_t live = 0x80;
