@@ -11,7 +11,7 @@
 // inside (and translated) side and 0 on the remote side: inbound {remote, snat, 0, id'},
 // outbound {inside, remote, id, 0}.
 //
-// Ownership: both ways of a connection are owned by snat_owner(remote address),
+// Ownership: both ways of a connection are owned by snat_owner(remote address, remote port),
 // which is what the burst path's owner rule gives both ways already (the remote end is the
 // "client" end). An SNAT address:port is unique per (protocol, remote address, remote port), as
 // Linux's NAT tuples are, so the worker that owns the remote end sees every connection that
@@ -26,8 +26,12 @@ namespace ulvs::dp::detail {
 
 // The worker that owns the SNAT connections with this remote end (network order). Keep this the
 // one place that says so: the steering of both ways (process_burst.cc owner_of_key) agrees.
-inline uint32_t snat_owner(const owner_map& m, uint32_t remote_ip) noexcept {
-    return owner_of(m, remote_ip);
+// The owner is a function of the remote address alone (port/rss.h, issue 17): every remote port
+// of that address is on the same worker, so the uniqueness check above still sees every
+// connection that could collide.
+inline uint32_t snat_owner(uint32_t remote_ip, uint16_t /*remote_port*/,
+                           const owner_map& owners) noexcept {
+    return owner_of(owners, remote_ip);
 }
 
 // ICMP echo's timeout (Linux conntrack's nf_ct_icmp_timeout).
