@@ -153,9 +153,7 @@ bool traffic::fill(stream_kind s, uint64_t k, uint16_t n, rte_mempool* pool, rte
         uint8_t flags = ack;
         const uint32_t flow =
             s == stream_kind::mixed && !reply ? mixed_flow(pk, flags) : flow_of(pk);
-        const uint32_t rs = m_p.snat              ? 0
-                            : m_p.rs_of != nullptr ? m_p.rs_of[flow]
-                                                   : flow % m_p.n_rs;
+        const uint32_t rs = m_p.snat ? 0 : m_p.rs_of != nullptr ? m_p.rs_of[flow] : flow % m_p.n_rs;
         write(out[i], reply ? m_replies[rs] : m_request, flow, reply != req_moves_dst, flags);
     }
     return true;

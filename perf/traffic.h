@@ -47,7 +47,7 @@ struct traffic_params {
     bool replies = false; // NAT: odd bursts come back from the real servers
     uint32_t n_rs = 4;
     const uint8_t* rs_of = nullptr; // flow -> real server index, when not flow % n_rs
-    bool snat = false; // SNAT connections from a real server (bench_snat_config)
+    bool snat = false;              // SNAT connections from a real server (bench_snat_config)
 };
 
 class traffic {
