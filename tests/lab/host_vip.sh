@@ -10,7 +10,9 @@
 #   2. a client gets the MASTER's page through VIP:8000 (no virtual server uses :8000) while the
 #      virtual server VIP:80 keeps working, and VIP:9000 (not allowed) is not answered;
 #   3. after the MASTER is killed (SIGKILL, by pid) the other node shows the VIP on its ulvs-wan,
-#      its own server answers through VIP:8000, and VIP:80 works through it.
+#      its own server answers through VIP:8000, and VIP:80 works through it;
+#   4. the first node, started again, preempts: the VIP leaves the second node's ulvs-wan (its
+#      ulvsd still running, BACKUP again) and the first node's server answers again.
 set -euo pipefail
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -126,6 +128,22 @@ done
 lab_log "VIP:$LOCAL_PORT through the new MASTER: $body"
 body="$(client_curl "http://$VRRP_VIP/" 2>&1)" || fail "VIP:80 through the new MASTER failed: $body"
 lab_log "VIP:80 (virtual server) through the new MASTER: $body"
+
+# 4. The first node comes back and, with the higher priority, preempts: the VIP leaves the
+# other's ulvs-wan (a BACKUP again, its ulvsd still running) and is on its own.
+ulvsd_stop >/dev/null 2>&1 || true
+ULVSD_LOG="$LAB_LOG_DIR/ulvsd-host_vip-1b.log"
+ulvsd_start
+vrrp_wait_state "$LAB_SOCKET" MASTER 12 || fail "ulvsd 1 did not preempt"
+vrrp_wait_state "$SOCK2" BACKUP 3 || fail "ulvsd 2 did not go back to BACKUP"
+deadline=$((SECONDS + 3))
+while vip_on_tap "$NS_LB2" && ((SECONDS < deadline)); do sleep 0.1; done
+vip_on_tap "$NS_LB2" && fail "the VIP stayed on ulvs-wan of ulvsd 2, BACKUP again"
+wait_vip_on_tap "$LAB_NS_LB" 3 || fail "the VIP is not back on ulvsd 1's ulvs-wan"
+lab_log "BACKUP again: $(ip -n "$NS_LB2" -o -4 addr show dev ulvs-wan | awk '{ print $4 }' | xargs)"
+body="$(client_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" || true
+[[ "$body" == lb1 ]] || fail "VIP:$LOCAL_PORT after the preemption: '$body', expected lb1"
+lab_log "VIP:$LOCAL_PORT after the preemption: $body"
 ulvsd_stop >/dev/null 2>&1 || true
 
 if ((ok)); then
