@@ -54,6 +54,11 @@ wait_vip_on_tap() {
     done
 }
 
+# local_curl URL: the client's request, 2 s at most (the scenario stays short when it fails).
+local_curl() {
+    timeout 4 ip netns exec "$LAB_NS_CLIENT" curl -sS --max-time 2 "$1"
+}
+
 # local_server NS NAME: python's HTTP server on VIP:8000 in NS, serving a page saying NAME.
 local_server() {
     local dir="$LAB_RUN_DIR/host-vip-$2"
@@ -98,13 +103,13 @@ lab_log "BACKUP: $(ip -n "$NS_LB2" -o -4 addr show dev ulvs-wan | awk '{ print $
 sleep 1 # both resolved their real servers; the router learnt the master's MAC for the VIP
 
 # 2. The local server through the VIP, beside the virtual server.
-body="$(client_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" || true
+body="$(local_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" || true
 [[ "$body" == lb1 ]] || fail "VIP:$LOCAL_PORT through the MASTER: '$body', expected lb1"
 lab_log "VIP:$LOCAL_PORT through the MASTER: $body"
 body="$(client_curl "http://$VRRP_VIP/" 2>&1)" || fail "VIP:80 through the MASTER failed: $body"
 lab_log "VIP:80 (virtual server) through the MASTER: $body"
-if out="$(timeout 3 ip netns exec "$LAB_NS_CLIENT" curl -sS --max-time 1 \
-    "http://$VRRP_VIP:9000/" 2>&1)"; then
+if out="$(timeout 3 ip netns exec "$LAB_NS_CLIENT" curl -sS --max-time 1 "http://$VRRP_VIP:9000/" \
+    2>&1)"; then
     fail "VIP:9000 (no rule allows it) answered: $out"
 fi
 refused="$(timeout 3 "$ULVSADM_BIN" --socket "$LAB_SOCKET" status 2>/dev/null |
@@ -121,7 +126,7 @@ wait_vip_on_tap "$NS_LB2" 3 || fail "the new MASTER's ulvs-wan does not show $VR
 lab_log "new MASTER: $(ip -n "$NS_LB2" -o -4 addr show dev ulvs-wan | awk '{ print $4 }' | xargs)"
 body=""
 for _ in 1 2 3; do # the router may still hold the old master's MAC for a moment
-    body="$(client_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" && break
+    body="$(local_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" && break
     sleep 0.5
 done
 [[ "$body" == lb2 ]] || fail "VIP:$LOCAL_PORT through the new MASTER: '$body', expected lb2"
@@ -141,7 +146,7 @@ while vip_on_tap "$NS_LB2" && ((SECONDS < deadline)); do sleep 0.1; done
 vip_on_tap "$NS_LB2" && fail "the VIP stayed on ulvs-wan of ulvsd 2, BACKUP again"
 wait_vip_on_tap "$LAB_NS_LB" 3 || fail "the VIP is not back on ulvsd 1's ulvs-wan"
 lab_log "BACKUP again: $(ip -n "$NS_LB2" -o -4 addr show dev ulvs-wan | awk '{ print $4 }' | xargs)"
-body="$(client_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" || true
+body="$(local_curl "http://$VRRP_VIP:$LOCAL_PORT/name" 2>&1)" || true
 [[ "$body" == lb1 ]] || fail "VIP:$LOCAL_PORT after the preemption: '$body', expected lb1"
 lab_log "VIP:$LOCAL_PORT after the preemption: $body"
 ulvsd_stop >/dev/null 2>&1 || true
