@@ -3,6 +3,7 @@
 #include "eal_args.h"
 #include "health_runtime.h"
 #include "offloads.h"
+#include "sd_notify.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -193,7 +194,8 @@ std::vector<mgmt::control_counter> control_counters(const health_runtime& health
     return out;
 }
 
-int run(const options& opts, const config::config& cfg, const std::string& config_sha256) {
+int run(const options& opts, const config::config& cfg, const std::string& config_sha256,
+        sd_notifier& notify) {
     runtime rt;
     const auto n_workers = static_cast<uint16_t>(cfg.lcores.workers.size());
     if (rte_lcore_count() != n_workers + 1u || rte_get_main_lcore() != cfg.lcores.control) {
@@ -414,7 +416,18 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.exit_idle_ms = opts.exit_idle ? uint64_t(opts.exit_idle->count()) : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
-    env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP: queued (lib/mgmt)
+    // SIGHUP: queued (lib/mgmt); the service manager sees the reload from its start to its
+    // outcome (sd_notify.h).
+    env.on_reload = [&mgr, &notify] {
+        notify.send("RELOADING=1\n" + sd_notifier::monotonic_usec() + "\nSTATUS=reloading " +
+                    mgr.running().path);
+        mgr.request_reload([&notify](const mgmt::json& r) {
+            notify.send(r.value("ok", false)
+                            ? "READY=1\nSTATUS=running, reloaded"
+                            : "READY=1\nSTATUS=running, reload refused: " +
+                                  r.value("error", mgmt::json::object()).value("message", ""));
+        });
+    };
     health.vrrp_masters = [&vrrp] {
         std::vector<std::string> out;
         for (const auto& st : vrrp.statuses())
@@ -469,7 +482,12 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              now);
     };
     vrrp.start(dp::clock_ms());
+    // Ports up, the first snapshot published, workers launched, the socket open: ready.
+    notify.send("READY=1\nSTATUS=running: " + std::to_string(cfg.ports.size()) + " ports, " +
+                std::to_string(n_workers) + " workers, " +
+                std::to_string(cfg.virtual_servers.size()) + " virtual servers");
     const ctl::stop_reason why = ctl::run_control_loop(env);
+    notify.send("STOPPING=1\nSTATUS=stopping");
     // Masters send priority 0 while the workers (worker 0 may carry our TX) still run.
     vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
@@ -488,6 +506,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
 } // namespace
 
 int run_daemon(const options& opts, const config::config& cfg, const std::string& config_sha256) {
+    // Before EAL starts threads (from_env takes the variable out of the environment).
+    sd_notifier notify = sd_notifier::from_env();
     const std::vector<std::string> args =
         build_eal_args(cfg, opts.eal_args.value_or(cfg.dpdk.eal_args));
     std::vector<char*> argv;
@@ -504,7 +524,8 @@ int run_daemon(const options& opts, const config::config& cfg, const std::string
         return 1;
     }
     install_signals();
-    int rc = run(opts, cfg, config_sha256);
+    notify.send("STATUS=starting: ports and workers");
+    int rc = run(opts, cfg, config_sha256, notify);
     rte_eal_cleanup();
     return rc;
 }

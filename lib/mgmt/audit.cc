@@ -67,6 +67,8 @@ std::string one(const json& op) {
         return op.contains("service") ? "-Z " + service(op) : "-Z";
     if (cmd == "reload")
         return "reload";
+    if (cmd == "save_yaml" && op.value("write", false) == true) // rewrites the -c file
+        return "save-yaml --write";
     return "";
 }
 

@@ -4,6 +4,7 @@
 #include "ulvs/config/emit.h"
 #include "ulvs/config/load.h"
 #include "ulvs/mgmt/config_edit.h"
+#include "ulvs/mgmt/config_write.h"
 #include "ulvs/mgmt/health_report.h"
 #include "ulvs/mgmt/metrics.h"
 
@@ -52,6 +53,8 @@ handler_result manager::handle(const json& req, uint64_t now) {
         return zero(req);
     if (cmd == "reload")
         return enqueue({{"cmd", "reload"}}, true);
+    if (cmd == "save_yaml" && req.value("write", false) == true)
+        return enqueue({{"cmd", "save_yaml"}, {"write", true}}, true); // after queued changes
     if (cmd == "save_yaml")
         return make_ok({{"yaml", config::to_yaml(m_cfg)}});
     if (cmd == "status")
@@ -86,11 +89,21 @@ handler_result manager::enqueue(json op, bool reply_wanted) {
     });
 }
 
-void manager::request_reload() {
+void manager::request_reload(std::function<void(const json&)> done) {
     enqueue({{"cmd", "reload"}}, false);
+    m_work.back().done = std::move(done);
 }
 
 bool manager::start_work(const config_work& w) {
+    if (w.op.value("cmd", "") == "save_yaml") {
+        if (m_cfg.path.empty()) {
+            m_replies[w.id] = fail(errc::invalid, "ulvsd runs without a configuration file (no "
+                                                  "-c): nothing to write; use save-yaml > FILE");
+            return false;
+        }
+        start_write();
+        return true;
+    }
     if (w.op.value("cmd", "") == "reload") {
         m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
             std::string bytes;
@@ -136,8 +149,12 @@ unsigned manager::advance_config_work(uint64_t now) {
             return 0;
         const config_work w = std::move(m_work.front());
         m_work.pop_front();
-        json reply = w.op.value("cmd", "") == "reload" ? finish_reload(std::move(*done), now)
-                                                       : finish_change(w.op, std::move(*done), now);
+        const std::string cmd = w.op.value("cmd", "");
+        json reply = cmd == "reload"      ? finish_reload(std::move(*done), now)
+                     : cmd == "save_yaml" ? finish_write(std::move(*done))
+                                          : finish_change(w.op, std::move(*done), now);
+        if (w.done)
+            w.done(reply);
         if (w.reply_wanted)
             m_replies[w.id] = std::move(reply);
         ++work;
@@ -221,6 +238,33 @@ json manager::reload_outcome(config_jobs::outcome loaded, uint64_t now) {
         spdlog::info("reloaded {}: {} virtual servers", m_cfg.path, m_cfg.virtual_servers.size());
     }
     return r;
+}
+
+void manager::start_write() {
+    // The YAML is made here (as plain save-yaml does); the file system's work, which may wait on
+    // a slow disk, runs off the control lcore like a reload (config_jobs.h).
+    std::string text = config::to_yaml(m_cfg);
+    m_writing_sha256 = sha256_hex(text);
+    m_jobs.start([path = m_cfg.path, text = std::move(text)]() -> config_jobs::outcome {
+        auto written = write_config_file(path, text);
+        if (!written)
+            return std::unexpected(fail(errc::internal, written.error()));
+        return config_jobs::loaded{config::config{}, *written};
+    });
+}
+
+json manager::finish_write(config_jobs::outcome o) {
+    if (!o)
+        return std::move(o.error());
+    m_config_sha256 = m_writing_sha256;    // the file is the running config now (ulvs_config_info)
+    const std::string& backup = o->sha256; // write_config_file's note: where the old file went
+    spdlog::info("save-yaml --write: wrote {}{}", m_cfg.path,
+                 backup.empty() ? "" : " (the previous file is " + backup + ")");
+    return make_ok(
+        {{"path", m_cfg.path},
+         {"backup", backup},
+         {"text", "wrote " + m_cfg.path +
+                      (backup.empty() ? "" : " (the previous file is " + backup + ")") + "\n"}});
 }
 
 unsigned manager::poll(uint64_t now) {

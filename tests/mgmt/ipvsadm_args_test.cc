@@ -108,6 +108,10 @@ TEST(parse_cli, other_commands) {
     EXPECT_EQ(parse("-R")->kind, cli_kind::restore);
     EXPECT_EQ(parse("status")->request["cmd"], "status");
     EXPECT_EQ(parse("save-yaml")->request["cmd"], "save_yaml");
+    EXPECT_FALSE(parse("save-yaml")->request.contains("write"));
+    EXPECT_EQ(parse("save-yaml --write")->request, (json{{"cmd", "save_yaml"}, {"write", true}}));
+    EXPECT_EQ(parse("save-yaml --write")->kind, cli_kind::text);
+    EXPECT_FALSE(parse("save-yaml --wrte"));
     EXPECT_EQ(parse("reload")->kind, cli_kind::text);
     EXPECT_EQ(parse("")->kind, cli_kind::list); // bare ipvsadm lists
 }

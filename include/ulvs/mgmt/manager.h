@@ -81,8 +81,9 @@ public:
     // One request (already checked by parse_request) -> its reply (deferred for changes, reload
     // and -c: they complete in later poll()s).
     handler_result handle(const json& request, uint64_t now_ms);
-    // SIGHUP: reload the file the running config came from; the outcome is logged.
-    void request_reload();
+    // SIGHUP: reload the file the running config came from; the outcome is logged, and given to
+    // `done` (if any) once the reload is committed or refused (ulvsd's READY=1, sd_notify.h).
+    void request_reload(std::function<void(const json& reply)> done = {});
     // Timers: config work, rate estimation every 2 s, pending publication, id recycling. Returns
     // work done.
     unsigned poll(uint64_t now_ms);
@@ -99,8 +100,10 @@ private:
     // control lcore (config_jobs.h), the commit on it.
     struct config_work {
         uint64_t id;
-        json op; // a change (config_edit.h is_config_change) or {"cmd": "reload"}
+        json op; // a change (config_edit.h is_config_change), {"cmd": "reload"} or a
+                 // save-yaml --write ({"cmd": "save_yaml", "write": true})
         bool reply_wanted;
+        std::function<void(const json&)> done = {}; // with the reply, when finished
     };
     handler_result enqueue(json op, bool reply_wanted);
     unsigned advance_config_work(uint64_t now);
@@ -108,6 +111,8 @@ private:
     bool start_work(const config_work& w);
     json finish_change(const json& op, config_jobs::outcome o, uint64_t now);
     json finish_reload(config_jobs::outcome o, uint64_t now);
+    void start_write(); // save-yaml --write: the running config to its file (config_write.h)
+    json finish_write(config_jobs::outcome o);
     json reload_outcome(config_jobs::outcome o, uint64_t now);
     json commit(config::config next, uint64_t now);
     json list(const json& request);
@@ -120,7 +125,9 @@ private:
     uint64_t m_reloads = 0;                            // requested
     std::map<std::string, uint64_t> m_reload_outcomes; // by reply: ok, or the error's code
     std::optional<std::chrono::system_clock::time_point> m_last_reload_ok;
-    std::string m_config_sha256; // of the file at start or at the last successful reload
+    std::string m_config_sha256;  // of the file at start or at the last successful reload
+                                  // or save-yaml --write
+    std::string m_writing_sha256; // of what the running save-yaml --write writes
     uint64_t m_changes = 0;
     traffic_stats m_stats;
     publication m_pub;
