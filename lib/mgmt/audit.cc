@@ -1,5 +1,7 @@
 #include "ulvs/mgmt/audit.h"
 
+#include <utility>
+
 namespace ulvs::mgmt {
 
 namespace {
@@ -59,6 +61,18 @@ std::string one(const json& op) {
             s += " -x " + str(op, "upper");
         if (op.contains("lower") && op["lower"] != 0)
             s += " -y " + str(op, "lower");
+        return s;
+    }
+    if (cmd == "start_daemon" || cmd == "stop_daemon") {
+        std::string s =
+            (cmd == "start_daemon" ? "--start-daemon " : "--stop-daemon ") + str(op, "state");
+        static const std::pair<const char*, const char*> opts[] = {
+            {"mcast_ifn", "--mcast-interface"}, {"syncid", "--syncid"},
+            {"maxlen", "--sync-maxlen"},        {"group", "--mcast-group"},
+            {"port", "--mcast-port"},           {"ttl", "--mcast-ttl"}};
+        for (const auto& [key, option] : opts)
+            if (op.contains(key))
+                s += std::string(" ") + option + " " + str(op, key);
         return s;
     }
     if (cmd == "set_timeouts")

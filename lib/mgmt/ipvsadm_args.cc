@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "ipvsadm_daemon.h"
 #include "ipvsadm_options.h"
 
 namespace ulvs::mgmt {
@@ -175,6 +176,8 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
     }
     if (!p->positional.empty() && *p->command != opt::set)
         return std::unexpected("unexpected argument `" + p->positional[0] + "'");
+    if (auto misuse = daemon_option_misuse(*p); !misuse.empty())
+        return std::unexpected(misuse);
     auto req = [&](std::expected<json, std::string> r) -> std::expected<cli_action, std::string> {
         if (!r)
             return std::unexpected(r.error());
@@ -222,6 +225,9 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
         }
         return req(r);
     }
+    case opt::start_daemon:
+    case opt::stop_daemon:
+        return req(daemon_request(*p));
     case opt::restore:
         a.kind = cli_kind::restore;
         return a;
@@ -247,6 +253,20 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
         // rules must give back the configuration (a down server too), not the moment's state.
         a.request["configured"] = true;
         a.fmt.view = list_view::rule;
+        return a;
+    }
+    if (p->values.contains(opt::daemon)) {
+        // ipvsadm: --daemon excludes -c, a service and --timeout (its '1' options, the first
+        // named) and the statistics views.
+        for (opt o : {opt::connection, opt::tcp, opt::udp, opt::timeout})
+            if (p->values.contains(o))
+                return std::unexpected("The option 'daemon' conflicts with the '" +
+                                       ipvsadm_optname(o) + "' option in the 'list' command");
+        for (opt o : {opt::stats, opt::rate, opt::thresholds, opt::persistent_conn})
+            if (p->values.contains(o))
+                return std::unexpected("options conflicts in the list command");
+        a.kind = cli_kind::daemon;
+        a.request = {{"cmd", "daemon"}};
         return a;
     }
     if (p->values.contains(opt::tcp) || p->values.contains(opt::udp)) {
@@ -329,6 +349,10 @@ std::string usage_text() {
            "[--exact]\n"
            "    ulvsadm -Z [-t|u service-address]\n"
            "    ulvsadm --set tcp tcpfin udp\n"
+           "    ulvsadm --start-daemon master|backup [--mcast-interface PORT] [--syncid N] "
+           "[--sync-maxlen N] [--mcast-group ADDR] [--mcast-port N] [--mcast-ttl N]\n"
+           "    ulvsadm --stop-daemon master|backup\n"
+           "    ulvsadm -L --daemon\n"
            "    ulvsadm status | health | vrrp | reload | save-yaml [--write]\n"
            "    ulvsadm import-keepalived FILE [--base BASE.yaml] [--iptables RULES]\n"
            "    ulvsadm -h | --help | -v | --version\n"
@@ -348,6 +372,10 @@ std::string usage_text() {
            "    -S               save rules in ipvsadm's format (ipvsadm-save)\n"
            "    -L, -l           list (-n numeric, -c connections, --stats, --rate, --timeout...)\n"
            "    -Z               zero counters;  --set tcp tcpfin udp  set the timeouts\n"
+           "    --start-daemon master|backup, --stop-daemon master|backup\n"
+           "                     start or stop a connection sync daemon (IPVS' sync\n"
+           "                     protocol v1; README \"Connection sync\"); -L --daemon\n"
+           "                     lists them\n"
            "    status, health, vrrp\n"
            "                     the daemon's state, health checks, VRRP instances\n"
            "    reload           reload the configuration file (as SIGHUP)\n"
@@ -367,6 +395,10 @@ std::string usage_text() {
            "    -r server-address         real server, address[:port]\n"
            "    -g, -m, -i                direct routing, masquerading (NAT), tunnelling (IPIP)\n"
            "    -w weight, -x upper, -y lower\n"
+           "    --mcast-interface PORT    the port sync uses (needed with several ports)\n"
+           "    --syncid N, --sync-maxlen N, --mcast-group ADDR, --mcast-port N, --mcast-ttl N\n"
+           "                              sync daemon options (default 0, 1472, 224.0.0.81,\n"
+           "                              8848, 1)\n"
            "    --socket PATH             ulvsd's management socket (or $ULVS_SOCKET); default:\n"
            "                              management.socket of /etc/ulvs/ulvs.yaml, else\n"
            "                              /run/ulvs/ulvsd.sock\n"

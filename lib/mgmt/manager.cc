@@ -7,6 +7,7 @@
 #include "ulvs/mgmt/config_write.h"
 #include "ulvs/mgmt/health_report.h"
 #include "ulvs/mgmt/metrics.h"
+#include "ulvs/mgmt/sync_daemon.h"
 
 #include <spdlog/spdlog.h>
 
@@ -69,6 +70,8 @@ handler_result manager::handle(const json& req, uint64_t now) {
         return make_ok({{"version", ULVS_VERSION}});
     if (cmd == "connections")
         return m_listing.start(m_cfg, m_stats, req, now);
+    if (cmd == "daemon") // -L --daemon
+        return make_ok(daemon_listing(m_cfg));
     return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
 }
 
