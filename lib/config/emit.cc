@@ -5,6 +5,7 @@
 #include "emit_health.h"
 #include "exception_path.h"
 #include "parse_sync.h"
+#include "snat.h"
 #include "yaml_quote.h"
 
 #include <cstdio>
@@ -208,6 +209,7 @@ std::string to_yaml(const config& c) {
     o << "control_policing: {icmp_echo: " << police(c.control_policing.icmp_echo)
       << ", exception: " << police(c.control_policing.exception) << "}\n";
     o << detail::emit_exception_path(c.exception_path) << "\n";
+    o << detail::emit_snat(c);
     o << "management: {socket: " << quote(c.management.socket)
       << ", metrics: " << quote(c.management.metrics);
     if (!c.management.group.empty())

@@ -188,6 +188,15 @@ std::string metrics_page(const metrics_sources& s) {
          "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
          "set members dropped from a full set.",
          &dp::worker_counters::locality_evicted},
+        {"ulvs_worker_routed_packets_total",
+         "Packets routed unchanged by forwarding_rules (also counted forwarded).",
+         &dp::worker_counters::routed},
+        {"ulvs_worker_snat_connections_created_total",
+         "SNAT connections created (also counted in connections created).",
+         &dp::worker_counters::snat_created},
+        {"ulvs_worker_snat_connections_expired_total",
+         "SNAT connections ended (also counted in connections expired).",
+         &dp::worker_counters::snat_expired},
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);

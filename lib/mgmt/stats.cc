@@ -24,6 +24,9 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.icmp_sent += c.icmp_sent;
         t.csum_completed += c.csum_completed;
         t.locality_evicted += c.locality_evicted;
+        t.routed += c.routed;
+        t.snat_created += c.snat_created;
+        t.snat_expired += c.snat_expired;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
     }
@@ -46,6 +49,10 @@ std::string format_counters(const dp::worker_counters& c) {
         " frags_merged=" + std::to_string(c.frags_merged) +
         " csum_completed=" + std::to_string(c.csum_completed) +
         " locality_evicted=" + std::to_string(c.locality_evicted);
+    if (c.routed + c.snat_created != 0) // forwarding_rules and snat (issue 19)
+        s += " routed=" + std::to_string(c.routed) +
+             " snat_created=" + std::to_string(c.snat_created) +
+             " snat_expired=" + std::to_string(c.snat_expired);
     if (c.conns_expired_nodest != 0) // connections.expire_nodest_conn
         s += " conns_expired_nodest=" + std::to_string(c.conns_expired_nodest);
     for (size_t i = 0; i < c.drops.size(); ++i)

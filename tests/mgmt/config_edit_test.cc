@@ -216,7 +216,7 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::url_cfg), 88u) << "new url field?";
     EXPECT_EQ(sizeof(config::connections_cfg), 8u) << "new connections field?";
     EXPECT_EQ(sizeof(config::vips_cfg), 1u) << "new vips field?";
-    EXPECT_EQ(sizeof(config::config), 672u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 720u) << "new top-level section?";
     // sync: lib/config/parse_sync.cc.
     EXPECT_EQ(sizeof(config::sync_cfg), 80u) << "new sync field?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
@@ -235,6 +235,9 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
     EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
     EXPECT_EQ(sizeof(config::lcores_cfg), 64u) << "new lcores field?";
+    // snat and forwarding_rules: lib/config/snat.cc.
+    EXPECT_EQ(sizeof(config::snat_rule_cfg), 80u) << "new snat field?";
+    EXPECT_EQ(sizeof(config::forwarding_rule_cfg), 112u) << "new forwarding_rules field?";
 }
 
 TEST(revalidate, refuses_what_a_file_would_refuse) {
