@@ -4,6 +4,7 @@
 #include "health_runtime.h"
 #include "offloads.h"
 #include "sd_notify.h"
+#include "ulvs/control/announce/announcer.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -50,6 +51,9 @@ constexpr uint64_t mgmt_period_ms = 1;
 // host), and ten scrapers in a loop asked for ~200 pages a second (control_stall.sh): a page
 // younger than this is served again, so at most 10 are built a second whatever the scrapers.
 constexpr uint64_t metrics_max_age_ms = 100;
+// How often the VIP announcements are decided (control/announce/announcer.h): a health verdict
+// or VRRP transition reaches the routing table within this.
+constexpr uint64_t announce_period_ms = 20;
 struct metrics_page {
     std::string text;
     uint64_t built_ms = 0;
@@ -347,6 +351,13 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         rt.worker_rts[i]->id_check = &id_checks[i];
         check_ptrs.push_back(&id_checks[i]);
     }
+    // VIP routes for a routing daemon (announce:); its own netlink socket, opened even without
+    // `announce` so that a reload may add it.
+    std::unique_ptr<ctl::announcer> announce;
+    if (auto a = ctl::announcer::with_netlink())
+        announce = std::move(*a);
+    else
+        spdlog::error("announce: {} (no VIP will be announced)", a.error());
     mgmt::manager mgr(
         cfg,
         {&neigh, &neigh_table, &ids, &inputs, rt.pub.get(), mgmt_ctxs, dump_ptrs,
@@ -355,7 +366,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
          config_sha256, [&health, &unres] { return control_counters(health, unres); },
-         [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
+         [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }, announce.get()},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
     if (!cfg.management.group.empty()) {
@@ -468,6 +479,17 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              // Every script's child, reaped without waiting (control/proc).
                              return ctl::proc::children().poll() +
                                     health.poll_checks(env, mgr, now);
+                         }});
+    env.tasks.push_back({"announce", announce_period_ms,
+                         [&announce, &health, &vrrp, &mgr](uint64_t now, const ctl::deadline&) {
+                             if (!announce)
+                                 return 0u;
+                             ctl::announce_inputs in;
+                             in.serving = [&health](const config::virtual_server_cfg& vs) {
+                                 return health.checker.serving(vs);
+                             };
+                             in.vrrp = vrrp.ownership();
+                             return announce->update(mgr.running(), in, now);
                          }});
     // Idle, the loop sleeps until a task is due or one of these (or a worker) has work for it.
     env.sleep_fds = [&health, &mgmt_srv](std::vector<int>& fds) {

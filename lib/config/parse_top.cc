@@ -1,6 +1,7 @@
 // Every section of the file except virtual_servers (parse_services.cc).
 #include "draft.h"
 #include "exception_path.h"
+#include "parse_announce.h"
 #include "parse_scripts.h"
 #include "parse_sync.h"
 #include "snat.h"
@@ -315,7 +316,7 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
                "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
                "exception_path", "management", "logging", "scripts", "sync", "snat",
-               "forwarding_rules"});
+               "forwarding_rules", "announce"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;

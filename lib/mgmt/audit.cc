@@ -81,6 +81,8 @@ std::string one(const json& op) {
         return op.contains("service") ? "-Z " + service(op) : "-Z";
     if (cmd == "reload")
         return "reload";
+    if (cmd == "drain" || cmd == "undrain")
+        return cmd + (op.contains("vip") ? " " + str(op, "vip") : std::string());
     if (cmd == "save_yaml" && op.value("write", false) == true) // rewrites the -c file
         return "save-yaml --write";
     return "";

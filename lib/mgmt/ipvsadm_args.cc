@@ -138,6 +138,21 @@ std::expected<json, std::string> dest_request(const parsed& p, const char* cmd, 
 }
 
 std::expected<cli_action, std::string> text_command(const parsed& p) {
+    // drain [VIP] / undrain [VIP] (README "Scale-out with ECMP"): no VIP: every one.
+    if (const std::string& c = p.positional[0]; c == "drain" || c == "undrain") {
+        if (p.positional.size() > 2)
+            return std::unexpected("usage: ulvsadm " + c + " [VIP]");
+        cli_action a;
+        a.kind = cli_kind::text;
+        a.request = {{"cmd", c}};
+        if (p.positional.size() == 2) {
+            in_addr any{};
+            if (inet_pton(AF_INET, p.positional[1].c_str(), &any) != 1)
+                return std::unexpected("invalid VIP `" + p.positional[1] + "' (an IPv4 address)");
+            a.request["vip"] = p.positional[1];
+        }
+        return a;
+    }
     static const std::map<std::string, std::string> cmds = {
         {"status", "status"}, {"health", "health"},       {"vrrp", "vrrp"},
         {"reload", "reload"}, {"save-yaml", "save_yaml"},
@@ -354,6 +369,7 @@ std::string usage_text() {
            "    ulvsadm --stop-daemon master|backup\n"
            "    ulvsadm -L --daemon\n"
            "    ulvsadm status | health | vrrp | reload | save-yaml [--write]\n"
+           "    ulvsadm drain [VIP] | undrain [VIP]\n"
            "    ulvsadm import-keepalived FILE [--base BASE.yaml] [--iptables RULES]\n"
            "    ulvsadm -h | --help | -v | --version\n"
            "\n"
@@ -384,6 +400,9 @@ std::string usage_text() {
            "                     write it to ulvsd's -c file (atomically, mode kept, the\n"
            "                     previous file kept as FILE.bak): changes survive a restart,\n"
            "                     as `ipvsadm-save > /etc/sysconfig/ipvsadm` did\n"
+           "    drain [VIP], undrain [VIP]\n"
+           "                     withdraw the VIP's announcement (announce:) or announce it\n"
+           "                     again; no VIP: every VIP. Connections go on\n"
            "    import-keepalived\n"
            "                     keepalived.conf to ulvs YAML on stdout (import-keepalived "
            "--help)\n"

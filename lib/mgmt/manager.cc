@@ -70,6 +70,8 @@ handler_result manager::handle(const json& req, uint64_t now) {
         return make_ok({{"version", ULVS_VERSION}});
     if (cmd == "connections")
         return m_listing.start(m_cfg, m_stats, req, now);
+    if (cmd == "drain" || cmd == "undrain")
+        return drain(req);
     if (cmd == "daemon") // -L --daemon
         return make_ok(daemon_listing(m_cfg));
     return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
@@ -276,11 +278,31 @@ unsigned manager::poll(uint64_t now) {
 }
 
 std::string manager::metrics(uint64_t) {
-    return metrics_page(
-        {m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
-         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(), m_changes,
-         m_reload_outcomes, m_config_sha256, m_cfg.path, m_last_reload_ok,
-         m_deps.control_counters ? m_deps.control_counters() : std::vector<control_counter>{}});
+    return metrics_page({m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
+                         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(),
+                         m_changes, m_reload_outcomes, m_config_sha256, m_cfg.path,
+                         m_last_reload_ok,
+                         m_deps.control_counters ? m_deps.control_counters()
+                                                 : std::vector<control_counter>{}}) +
+           (m_deps.announce ? m_deps.announce->metrics_text() : std::string());
+}
+
+// `ulvsadm drain [VIP]` / `undrain [VIP]`: runtime state of the announcer, not of the config,
+// so a reload keeps it; the announce task applies it within its period.
+json manager::drain(const json& req) {
+    if (m_deps.announce == nullptr)
+        return fail(errc::not_implemented, "this daemon announces no VIPs");
+    std::optional<ip_addr> vip;
+    if (auto v = req.find("vip"); v != req.end()) {
+        if (!v->is_string() || !(vip = ip_addr::parse(v->get<std::string>())))
+            return fail(errc::bad_request, "\"vip\" must be an IPv4 address");
+    }
+    const bool on = req["cmd"] == "drain";
+    auto r = on ? m_deps.announce->drain(m_cfg, vip) : m_deps.announce->undrain(m_cfg, vip);
+    if (!r)
+        return fail(errc::invalid, r.error());
+    spdlog::info("{}", *r);
+    return make_ok({{"text", *r + "\n"}});
 }
 
 json manager::status(uint64_t now) {
@@ -333,6 +355,15 @@ json manager::status(uint64_t now) {
                     (i + 1 == cc.size() ? "\n" : "");
         }
         j["control"] = o;
+    }
+    if (m_deps.announce && m_deps.announce->enabled()) {
+        json a = json::array();
+        for (const ctl::vip_announcement& v : m_deps.announce->vips())
+            a.push_back({{"vip", v.vip.to_string()},
+                         {"state", ctl::to_string(v.state)},
+                         {"drained", v.drained}});
+        j["announce"] = a;
+        text += m_deps.announce->status_text();
     }
     j["text"] = text;
     return make_ok(j);

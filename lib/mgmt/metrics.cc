@@ -184,6 +184,10 @@ std::string metrics_page(const metrics_sources& s) {
          "Connections ended at a packet because their real server left its service "
          "(connections.expire_nodest_conn).",
          &dp::worker_counters::conns_expired_nodest},
+        {"ulvs_worker_connections_sloppy_total",
+         "Connections opened by a segment without SYN of a sloppy service (flows moved here "
+         "by ECMP).",
+         &dp::worker_counters::conns_sloppy},
         {"ulvs_worker_locality_evictions_total",
          "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
          "set members dropped from a full set.",

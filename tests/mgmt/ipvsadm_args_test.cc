@@ -116,6 +116,18 @@ TEST(parse_cli, other_commands) {
     EXPECT_EQ(parse("")->kind, cli_kind::list); // bare ipvsadm lists
 }
 
+// ECMP (issue 20): drain [VIP] / undrain [VIP]; no VIP: every VIP.
+TEST(parse_cli, drain_and_undrain) {
+    EXPECT_EQ(parse("drain")->request, (json{{"cmd", "drain"}}));
+    EXPECT_EQ(parse("undrain")->request, (json{{"cmd", "undrain"}}));
+    EXPECT_EQ(parse("drain 203.0.113.100")->request,
+              (json{{"cmd", "drain"}, {"vip", "203.0.113.100"}}));
+    EXPECT_EQ(parse("undrain 203.0.113.100")->kind, cli_kind::text);
+    EXPECT_EQ(parse("drain 203.0.113.300").error(),
+              "invalid VIP `203.0.113.300' (an IPv4 address)");
+    EXPECT_EQ(parse("drain 203.0.113.100 203.0.113.101").error(), "usage: ulvsadm drain [VIP]");
+}
+
 TEST(parse_cli, errors) {
     EXPECT_FALSE(parse("-A -D -t 203.0.113.100:80")); // multiple commands
     EXPECT_FALSE(parse("-A"));                        // no service

@@ -81,6 +81,8 @@ struct worker_counters {
     uint64_t conns_reclaimed = 0;      // half-open or closed entries ended to admit a new one
     uint64_t conns_expired_nodest = 0; // ended at a packet: their real server left (IPVS'
                                        // expire_nodest_conn; also counted in conns_expired)
+    uint64_t conns_sloppy = 0;         // of conns_created: opened by a non-SYN segment of a
+                                       // `sloppy` service (a flow moved here by ECMP)
     uint64_t templates_created = 0;    // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
     uint64_t redirected = 0;   // handed to the owner worker over its ring

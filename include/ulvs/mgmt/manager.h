@@ -16,6 +16,7 @@
 #pragma once
 
 #include "ulvs/config/config.h"
+#include "ulvs/control/announce/announcer.h"
 #include "ulvs/control/health/checker.h"
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -72,6 +73,9 @@ struct manager_deps {
     // Called with every committed config (CLI change or reload), before its publication: the
     // VRRP engine follows it (control/vrrp/engine.h update). Null: nothing to tell.
     std::function<void(const config::config& running, uint64_t now_ms)> committed;
+    // VIP announcements (control/announce/announcer.h): `drain`/`undrain`, their lines in status
+    // and /metrics. Null: the commands are refused.
+    ctl::announcer* announce = nullptr;
 };
 
 class manager {
@@ -118,6 +122,7 @@ private:
     json list(const json& request);
     json zero(const json& request);
     json status(uint64_t now);
+    json drain(const json& request); // drain, undrain
 
     config::config m_cfg;
     manager_deps m_deps;

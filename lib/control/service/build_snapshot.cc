@@ -168,6 +168,7 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
             svc.port = be16(vs.port);
         }
         svc.proto = vs.protocol;
+        svc.sloppy = vs.sloppy;
         if (vs.persistence) {
             svc.persist_ms = static_cast<uint32_t>(vs.persistence->timeout.count());
             svc.persist_mask = be32(vs.persistence->granularity);

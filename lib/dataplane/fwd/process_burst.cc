@@ -131,12 +131,17 @@ uint32_t on_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const co
     if (s.routing() && (cd.way == path::reply || cd.way == path::icmp_reply))
         return route_miss(w, s, cd, key, now_ms); // SNAT, forwarding_rules, or refused
     switch (cd.way) {
-    case path::request:
-        if (cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags)) {
+    case path::request: {
+        // IPVS' sloppy_tcp, per service: any segment but RST opens one (ECMP moved the flow).
+        const bool sloppy = cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags);
+        if (sloppy && (!cd.svc->sloppy || (cd.tcp_flags & tcp_flag::rst))) {
             drop_pkt(w, cd.m, drop::no_conn);
             return conn_ref::none;
         }
-        return new_conn(w, s, cd, key, now_ms);
+        const uint32_t idx = new_conn(w, s, cd, key, now_ms);
+        w.ctr.conns_sloppy += sloppy && idx != conn_ref::none ? 1 : 0;
+        return idx;
+    }
     case path::reply:
         // From one of our NAT real servers: never leak it with the server's address.
         drop_pkt(w, cd.m, s.nat_sources.find(key.src_ip) ? drop::no_conn : drop::not_for_us);
@@ -267,21 +272,20 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
 }
 
 // The client end of a connection, from its lookup key: it picks the owner worker. Connections
-// of a persistent service belong to the worker of the masked client address (port 0), so that
-// the client network's template and all its connections share one table (docs/architecture.md "A
-// packet's way", step 3); a NAT reply finds that mask by its real server's address
-// (snapshot::persist_rs).
-inline uint32_t owner_of_key(const snapshot& s, const candidate& cd, const conn_key& k,
-                             uint32_t n) noexcept {
+// of a persistent service belong to the worker of the masked client address, so that the client
+// network's template and all its connections share one table (docs/architecture.md "A packet's
+// way", step 3); a NAT reply finds that mask by its real server's address (snapshot::persist_rs).
+inline uint32_t owner_of_key(const worker_ctx& w, const snapshot& s, const candidate& cd,
+                             const conn_key& k) noexcept {
     if (cd.way == path::request || cd.way == path::icmp_in) {
         if (cd.svc != nullptr && cd.svc->persist_ms != 0)
-            return owner_of(k.src_ip & cd.svc->persist_mask, 0, n);
-        return owner_of(k.src_ip, k.src_port, n);
+            return owner_of(w.owners, k.src_ip & cd.svc->persist_mask);
+        return owner_of(w.owners, k.src_ip);
     }
     if (s.persist_rs.size() != 0)
         if (auto mask = s.persist_rs.find(k.src_ip))
-            return owner_of(k.dst_ip & *mask, 0, n);
-    return owner_of(k.dst_ip, k.dst_port, n);
+            return owner_of(w.owners, k.dst_ip & *mask);
+    return owner_of(w.owners, k.dst_ip);
 }
 
 uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, int in_port,
@@ -313,7 +317,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         cand[nc].steered = steered;
         // A datagram reassembled here may belong to another worker's connection (frag_table.h).
         if ((!steered || cand[nc].reassembled) && w.n_workers > 1) {
-            const uint32_t owner = owner_of_key(s, cand[nc], keys[nc], w.n_workers);
+            const uint32_t owner = owner_of_key(w, s, cand[nc], keys[nc]);
             if (owner != w.id) {
                 m = cand[nc].m;
                 m->port = port; // the owner needs the port index

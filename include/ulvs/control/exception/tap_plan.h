@@ -4,9 +4,10 @@
 //
 // A port needs a TAP when the kernel must talk through it: a health check's target is reached
 // through it (on its subnet, or through a route whose gateway is), an `exception_path.allow` rule
-// names it (a rule without a port names them all), or a VRRP instance on it has virtual addresses
-// (the host view below). A config without any leaves the host's interfaces alone (pcap-driven
-// test runs).
+// names it (a rule without a port names them all), `announce` routes VIPs through it
+// (announce.port, else the first port) or reaches one of its peers through it, or a VRRP instance
+// on it has virtual addresses (the host view below). A config without any of these leaves the
+// host's interfaces alone (pcap-driven test runs).
 //
 // The host view (issue 15): the VIPs this node owns are addresses of the TAPs too, so scripts
 // written for LVS (`ip addr | grep VIP`) and services bound to a VIP (exception_filter.h) work:

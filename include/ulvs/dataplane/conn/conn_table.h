@@ -6,8 +6,9 @@
 // DR and TUN connections never see replies and have one key. The index is sized for two keys per
 // entry (at most 75% full) so a table full of NAT connections still fits.
 //
-// The index (issue 4: fewer bytes and fewer cache misses than rte_hash) is bucketized cuckoo
-// hashing with partial keys, as rte_hash and MemC3: 64-byte buckets of 8 slots, each slot a 16-bit
+// The index (issue 4: fewer bytes and fewer cache misses than rte_hash, which perf/stage_hash.cc
+// measures beside it over the same keys) is bucketized cuckoo hashing with partial keys, as
+// rte_hash and MemC3: 64-byte buckets of 8 slots, each slot a 16-bit
 // signature and a 32-bit reference (entry index and reply bit); a key lives in one of two buckets,
 // the second derived from the first and the signature alone, so entries can be moved without
 // reading their keys. Keys are not stored in the index: the entry holds the client key, the reply

@@ -67,6 +67,9 @@ struct service {
     uint32_t persist_mask = 0;
     bool expire_quiescent = false; // expire_quiescent_template: weight 0 invalidates templates
     bool is_match = false;         // a `match:` service: vip/port are 0, see match_rule
+    // `sloppy: true` (IPVS sloppy_tcp): a TCP segment without SYN of an unknown connection is
+    // scheduled as new (ECMP: a flow another node carried until now).
+    bool sloppy = false;
 };
 
 // A `match:` service's packet filter (the fwmark-style services). Checked in snapshot order,
