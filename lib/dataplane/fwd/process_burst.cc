@@ -82,7 +82,7 @@ bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept 
 
 // Send a server-side NAT packet (reply or ICMP error about a request) to the client, as if the
 // VIP had sent it; routed, so the TTL drops by one.
-bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
+bool to_client(worker_ctx& w, conn& c, const candidate& cd) noexcept {
     auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
     uint8_t* l3 = f + cd.l3_off;
     // Too big for the client's way with DF: the real server hears it from the address it sent
@@ -111,7 +111,9 @@ bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
                 inet_checksum(f + cd.l4_off,
                               static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
     }
-    return send_routed_fit(w, cd.m, c.key.src_ip, cd.ip_len);
+    if (cd.ip_len <= w.min_mtu && cd.m->nb_segs == 1)
+        return send_reply_routed(w, c, cd.m);
+    return send_routed_sized(w, cd.m, c.key.src_ip);
 }
 
 // A packet whose lookup found nothing: a new connection, or a drop with its reason.
@@ -380,7 +382,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             inserted = true;
         }
         refresh(w, s, idx, cd, now_ms);
-        const conn& cn = w.conns.at(idx);
+        conn& cn = w.conns.at(idx);
         if (cn.flags & conn_flag::snat) { // no service, no real server (fwd/snat.h)
             staged += snat_forward(w, cn, cd) ? 1 : 0;
             continue;

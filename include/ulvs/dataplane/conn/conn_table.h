@@ -83,8 +83,16 @@ struct alignas(64) conn {
     uint32_t dest_stats_id; // counters of the real server
     uint32_t svc_stats_id;  // counters of the virtual server
     tcp_state state;
-    uint8_t flags;    // conn_flag::*
-    uint32_t tun_src; // TUN outer source address (network order)
+    uint8_t flags; // conn_flag::*
+    // NAT: the route of the replies (towards the client), cached by the first one: the index of
+    // its next hop in the route table whose route_table::gen is reply_gen (0: none cached). A
+    // changed route table has another gen, so the next reply looks up again; the gateway's MAC
+    // is read from the neighbour table per packet, as for every next hop.
+    uint16_t reply_hop;
+    union {
+        uint32_t tun_src;   // TUN: outer source address (network order)
+        uint32_t reply_gen; // NAT: see reply_hop
+    };
     // Persistence. A connection: the index of the template it was created by (IPVS' control
     // link), or no_template. A template: how many live connections it created (n_control; it
     // does not expire while any live) and its timeout.
