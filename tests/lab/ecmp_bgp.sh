@@ -228,6 +228,11 @@ for side in wan lan; do
     ip netns exec "$NS_LB2" ethtool -K "lb2$side" tx off rx off tso off gso off gro off \
         >/dev/null 2>&1 || true
     ip -n "$NS_R" link set "ec2$side" master "br$side" up
+    # As scripts/lab does for ulvs-lb: the node's kernel holds the VIP on its TAP (the host
+    # view), so it must neither answer ARP nor take IPv4 on the raw ports ulvsd drives (it would
+    # reset the clients' connections).
+    ip netns exec "$NS_LB2" sysctl -q -w "net.ipv4.conf.lb2$side.arp_ignore=8"
+    ip netns exec "$NS_LB2" sysctl -q -w "net.ipv4.conf.lb2$side.rp_filter=1"
     ip -n "$NS_LB2" link set "lb2$side" up
 done
 ip -n "$NS_LB1" link set lo up
