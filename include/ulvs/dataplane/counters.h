@@ -46,7 +46,7 @@ namespace ulvs::dp {
     _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")       \
     _(vip_ping_refused, "ICMP echo request to a virtual address with vips.answer_ping false")      \
     _(frame_cut, "over the MTU and short of its IP length: a sender's TSO/GSO via a packet "       \
-                 "socket")                                                                    \
+                 "socket")                                                                         \
     _(police_sync, "connection sync datagrams over the sync policer (fwd/xmit.h sync_police)")
 
 enum class drop : uint8_t {

@@ -23,7 +23,8 @@ constexpr const char* refusal_texts[] = {
 #undef ULVS_SYNC_REFUSAL_TEXT
 };
 static_assert(std::size(refusal_names) == static_cast<size_t>(sync_refusal::count));
-static_assert(std::size(worker_counters{}.sync_refused) == static_cast<size_t>(sync_refusal::count));
+static_assert(std::size(worker_counters{}.sync_refused) ==
+              static_cast<size_t>(sync_refusal::count));
 
 // The service a record belongs to here: a connection's as a packet of it would find it (match
 // services first), a template's by its virtual address and port.
@@ -134,10 +135,15 @@ sync_refusal apply_one(worker_ctx& w, const snapshot& s, const sync_msg& m,
     if (d == nullptr)
         return sync_refusal::no_dest;
     const bool tmpl = m.kind == key_kind::addr_template;
-    const conn_key key = tmpl ? conn_key{m.caddr & svc->persist_mask, m.vaddr, 0, m.vport,
-                                         m.proto, key_kind::addr_template, {0, 0}}
+    const conn_key key = tmpl ? conn_key{m.caddr & svc->persist_mask, m.vaddr, 0, m.vport, m.proto,
+                                         key_kind::addr_template,     {0, 0}}
                               : conn_key{m.caddr, m.vaddr, m.cport, m.vport, m.proto, 0, {0, 0}};
-    const uint64_t expire = now_ms + m.timeout_ms;
+    // 0: the sender left it to us, as IPVS' backup then takes its protocol's timeout.
+    const uint64_t life = m.timeout_ms != 0      ? m.timeout_ms
+                          : tmpl                 ? svc->persist_ms
+                          : m.proto == proto_udp ? s.timeouts.udp_ms
+                                                 : s.timeouts.of(m.state);
+    const uint64_t expire = now_ms + life;
     const conn_ref ref = w.conns.lookup(key);
     if (ref.found() && !ref.reply) {
         conn& c = w.conns.at(ref.index);

@@ -47,9 +47,9 @@ constexpr unsigned sync_in_ring_size = 8192;
 constexpr unsigned sync_apply_per_iteration = 64;
 
 // Why a received record was not applied (worker_counters::sync_refused).
-#define ULVS_FOREACH_SYNC_APPLY_REFUSAL(_)                                                               \
-    _(no_service, "no virtual server for its address, port and protocol here")                    \
-    _(no_dest, "its real server is not in that virtual server here")                              \
+#define ULVS_FOREACH_SYNC_APPLY_REFUSAL(_)                                                         \
+    _(no_service, "no virtual server for its address, port and protocol here")                     \
+    _(no_dest, "its real server is not in that virtual server here")                               \
     _(table_full, "the connection table is full")                                                  \
     _(bad_record, "neither a connection nor an address template, or an unknown forwarding method")
 

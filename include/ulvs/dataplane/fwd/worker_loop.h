@@ -55,7 +55,7 @@ struct alignas(64) worker_runtime {
     // sending role) and records the control lcore routed here to apply (a receiving role).
     rte_ring* sync_out = nullptr;
     rte_ring* sync_in = nullptr;
-    bool adaptive_idle = false;             // lcores.idle: adaptive (idle_backoff.h)
+    bool adaptive_idle = false;                      // lcores.idle: adaptive (idle_backoff.h)
     alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
 };
 
