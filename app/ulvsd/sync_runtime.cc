@@ -32,7 +32,7 @@ sync_runtime::make(const config::config& cfg, ctl::control_env& env, ctl::neigh_
     p.src_ip = cfg.ports[port].addresses.front().addr.v4;
     p.mtu = cfg.ports[port].mtu;
     p.n_workers = n_workers;
-    p.pub = pub;
+    p.snapshot = [pub] { return pub->current(); };
     ctl::sync_engine::io io;
     io.send = [&env, pool, port](std::span<const uint8_t> f) {
         rte_mbuf* m = rte_pktmbuf_alloc(pool);

@@ -252,7 +252,7 @@ bool sync_engine::on_frame(const uint8_t* f, size_t len, uint8_t port) {
 }
 
 void sync_engine::route(const dp::sync_msg& m) {
-    const dp::snapshot* s = m_p.pub->current();
+    const dp::snapshot* s = m_p.snapshot();
     const uint32_t owner = dp::sync_owner(*s, m, m_p.n_workers);
     if (owner >= m_in.size()) {
         ++m_c.records_unroutable;

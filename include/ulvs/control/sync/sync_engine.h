@@ -72,7 +72,8 @@ public:
         uint32_t src_ip = 0; // host order: our first address on that port
         uint16_t mtu = 1500;
         uint32_t n_workers = 1;
-        const dp::publisher* pub = nullptr; // the snapshot that decides a record's owner
+        // The snapshot that decides a received record's owner worker (the publisher's current).
+        std::function<const dp::snapshot*()> snapshot;
     };
 
     struct counters {
