@@ -10,6 +10,7 @@
 #include <string>
 
 struct rte_mempool;
+struct rte_ring;
 
 namespace ulvs::perf {
 
@@ -40,7 +41,12 @@ public:
     // `warm`: leave generated packets in the cache (default: flushed, as after a NIC's DMA).
     bench_run(const config::config& cfg, rte_mempool* pool, bool warm = false);
 
+    ~bench_run();
     bool ok() const { return m_rig.ok(); }
+    // Connection sync on, as role master (issue 18): the worker emits records, and the timed
+    // region includes putting them on the ring to the control lcore (worker_loop.cc
+    // flush_stages); the control lcore's draining is not timed. False: no ring.
+    bool enable_sync(uint16_t threshold, uint16_t period);
     dp::worker_ctx& worker() { return m_rig.worker(); }
 
     // Packets [k0, k0 + count) of stream `s` (k0 and count multiples of traffic::burst).
@@ -61,6 +67,7 @@ private:
     uint64_t m_now = 1000;
     uint64_t m_to_ctrl = 0;
     uint64_t m_drops_seen = 0;
+    rte_ring* m_sync = nullptr;
 };
 
 } // namespace ulvs::perf

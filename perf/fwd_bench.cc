@@ -38,14 +38,16 @@ struct options {
     bool mixed = true;
     bool warm = false;
     bool socket_ports = false; // ports as af_packet/pcap ones: partial checksums looked for
+    bool sync = true;          // DR rows again with connection sync on (issue 18)
     std::vector<fwd_mode> modes = {fwd_mode::dr, fwd_mode::nat, fwd_mode::tun};
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(
-        stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
-                "[--dist uniform|zipf] [--modes dr,nat,tun] [--no-mixed] [--warm] [--socket-ports] "
-                "[--json FILE]\n");
+    std::fprintf(stderr,
+                 "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
+                 "[--dist uniform|zipf] [--modes dr,nat,tun] [--no-mixed] [--no-sync] [--warm] "
+                 "[--socket-ports] "
+                 "[--json FILE]\n");
     std::exit(2);
 }
 
@@ -87,6 +89,8 @@ options parse_args(int argc, char** argv) {
             o.warm = true;
         } else if (a == "--socket-ports") {
             o.socket_ports = true;
+        } else if (a == "--no-sync") {
+            o.sync = false;
         } else if (a == "--no-mixed") {
             o.mixed = false;
         } else {
@@ -148,6 +152,46 @@ bool write_json(const std::string& path, const std::vector<row>& rows) {
     }
     o << "]\n";
     return bool(o);
+}
+
+// Connection sync's cost on the worker (issue 18: within 10% of sync off): the DR rows again
+// with sync on as a master (IPVS' default threshold 3, period 50): new connections (each emits a
+// record at its SYN and at its ACK) and established traffic (a record every 50 packets of a
+// flow). Read beside new-connections and dr-established of the same run.
+bool sync_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<row>& rows) {
+    auto cfg = config::load_string(perf::bench_config(fwd_mode::dr, n), "bench.yaml");
+    if (!cfg)
+        return false;
+    perf::bench_run run(*cfg, pool, opt.warm);
+    if (!run.ok() || !run.enable_sync(3, 50)) {
+        std::fprintf(stderr, "fwd_bench: sync set-up failed (%u conns)\n", n);
+        return false;
+    }
+    for (dp::port_view& pv : run.worker().ports)
+        pv.partial_csum = opt.socket_ports;
+    const double bytes = run.bytes_per_conn();
+    perf::traffic_params tp;
+    tp.flows = n;
+    tp.dist = opt.dist;
+    const perf::traffic t(tp);
+    const perf::run_result hs = run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
+    row h = make_row("new-connections-sync", n, {hs}, bytes);
+    h.conns_per_s = double(n) / (double(hs.real_cycles) / double(rte_get_tsc_hz()));
+    bool ok = run.check(n, "handshake (sync)");
+    print_row(h);
+    rows.push_back(h);
+    std::vector<perf::run_result> est;
+    for (uint32_t r = 0; r < opt.repeat; ++r)
+        est.push_back(run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
+    ok &= run.check(n, "established (sync)");
+    rows.push_back(make_row("dr-established-sync", n, est, bytes));
+    print_row(rows.back());
+    if (run.worker().ctr.sync_dropped != 0) {
+        std::fprintf(stderr, "fwd_bench: %llu sync records dropped\n",
+                     static_cast<unsigned long long>(run.worker().ctr.sync_dropped));
+        ok = false;
+    }
+    return ok;
 }
 
 } // namespace
@@ -223,6 +267,9 @@ int main(int argc, char** argv) {
                 print_row(rows.back());
             }
         }
+        if (opt.sync &&
+            std::find(opt.modes.begin(), opt.modes.end(), fwd_mode::dr) != opt.modes.end())
+            ok &= sync_rows(opt, n, pool, rows); // after the DR run's table is freed
     }
     if (!opt.json.empty() && !write_json(opt.json, rows)) {
         std::fprintf(stderr, "fwd_bench: cannot write %s\n", opt.json.c_str());

@@ -307,7 +307,6 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         wp.ports = views;
         for (dp::port_view& v : wp.ports)
             v.tx_queue = i;
-        wp.sync = sync.worker_params(cfg);
         rt.workers.push_back(std::make_unique<dp::worker_ctx>(wp, dp::clock_ms()));
         if (!rt.workers.back()->conns.ok()) {
             spdlog::error("cannot allocate a connection table of {} entries for worker {}: {} "
@@ -370,7 +369,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
          config_sha256, [&health, &unres, &sync] { return control_counters(health, unres, sync); },
-         [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
+         [&vrrp, &sync](const config::config& c, uint64_t now) {
+             vrrp.update(c, now);
+             sync.committed(c); // ulvsadm --start-daemon/--stop-daemon, a reload
+         }},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
     if (!cfg.management.group.empty()) {
@@ -465,10 +467,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              return ctl::proc::children().poll() +
                                     health.poll_checks(env, mgr, now);
                          }});
-    if (sync.engine) // sends what the workers queued, applies what the peer sent (sync_engine.h)
-        env.tasks.push_back({"sync", 1, [&sync](uint64_t now, const ctl::deadline& d) {
-                                 return sync.engine->poll(now, d);
-                             }});
+    // Sends what the workers queued, applies what the peer sent (sync_engine.h).
+    env.tasks.push_back({"sync", 1, [&sync](uint64_t now, const ctl::deadline& d) {
+                             return sync.engine->poll(now, d);
+                         }});
     // Idle, the loop sleeps until a task is due or one of these (or a worker) has work for it.
     env.sleep_fds = [&health, &mgmt_srv](std::vector<int>& fds) {
         fds.push_back((*mgmt_srv)->event_fd());
@@ -480,16 +482,14 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.on_packet = [&vrrp, &sync](const rte_mbuf* m, uint8_t port, uint64_t now) {
         const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
         return vrrp.on_frame(f, rte_pktmbuf_data_len(m), port, now) ||
-               (sync.engine && sync.engine->on_frame(f, rte_pktmbuf_data_len(m), port));
+               sync.engine->on_frame(f, rte_pktmbuf_data_len(m), port);
     };
     vrrp.start(dp::clock_ms());
     const ctl::stop_reason why = ctl::run_control_loop(env);
     // Masters send priority 0 while the workers (worker 0 may carry our TX) still run; the
     // last sync records go first.
-    if (sync.engine) {
-        sync.engine->poll(dp::clock_ms(), ctl::deadline::after_us(2'000));
-        sync.engine->flush();
-    }
+    sync.engine->poll(dp::clock_ms(), ctl::deadline::after_us(2'000));
+    sync.engine->flush();
     vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
     for (const std::string& line : ctl::timing_summary(env))

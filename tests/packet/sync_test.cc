@@ -72,16 +72,16 @@ const mac6 router = {2, 0, 0, 0, 0, 1};
 const mac6 wan = test::pcap_port_mac(0), lan = test::pcap_port_mac(1);
 constexpr uint8_t syn = 0x02, ack = 0x10, synack = 0x12, psh_ack = 0x18, fin_ack = 0x11;
 
-config::config load() {
-    auto c = config::load_string(pair_config, "sync_test.yaml");
-    EXPECT_TRUE(c) << (c ? "" : c.error().front().to_string());
-    return c ? *c : config::config{};
+// `sync:` as the YAML says it (the workers read it from the snapshot).
+std::string sync_yaml(const std::string& role, int threshold = 3, int period = 50) {
+    return "sync: {role: " + role + ", interface: lan, threshold: " + std::to_string(threshold) +
+           ", period: " + std::to_string(period) + "}\n";
 }
 
-void sync_send(test::rig& r, uint16_t threshold = 3, uint16_t period = 50) {
-    r.worker().sync.send = true;
-    r.worker().sync.threshold = threshold;
-    r.worker().sync.period = period;
+config::config load(const std::string& extra = "") {
+    auto c = config::load_string(std::string(pair_config) + extra, "sync_test.yaml");
+    EXPECT_TRUE(c) << (c ? "" : c.error().front().to_string());
+    return c ? *c : config::config{};
 }
 
 // What worker 0 staged for the control lcore since the last call.
@@ -109,9 +109,8 @@ int dr_server(const std::vector<std::vector<test::frame>>& out) {
 }
 
 TEST(sync_emit, a_new_connection_and_its_state_changes_emit_records_with_their_fields) {
-    test::rig r(load());
+    test::rig r(load(sync_yaml("master")));
     ASSERT_TRUE(r.ok()) << r.error();
-    sync_send(r);
     r.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", syn)}, 1000);
     auto recs = take(r);
     ASSERT_EQ(recs.size(), 1u); // created
@@ -146,9 +145,8 @@ TEST(sync_emit, a_new_connection_and_its_state_changes_emit_records_with_their_f
 }
 
 TEST(sync_emit, threshold_then_every_period_packets) {
-    test::rig r(load());
+    test::rig r(load(sync_yaml("master", 3, 5)));
     ASSERT_TRUE(r.ok()) << r.error();
-    sync_send(r, 3, 5);
     std::vector<int> sent_at;
     for (int n = 1; n <= 23; ++n) {
         const uint8_t flags = n == 1 ? syn : n == 2 ? ack : psh_ack;
@@ -160,9 +158,8 @@ TEST(sync_emit, threshold_then_every_period_packets) {
     // 1 created, 2 ESTABLISHED, then n % 5 == 3.
     EXPECT_EQ(sent_at, (std::vector<int>{1, 2, 3, 8, 13, 18, 23}));
     // period 0: only at the threshold.
-    test::rig once(load());
+    test::rig once(load(sync_yaml("both", 4, 0)));
     ASSERT_TRUE(once.ok()) << once.error();
-    sync_send(once, 4, 0);
     sent_at.clear();
     for (int n = 1; n <= 12; ++n) {
         once.burst(0, {client("203.0.113.131", 40002, "203.0.113.100", n == 1 ? syn : ack, 10)},
@@ -174,7 +171,7 @@ TEST(sync_emit, threshold_then_every_period_packets) {
 }
 
 TEST(sync_emit, nothing_without_a_sending_role) {
-    test::rig r(load());
+    test::rig r(load(sync_yaml("backup")));
     ASSERT_TRUE(r.ok()) << r.error();
     for (int n = 0; n < 5; ++n)
         r.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", n == 0 ? syn : ack)},
@@ -184,9 +181,8 @@ TEST(sync_emit, nothing_without_a_sending_role) {
 }
 
 TEST(sync_emit, templates_are_sent_when_created_and_refreshed) {
-    test::rig r(load());
+    test::rig r(load(sync_yaml("master")));
     ASSERT_TRUE(r.ok()) << r.error();
-    sync_send(r);
     r.burst(0, {client("203.0.113.130", 40000, "203.0.113.102", syn)}, 1000);
     auto recs = take(r);
     ASSERT_EQ(recs.size(), 2u); // the template, then its connection
@@ -205,9 +201,8 @@ TEST(sync_emit, templates_are_sent_when_created_and_refreshed) {
 }
 
 TEST(sync_emit, a_full_ring_drops_records_and_counts_them) {
-    test::rig r(load());
+    test::rig r(load(sync_yaml("master")));
     ASSERT_TRUE(r.ok()) << r.error();
-    sync_send(r);
     rte_ring* ring = rte_ring_create_elem("sync_test_full", sizeof(dp::sync_msg), 4, 0,
                                           RING_F_SP_ENQ | RING_F_SC_DEQ); // holds 3
     ASSERT_NE(ring, nullptr);
@@ -235,31 +230,35 @@ TEST(sync_emit, a_full_ring_drops_records_and_counts_them) {
 // A MASTER and a BACKUP: rigs with the same config, each with its engine (the MASTER's sends
 // from another address: the BACKUP ignores its own datagrams).
 struct pair {
-    test::rig master{load()};
-    test::rig backup{load()};
+    test::rig master{load(sync_yaml("master"))};
+    test::rig backup{load(sync_yaml("backup"))};
     std::vector<std::vector<uint8_t>> wire; // datagrams (whole frames) the master sent
     std::unique_ptr<ctl::sync_engine> tx, rx;
     dp::worker_runtime tx_rt, rx_rt;
 
-    pair() {
-        sync_send(master);
-        config::sync_cfg c;
+    static ctl::sync_engine::params params(const char* name, uint32_t lan_addr,
+                                           std::function<const dp::snapshot*()> s) {
         ctl::sync_engine::params p;
-        p.port = 1;
-        p.mac = test::pcap_port_mac(1);
-        p.src_ip = 0xc6336402; // 198.51.100.2
+        p.ports = {{"wan", test::pcap_port_mac(0), 0xcb00710a, 1500},
+                   {"lan", test::pcap_port_mac(1), lan_addr, 1500}};
         p.n_workers = 1;
-        p.cfg = c;
-        p.cfg.role = config::sync_role::master;
-        p.snapshot = [this] { return &master.snap(); };
+        p.name = name;
+        p.snapshot = std::move(s);
+        return p;
+    }
+
+    pair() {
         tx = std::make_unique<ctl::sync_engine>(
-            p, ctl::sync_engine::io{
-                   [this](std::span<const uint8_t> f) { wire.emplace_back(f.begin(), f.end()); },
-                   nullptr});
-        p.cfg.role = config::sync_role::backup;
-        p.src_ip = 0xc6336401; // 198.51.100.1
-        p.snapshot = [this] { return &backup.snap(); };
-        rx = std::make_unique<ctl::sync_engine>(p, ctl::sync_engine::io{});
+            params("tx", 0xc6336402, [this] { return &master.snap(); }), // 198.51.100.2
+            ctl::sync_engine::io{[this](uint8_t port, std::span<const uint8_t> f) {
+                                     EXPECT_EQ(port, 1); // lan
+                                     wire.emplace_back(f.begin(), f.end());
+                                 },
+                                 nullptr});
+        rx = std::make_unique<ctl::sync_engine>(
+            params("rx", 0xc6336401, [this] { return &backup.snap(); }), ctl::sync_engine::io{});
+        EXPECT_TRUE(tx->configure(load(sync_yaml("master")).sync).has_value());
+        EXPECT_TRUE(rx->configure(load(sync_yaml("backup")).sync).has_value());
         tx_rt.sync_out = tx->connect_worker(0).value().first;
         rx_rt.sync_in = rx->connect_worker(0).value().second;
     }
@@ -410,10 +409,8 @@ TEST(sync_pair, records_for_nothing_here_are_refused_and_counted) {
 }
 
 TEST(sync_receive, datagrams_to_the_group_are_policed_apart) {
-    test::rig r(load());
+    test::rig r(load(sync_yaml("backup")));
     ASSERT_TRUE(r.ok()) << r.error();
-    r.worker().sync.rx_port = htons(8848);
-    r.worker().sync.group = htonl(0xe0000051u);
     // 150 datagrams at one instant: the sync policer's depth (100) passes, the rest is dropped.
     for (int b = 0; b < 5; ++b) {
         std::vector<test::frame> in;

@@ -71,10 +71,39 @@ uint16_t maxlen_of(const config::sync_cfg& c, uint16_t mtu) {
 } // namespace
 
 sync_engine::sync_engine(params p, io o)
-    : m_p(std::move(p)), m_io(std::move(o)), m_maxlen(maxlen_of(m_p.cfg, m_p.mtu)),
-      m_frame(hdr_len + std::max<size_t>(m_maxlen, sync::min_maxlen)),
-      m_msg(std::span<uint8_t>(m_frame).subspan(hdr_len, m_frame.size() - hdr_len), m_p.cfg.syncid),
+    : m_p(std::move(p)), m_io(std::move(o)), m_frame(hdr_len + sync::default_maxlen),
+      m_msg(std::span<uint8_t>(m_frame).subspan(hdr_len), 0),
       m_rx(rx_queue_slots, std::vector<uint8_t>(rx_slot_bytes)), m_rx_len(rx_queue_slots, 0) {}
+
+std::expected<void, std::string>
+sync_engine::configure(const std::optional<config::sync_cfg>& sync) {
+    if (sync && m_on && *sync == m_cfg)
+        return {};
+    if (m_on)
+        send_pending();
+    m_on = false;
+    m_rx_n = 0; // received under other settings: not ours to apply now
+    if (!sync)
+        return {};
+    size_t port = m_p.ports.size();
+    for (size_t i = 0; i < m_p.ports.size(); ++i)
+        if (m_p.ports[i].name == sync->interface ||
+            (sync->interface.empty() && m_p.ports.size() == 1))
+            port = i;
+    if (port == m_p.ports.size())
+        return std::unexpected("sync.interface \"" + sync->interface + "\": no such port");
+    if (m_p.ports[port].addr == 0)
+        return std::unexpected("sync.interface \"" + m_p.ports[port].name +
+                               "\" has no address to send from");
+    m_cfg = *sync;
+    m_port = static_cast<uint8_t>(port);
+    m_src_ip = m_p.ports[port].addr;
+    m_maxlen = maxlen_of(m_cfg, m_p.ports[port].mtu);
+    m_frame.assign(hdr_len + std::max<size_t>(m_maxlen, sync::min_maxlen), 0);
+    m_msg = sync::message_builder(std::span<uint8_t>(m_frame).subspan(hdr_len), m_cfg.syncid);
+    m_on = true;
+    return {};
+}
 
 sync_engine::~sync_engine() {
     for (rte_ring* r : m_out)
@@ -85,20 +114,21 @@ sync_engine::~sync_engine() {
 
 std::expected<std::pair<rte_ring*, rte_ring*>, std::string>
 sync_engine::connect_worker(uint32_t id) {
+    // Both directions whatever the role: a later --start-daemon needs them.
     auto make = [&](const char* kind, unsigned size) -> rte_ring* {
-        const std::string name = std::string("ulvs_sync_") + kind + "_w" + std::to_string(id);
+        const std::string name = m_p.name + "_sync_" + kind + "_w" + std::to_string(id);
         return rte_ring_create_elem(name.c_str(), sizeof(dp::sync_msg), size, rte_socket_id(),
                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
     };
     rte_ring* out = nullptr;
     rte_ring* in = nullptr;
-    if (sends()) {
+    {
         if ((out = make("out", dp::sync_out_ring_size)) == nullptr)
             return std::unexpected("cannot create the sync ring from worker " + std::to_string(id) +
                                    ": " + rte_strerror(rte_errno));
         m_out.push_back(out);
     }
-    if (receives()) {
+    {
         if ((in = make("in", dp::sync_in_ring_size)) == nullptr)
             return std::unexpected("cannot create the sync ring to worker " + std::to_string(id) +
                                    ": " + rte_strerror(rte_errno));
@@ -170,9 +200,9 @@ void sync_engine::send_pending() {
     const std::span<const uint8_t> msg = m_msg.finish();
     const uint8_t n = m_msg.count();
     uint8_t* f = m_frame.data();
-    const uint32_t dst = m_p.cfg.peer ? m_p.cfg.peer->v4 : m_p.cfg.group.v4;
-    if (m_p.cfg.peer) {
-        const auto mac = m_io.peer_mac ? m_io.peer_mac(dst) : std::nullopt;
+    const uint32_t dst = m_cfg.peer ? m_cfg.peer->v4 : m_cfg.group.v4;
+    if (m_cfg.peer) {
+        const auto mac = m_io.peer_mac ? m_io.peer_mac(m_port, dst) : std::nullopt;
         if (!mac) {
             ++m_c.send_unresolved;
             m_msg.reset();
@@ -188,7 +218,7 @@ void sync_engine::send_pending() {
                               static_cast<uint8_t>(dst)};
         std::memcpy(f, g, 6);
     }
-    std::memcpy(f + 6, m_p.mac.data(), 6);
+    std::memcpy(f + 6, m_p.ports[m_port].mac.data(), 6);
     wr16(f + 12, 0x0800);
     uint8_t* ip = f + eth_len;
     const auto total = static_cast<uint16_t>(ip_len + udp_len + msg.size());
@@ -197,22 +227,22 @@ void sync_engine::send_pending() {
     wr16(ip + 2, total);
     wr16(ip + 4, m_ip_id++);
     wr16(ip + 6, 0x4000); // DF: datagrams are sized to the MTU
-    ip[8] = m_p.cfg.peer ? unicast_ttl : m_p.cfg.ttl;
+    ip[8] = m_cfg.peer ? unicast_ttl : m_cfg.ttl;
     ip[9] = 17;
     wr16(ip + 10, 0);
-    wr32(ip + 12, m_p.src_ip);
+    wr32(ip + 12, m_src_ip);
     wr32(ip + 16, dst);
     wr16(ip + 10, fold(sum16(ip, ip_len)));
     uint8_t* udp = ip + ip_len;
     const auto ulen = static_cast<uint16_t>(udp_len + msg.size());
-    wr16(udp, m_p.cfg.port);
-    wr16(udp + 2, m_p.cfg.port);
+    wr16(udp, m_cfg.port);
+    wr16(udp + 2, m_cfg.port);
     wr16(udp + 4, ulen);
     wr16(udp + 6, 0);
     uint32_t s = sum16(ip + 12, 8) + 17 + ulen;
     uint16_t c = fold(sum16(udp, ulen, s));
     wr16(udp + 6, c == 0 ? 0xffff : c);
-    m_io.send(std::span<const uint8_t>(f, eth_len + total));
+    m_io.send(m_port, std::span<const uint8_t>(f, eth_len + total));
     ++m_c.datagrams_sent;
     m_c.records_sent += n;
     m_msg.reset();
@@ -223,7 +253,7 @@ void sync_engine::flush() {
 }
 
 bool sync_engine::on_frame(const uint8_t* f, size_t len, uint8_t port) {
-    if (!receives() || port != m_p.port || len < hdr_len || rd16(f + 12) != 0x0800)
+    if (!receives() || port != m_port || len < hdr_len || rd16(f + 12) != 0x0800)
         return false;
     const uint8_t* ip = f + eth_len;
     const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
@@ -232,10 +262,10 @@ bool sync_engine::on_frame(const uint8_t* f, size_t len, uint8_t port) {
         return false;
     const uint32_t src = rd32(ip + 12), dst = rd32(ip + 16);
     const uint8_t* udp = ip + ihl;
-    if (rd16(udp + 2) != m_p.cfg.port || (dst != m_p.cfg.group.v4 && dst != m_p.src_ip) ||
-        src == m_p.src_ip)
+    if (rd16(udp + 2) != m_cfg.port || (dst != m_cfg.group.v4 && dst != m_src_ip) ||
+        src == m_src_ip)
         return false;
-    if (m_p.cfg.peer && src != m_p.cfg.peer->v4)
+    if (m_cfg.peer && src != m_cfg.peer->v4)
         return false; // unicast: only the peer's (the exception path refuses the rest)
     const size_t ulen = rd16(udp + 4);
     const size_t avail = len - eth_len - ihl;
@@ -273,7 +303,7 @@ unsigned sync_engine::poll(uint64_t now_ms, const deadline& d) {
         for (unsigned taken = 0; taken < records_per_poll;) {
             const unsigned n = rte_ring_sc_dequeue_burst_elem(r, batch, sizeof(dp::sync_msg),
                                                               std::size(batch), nullptr);
-            for (unsigned i = 0; i < n; ++i) {
+            for (unsigned i = 0; i < n && sends(); ++i) { // stopped: what is left is dropped
                 const sync::conn_record rec = to_wire(batch[i]);
                 if (!m_msg.add(rec)) {
                     send_pending();
@@ -295,7 +325,7 @@ unsigned sync_engine::poll(uint64_t now_ms, const deadline& d) {
         m_rx_head = (m_rx_head + 1) % rx_queue_slots;
         --m_rx_n;
         ++m_c.datagrams_received;
-        const sync::decode_result res = sync::decode(dg, m_p.cfg.syncid, [&](const auto& rec) {
+        const sync::decode_result res = sync::decode(dg, m_cfg.syncid, [&](const auto& rec) {
             ++m_c.records_received;
             if (const auto m = from_wire(rec))
                 route(*m);

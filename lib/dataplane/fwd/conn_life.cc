@@ -106,7 +106,7 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
         // expire_quiescent_template) one quiesced with weight 0, no longer holds the client.
         if (d != nullptr && !(svc.expire_quiescent && d->weight == 0)) {
             t.expire_ms = now_ms + t.persist_ms; // each new connection restarts the timer
-            if (w.sync.send)
+            if (s.sync.send)
                 sync_template(w, ref.index, now_ms);
             return ref.index;
         }
@@ -129,7 +129,7 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
         t.mode = d->mode;
         t.persist_ms = svc.persist_ms;
         t.expire_ms = now_ms + svc.persist_ms;
-        if (w.sync.send)
+        if (s.sync.send)
             sync_template(w, ref.index, now_ms);
         return ref.index;
     }
@@ -153,7 +153,7 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
     ++w.dest_conns[d->stats_id].persistent;
     ++w.ctr.templates_created;
     w.wheel.schedule(idx, init.expire_ms);
-    if (w.sync.send)
+    if (s.sync.send)
         sync_template(w, idx, now_ms);
     return idx;
 }

@@ -46,9 +46,9 @@ inline ctrl_class control_class(const parsed_pkt& pp, const uint8_t* f) noexcept
 // A connection sync datagram for the control lcore (docs/architecture.md "Connection sync"): UDP
 // to the sync port at the group (multicast) or at one of our addresses (a unicast peer), only
 // with a receiving role. It is policed apart from the other exception traffic.
-inline bool is_sync(const worker_ctx& w, const parsed_pkt& pp, bool multicast) noexcept {
-    return w.sync.rx_port != 0 && pp.kind == frame_kind::ipv4 && pp.ip_proto == proto_udp &&
-           pp.dst_port == w.sync.rx_port && (!multicast || pp.dst_ip == w.sync.group);
+inline bool is_sync(const snapshot& s, const parsed_pkt& pp, bool multicast) noexcept {
+    return s.sync.rx_port != 0 && pp.kind == frame_kind::ipv4 && pp.ip_proto == proto_udp &&
+           pp.dst_port == s.sync.rx_port && (!multicast || pp.dst_ip == s.sync.group);
 }
 
 // The embedded header of an ICMP error: its offset when it holds a TCP/UDP packet's addresses
@@ -219,7 +219,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
     if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
         // ARP, VRRP and other link-local control traffic
         to_control_whole(w, m, in_port,
-                         is_sync(w, pp, true) ? ctrl_class::sync : control_class(pp, f));
+                         is_sync(s, pp, true) ? ctrl_class::sync : control_class(pp, f));
         return false;
     }
     cd = candidate{m,           nullptr,      pp.l3_off, pp.l4_off,     pp.ip_total_len, 0,
@@ -263,7 +263,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
     }
     if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) { // ours; pings to VIPs
         to_control_whole(w, m, in_port,
-                         is_sync(w, pp, false) ? ctrl_class::sync : control_class(pp, f));
+                         is_sync(s, pp, false) ? ctrl_class::sync : control_class(pp, f));
         return false;
     }
     cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
@@ -388,7 +388,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         }
         const bool state_changed = refresh(w, s, idx, cd, now_ms);
         // Connection sync, only with a sending role: created, new state, or another `period`.
-        if (w.sync.send) [[unlikely]]
+        if (s.sync.send) [[unlikely]]
             sync_after_packet(w, idx, !ref.found() || state_changed, cd.way == path::request,
                               now_ms);
         const conn& cn = w.conns.at(idx);

@@ -1,6 +1,6 @@
 // Internal to lib/dataplane/fwd: when a connection or template is sent to the sync peer, and the
 // record it becomes (docs/architecture.md "Connection sync"). Runs only when the worker has a
-// sending role (sync_params::send): the burst path's one branch per packet otherwise.
+// sending role (snapshot::sync.send): the burst path's one branch per packet otherwise.
 //
 // When (IPVS' sync_threshold/sync_period spirit, decided here):
 // - a connection is sent when it is created, at every change of its TCP state (a new MASTER must
@@ -48,16 +48,16 @@ inline void sync_after_packet(worker_ctx& w, uint32_t idx, bool force, bool coun
     conn& c = w.conns.at(idx);
     bool due = force;
     if (counted) {
-        const uint16_t period = w.sync.period;
+        const uint16_t period = w.snap->sync.period;
         uint16_t n = static_cast<uint16_t>(c.sync_pkts + 1);
         if (period == 0) {
-            if (c.sync_pkts > w.sync.threshold)
+            if (c.sync_pkts > w.snap->sync.threshold)
                 n = c.sync_pkts; // past the threshold: stays there, never sent again by count
         } else if (n == period) {
             n = 0;
         }
         c.sync_pkts = n;
-        due |= n == w.sync.threshold;
+        due |= n == w.snap->sync.threshold;
     }
     if (due)
         sync_emit(w, c, now_ms);

@@ -17,6 +17,10 @@
 // counted by reason), turns each record into a dp::sync_msg and hands it to the worker that owns
 // its flow (dp::sync_owner: worker.h owner_of, as the burst path) over that worker's ring.
 //
+// The engine follows the running config (configure(): at start and at every commit, so
+// `ulvsadm --start-daemon` and a reload start, change or stop it); the workers follow the same
+// config through snapshot::sync. Its rings exist for every worker from start, whatever the role.
+//
 // Control lcore only. The rings are created and freed here; destroy the engine after the
 // workers stopped.
 #pragma once
@@ -59,18 +63,23 @@ public:
     static constexpr unsigned datagrams_per_poll = 32;
 
     struct io {
-        // Transmit one whole frame (Ethernet header included) on the sync interface.
-        std::function<void(std::span<const uint8_t> frame)> send;
-        // The unicast peer's MAC (next hop), when known; asks the neighbour manager to resolve.
-        std::function<std::optional<std::array<uint8_t, 6>>(uint32_t peer_host_order)> peer_mac;
+        // Transmit one whole frame (Ethernet header included) on port index `port`.
+        std::function<void(uint8_t port, std::span<const uint8_t> frame)> send;
+        // The unicast peer's MAC (next hop) on `port`, when known; asks the neighbour manager to
+        // resolve it.
+        std::function<std::optional<std::array<uint8_t, 6>>(uint8_t port, uint32_t peer)> peer_mac;
+    };
+
+    struct port_info {
+        std::string name;
+        std::array<uint8_t, 6> mac{};
+        uint32_t addr = 0; // host order: its first address (the source), 0 when none
+        uint16_t mtu = 1500;
     };
 
     struct params {
-        config::sync_cfg cfg;
-        uint8_t port = 0; // index of the sync interface
-        std::array<uint8_t, 6> mac{};
-        uint32_t src_ip = 0; // host order: our first address on that port
-        uint16_t mtu = 1500;
+        std::vector<port_info> ports; // by port index
+        std::string name = "ulvs";    // its rings' names start with it (unique per process)
         uint32_t n_workers = 1;
         // The snapshot that decides a received record's owner worker (the publisher's current).
         std::function<const dp::snapshot*()> snapshot;
@@ -90,6 +99,9 @@ public:
     };
 
     sync_engine(params p, io o);
+    // Follow `sync:` (unset: stopped). What was pending under the old settings is sent first.
+    // An error (an interface without an address) stops it and says why.
+    std::expected<void, std::string> configure(const std::optional<config::sync_cfg>& sync);
     ~sync_engine();
     sync_engine(const sync_engine&) = delete;
     sync_engine& operator=(const sync_engine&) = delete;
@@ -98,8 +110,8 @@ public:
     // and return them for dp::worker_runtime::sync_out / sync_in (null when the role has none).
     std::expected<std::pair<rte_ring*, rte_ring*>, std::string> connect_worker(uint32_t id);
 
-    bool sends() const noexcept { return config::has_master(m_p.cfg.role); }
-    bool receives() const noexcept { return config::has_backup(m_p.cfg.role); }
+    bool sends() const noexcept { return m_on && config::has_master(m_cfg.role); }
+    bool receives() const noexcept { return m_on && config::has_backup(m_cfg.role); }
 
     // The control loop's exception hook: true when `f` is a sync datagram for us (consumed:
     // queued for poll(), or refused when the queue is full).
@@ -126,7 +138,11 @@ private:
 
     params m_p;
     io m_io;
-    uint16_t m_maxlen;
+    bool m_on = false;
+    config::sync_cfg m_cfg;
+    uint8_t m_port = 0; // the sync interface's index
+    uint32_t m_src_ip = 0;
+    uint16_t m_maxlen = sync::default_maxlen;
     std::vector<uint8_t> m_frame; // Ethernet + IP + UDP + the message
     sync::message_builder m_msg;
     uint64_t m_first_ms = 0; // when the pending message got its first record

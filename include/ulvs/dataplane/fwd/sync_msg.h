@@ -19,6 +19,18 @@ namespace ulvs::dp {
 
 struct snapshot;
 
+// What the workers need of `sync:` (config::sync_cfg), in every snapshot (snapshot::sync), so a
+// change (ulvsadm --start-daemon, a reload) reaches them with the next publication.
+struct sync_params {
+    bool send = false; // a sending role (master, both): connections emit records
+    // IPVS' sync_threshold: a connection's n-th request packet is sent when n % period ==
+    // threshold (period 0: n == threshold only), besides its creation and state changes.
+    uint16_t threshold = 3;
+    uint16_t period = 50;
+    uint16_t rx_port = 0; // network order; 0: no receiving role, sync datagrams are not taken
+    uint32_t group = 0;   // network order: the multicast group they arrive at
+};
+
 // One connection or template, as of the moment it was sent. Addresses and ports in network
 // order, as the connection table keeps them.
 struct sync_msg {

@@ -75,17 +75,6 @@ struct redirect_stage {
     rte_mbuf* pkts[max_burst];
 };
 
-// Connection sync (fwd/sync_msg.h, docs/architecture.md "Connection sync"), fixed at start.
-struct sync_params {
-    bool send = false; // a sending role (master, both): connections emit records
-    // IPVS' sync_threshold: a connection's n-th request packet is sent when n % period ==
-    // threshold (period 0: n == threshold only), besides its creation and state changes.
-    uint16_t threshold = 3;
-    uint16_t period = 50;
-    uint16_t rx_port = 0; // network order; 0: no receiving role, sync datagrams are not taken
-    uint32_t group = 0;   // network order: the multicast group they arrive at
-};
-
 // Records staged by one burst (a new connection and its template per packet at most); flushed to
 // the ring to the control lcore with the packets (worker_loop.h flush_stages).
 constexpr uint16_t sync_stage_size = 2 * max_burst;
@@ -102,7 +91,6 @@ struct worker_params {
     const neigh_table* neigh = nullptr;
     uint32_t n_workers = 1;
     rte_mempool* pool = nullptr; // for packets the worker creates (ICMP errors, fragments)
-    sync_params sync;
 };
 
 struct alignas(64) worker_ctx {
@@ -140,8 +128,7 @@ struct alignas(64) worker_ctx {
     // By service stats id: a service keeps its position when others are added or removed.
     std::vector<sched_cursor> cursors;
 
-    // Connection sync (docs/architecture.md "Connection sync").
-    sync_params sync;
+    // Connection sync (docs/architecture.md "Connection sync"; its settings: snapshot::sync).
     token_bucket police_sync; // received sync datagrams (xmit.h sync_police)
     sync_stage sync_out{};    // records for the control lcore (sync_out.h)
 };
