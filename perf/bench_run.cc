@@ -85,11 +85,7 @@ bench_run::~bench_run() {
     rte_ring_free(m_sync);
 }
 
-bool bench_run::enable_sync(uint16_t threshold, uint16_t period) {
-    dp::worker_ctx& w = m_rig.worker();
-    w.sync.send = true;
-    w.sync.threshold = threshold;
-    w.sync.period = period;
+bool bench_run::enable_sync() {
     m_sync = rte_ring_create_elem("bench_sync", sizeof(dp::sync_msg), dp::sync_out_ring_size, 0,
                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
     return m_sync != nullptr;

@@ -43,10 +43,10 @@ public:
 
     ~bench_run();
     bool ok() const { return m_rig.ok(); }
-    // Connection sync on, as role master (issue 18): the worker emits records, and the timed
-    // region includes putting them on the ring to the control lcore (worker_loop.cc
-    // flush_stages); the control lcore's draining is not timed. False: no ring.
-    bool enable_sync(uint16_t threshold, uint16_t period);
+    // Connection sync (issue 18; the config has `sync:` with a sending role, so the worker emits
+    // records): the timed region also puts them on a ring to the control lcore, as
+    // worker_loop.cc flush_stages does; the control lcore's draining is not timed. False: no ring.
+    bool enable_sync();
     dp::worker_ctx& worker() { return m_rig.worker(); }
 
     // Packets [k0, k0 + count) of stream `s` (k0 and count multiples of traffic::burst).

@@ -159,11 +159,16 @@ bool write_json(const std::string& path, const std::vector<row>& rows) {
 // record at its SYN and at its ACK) and established traffic (a record every 50 packets of a
 // flow). Read beside new-connections and dr-established of the same run.
 bool sync_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<row>& rows) {
-    auto cfg = config::load_string(perf::bench_config(fwd_mode::dr, n), "bench.yaml");
-    if (!cfg)
+    auto cfg = config::load_string(perf::bench_config(fwd_mode::dr, n) +
+                                       "sync: {role: master, interface: lan, threshold: 3, "
+                                       "period: 50}\n",
+                                   "bench.yaml");
+    if (!cfg) {
+        std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
         return false;
+    }
     perf::bench_run run(*cfg, pool, opt.warm);
-    if (!run.ok() || !run.enable_sync(3, 50)) {
+    if (!run.ok() || !run.enable_sync()) {
         std::fprintf(stderr, "fwd_bench: sync set-up failed (%u conns)\n", n);
         return false;
     }

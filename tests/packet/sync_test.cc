@@ -66,6 +66,14 @@ virtual_servers:
       - {address: 198.51.100.11, port: 80}
       - {address: 198.51.100.12, port: 80}
       - {address: 198.51.100.13, port: 80}
+  - name: dns
+    address: 203.0.113.100
+    port: 53
+    protocol: udp
+    scheduler: rr
+    forwarding: dr
+    real_servers:
+      - {address: 198.51.100.13, port: 53}
 )";
 
 const mac6 router = {2, 0, 0, 0, 0, 1};
@@ -111,9 +119,13 @@ int dr_server(const std::vector<std::vector<test::frame>>& out) {
 TEST(sync_emit, a_new_connection_and_its_state_changes_emit_records_with_their_fields) {
     test::rig r(load(sync_yaml("master")));
     ASSERT_TRUE(r.ok()) << r.error();
+    // A TCP connection in the handshake is not sent (as IPVS: a SYN flood stays here).
     r.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", syn)}, 1000);
+    EXPECT_TRUE(take(r).empty());
+    // The ACK makes it ESTABLISHED: sent (its creation, for the peer).
+    r.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", ack)}, 1500);
     auto recs = take(r);
-    ASSERT_EQ(recs.size(), 1u); // created
+    ASSERT_EQ(recs.size(), 1u);
     const dp::sync_msg& m = recs[0];
     EXPECT_EQ(m.caddr, ip("203.0.113.130"));
     EXPECT_EQ(m.cport, htons(40000));
@@ -124,14 +136,8 @@ TEST(sync_emit, a_new_connection_and_its_state_changes_emit_records_with_their_f
     EXPECT_EQ(m.proto, 6);
     EXPECT_EQ(m.kind, dp::key_kind::packet);
     EXPECT_EQ(m.mode, fwd_mode::dr);
-    EXPECT_EQ(m.state, dp::tcp_state::syn_recv);
-    EXPECT_EQ(m.timeout_ms, r.snap().timeouts.of(dp::tcp_state::syn_recv));
-    // The ACK makes it ESTABLISHED: a state change is sent whatever the count.
-    r.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", ack)}, 1500);
-    recs = take(r);
-    ASSERT_EQ(recs.size(), 1u);
-    EXPECT_EQ(recs[0].state, dp::tcp_state::established);
-    EXPECT_EQ(recs[0].timeout_ms, r.snap().timeouts.of(dp::tcp_state::established));
+    EXPECT_EQ(m.state, dp::tcp_state::established);
+    EXPECT_EQ(m.timeout_ms, r.snap().timeouts.of(dp::tcp_state::established));
     // Packet 3 is the threshold's (3 % 50 == 3): sent; packet 4, same state: nothing.
     r.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", psh_ack, 10)}, 1600);
     EXPECT_EQ(take(r).size(), 1u);
@@ -142,6 +148,16 @@ TEST(sync_emit, a_new_connection_and_its_state_changes_emit_records_with_their_f
     recs = take(r);
     ASSERT_EQ(recs.size(), 1u);
     EXPECT_EQ(recs[0].state, dp::tcp_state::fin_wait);
+    // A UDP flow is sent when it is created.
+    r.burst(0, {test::make_frame({"203.0.113.131", "203.0.113.100", 5353, 53, 17}, router, wan)},
+            1900);
+    recs = take(r);
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0].proto, 17);
+    EXPECT_EQ(recs[0].cport, htons(5353));
+    EXPECT_EQ(recs[0].daddr, ip("198.51.100.13"));
+    EXPECT_EQ(recs[0].dport, htons(53));
+    EXPECT_EQ(recs[0].timeout_ms, r.snap().timeouts.udp_ms);
 }
 
 TEST(sync_emit, threshold_then_every_period_packets) {
@@ -155,8 +171,8 @@ TEST(sync_emit, threshold_then_every_period_packets) {
         if (!take(r).empty())
             sent_at.push_back(n);
     }
-    // 1 created, 2 ESTABLISHED, then n % 5 == 3.
-    EXPECT_EQ(sent_at, (std::vector<int>{1, 2, 3, 8, 13, 18, 23}));
+    // 2 ESTABLISHED (1, SYN_RECV, is not sent), then n % 5 == 3.
+    EXPECT_EQ(sent_at, (std::vector<int>{2, 3, 8, 13, 18, 23}));
     // period 0: only at the threshold.
     test::rig once(load(sync_yaml("both", 4, 0)));
     ASSERT_TRUE(once.ok()) << once.error();
@@ -167,7 +183,7 @@ TEST(sync_emit, threshold_then_every_period_packets) {
         if (!take(once).empty())
             sent_at.push_back(n);
     }
-    EXPECT_EQ(sent_at, (std::vector<int>{1, 2, 4}));
+    EXPECT_EQ(sent_at, (std::vector<int>{2, 4}));
 }
 
 TEST(sync_emit, nothing_without_a_sending_role) {
@@ -185,17 +201,21 @@ TEST(sync_emit, templates_are_sent_when_created_and_refreshed) {
     ASSERT_TRUE(r.ok()) << r.error();
     r.burst(0, {client("203.0.113.130", 40000, "203.0.113.102", syn)}, 1000);
     auto recs = take(r);
-    ASSERT_EQ(recs.size(), 2u); // the template, then its connection
+    ASSERT_EQ(recs.size(), 1u); // the template (its connection: at ESTABLISHED)
     EXPECT_EQ(recs[0].kind, dp::key_kind::addr_template);
     EXPECT_EQ(recs[0].caddr, ip("203.0.113.128")); // masked by the granularity
     EXPECT_EQ(recs[0].cport, 0);
     EXPECT_EQ(recs[0].vaddr, ip("203.0.113.102"));
     EXPECT_EQ(recs[0].timeout_ms, 60'000u);
-    EXPECT_EQ(recs[1].kind, dp::key_kind::packet);
-    EXPECT_EQ(recs[1].daddr, recs[0].daddr);
+    EXPECT_EQ(recs[0].timeout_ms, 60'000u);
+    r.burst(0, {client("203.0.113.130", 40000, "203.0.113.102", ack)}, 1100);
+    const auto conn = take(r);
+    ASSERT_EQ(conn.size(), 1u);
+    EXPECT_EQ(conn[0].kind, dp::key_kind::packet);
+    EXPECT_EQ(conn[0].daddr, recs[0].daddr);
     r.burst(0, {client("203.0.113.131", 40001, "203.0.113.102", syn)}, 11'000);
     recs = take(r);
-    ASSERT_EQ(recs.size(), 2u); // refreshed by a new connection of the same /25
+    ASSERT_EQ(recs.size(), 1u); // refreshed by a new connection of the same /25
     EXPECT_EQ(recs[0].kind, dp::key_kind::addr_template);
     EXPECT_EQ(recs[0].timeout_ms, 60'000u);
 }
@@ -208,18 +228,22 @@ TEST(sync_emit, a_full_ring_drops_records_and_counts_them) {
     ASSERT_NE(ring, nullptr);
     dp::worker_runtime rt;
     rt.sync_out = ring;
-    std::vector<test::frame> syns;
-    for (uint16_t i = 0; i < 5; ++i)
+    std::vector<test::frame> syns, acks;
+    for (uint16_t i = 0; i < 5; ++i) {
         syns.push_back(
             client("203.0.113.130", static_cast<uint16_t>(41000 + i), "203.0.113.100", syn));
+        acks.push_back(
+            client("203.0.113.130", static_cast<uint16_t>(41000 + i), "203.0.113.100", ack));
+    }
     r.burst(0, syns, 1000);
+    r.burst(0, acks, 1001); // five ESTABLISHED: five records
     ASSERT_EQ(r.worker().sync_out.n, 5u);
     dp::flush_stages(r.worker(), rt);
     EXPECT_EQ(r.worker().ctr.sync_queued, 3u);
     EXPECT_EQ(r.worker().ctr.sync_dropped, 2u);
     EXPECT_EQ(r.worker().sync_out.n, 0u);
-    // Records, not packets: every SYN was forwarded, no packet drop counted.
-    EXPECT_EQ(r.worker().ctr.forwarded, 5u);
+    // Records, not packets: every packet was forwarded, no packet drop counted.
+    EXPECT_EQ(r.worker().ctr.forwarded, 10u);
     uint64_t drops = 0;
     for (uint64_t d : r.worker().ctr.drops)
         drops += d;
@@ -284,6 +308,7 @@ TEST(sync_pair, datagrams_are_ipvs_v1_to_the_group) {
     pair p;
     ASSERT_TRUE(p.master.ok() && p.backup.ok());
     p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", syn)}, 1000);
+    p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", ack)}, 1000);
     dp::flush_stages(p.master.worker(), p.tx_rt);
     p.tx->poll(1000, ctl::deadline::none());
     EXPECT_TRUE(p.wire.empty()); // waits for more records, up to flush_ms
@@ -301,8 +326,9 @@ TEST(sync_pair, datagrams_are_ipvs_v1_to_the_group) {
     ASSERT_TRUE(res.ok());
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].flags & sync::conn_flag::fwd_mask, sync::conn_flag::droute);
-    EXPECT_FALSE(got[0].flags & sync::conn_flag::inactive); // SYN_RECV counts active here
-    EXPECT_EQ(got[0].state, sync::tcp_state::syn_recv);
+    EXPECT_FALSE(got[0].flags & sync::conn_flag::inactive); // ESTABLISHED: active
+    EXPECT_EQ(got[0].state, sync::tcp_state::established);
+    EXPECT_EQ(got[0].timeout, 900u);
     EXPECT_EQ(got[0].caddr, 0xcb007182u); // 203.0.113.130
     EXPECT_EQ(got[0].cport, 40000);
     EXPECT_EQ(got[0].vport, 80);
@@ -316,17 +342,16 @@ TEST(sync_pair, a_synced_dr_connection_carries_on_mid_stream_on_the_new_master) 
     p.master.burst(0, {client("203.0.113.140", 39000, "203.0.113.100", syn)}, 1000);
     p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", syn)}, 1000);
     p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", ack)}, 1010);
-    EXPECT_EQ(p.sync(1010), 3u);
+    EXPECT_EQ(p.sync(1010), 1u); // the ESTABLISHED one (the other is still in its handshake)
     // The backup, now MASTER: a data segment of the second, no SYN, goes to rs2.
     auto out =
         p.backup.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", psh_ack, 100)}, 2000);
     EXPECT_EQ(dr_server(out), 2);
     EXPECT_EQ(p.backup.worker().ctr.drops[static_cast<size_t>(dp::drop::no_conn)], 0u);
-    // Both count in their real servers' ActiveConn (lc/wlc): ESTABLISHED and SYN_RECV are
-    // active states (tcp_state_active).
+    // It counts in rs2's ActiveConn (lc/wlc); nothing of the half-open one reached the backup.
     const auto& d = p.backup.snap().dests;
     EXPECT_EQ(p.backup.worker().dest_conns[d[1].stats_id].active, 1);
-    EXPECT_EQ(p.backup.worker().dest_conns[d[0].stats_id].active, 1);
+    EXPECT_EQ(p.backup.worker().dest_conns[d[0].stats_id].active, 0);
     EXPECT_EQ(p.backup.worker().dest_conns[d[2].stats_id].active, 0);
     // Without sync, the same segment has no connection (the control: the test can fail).
     test::rig fresh(load());
@@ -369,7 +394,7 @@ TEST(sync_pair, a_synced_template_sends_a_new_connection_to_the_same_server) {
     p.master.burst(0, {client("203.0.113.5", 39000, "203.0.113.102", syn)}, 1000);
     auto out = p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.102", syn)}, 1000);
     ASSERT_EQ(dr_server(out), 2);
-    EXPECT_EQ(p.sync(1000), 4u); // two templates, two connections
+    EXPECT_EQ(p.sync(1000), 2u); // two templates (their connections are half-open)
     // The new MASTER: a new connection (SYN) of a client of the same /25 goes to rs2, where a
     // fresh scheduler would start at rs1.
     out = p.backup.burst(0, {client("203.0.113.131", 41000, "203.0.113.102", syn)}, 2000);
@@ -386,6 +411,7 @@ TEST(sync_pair, records_for_nothing_here_are_refused_and_counted) {
     pair p;
     ASSERT_TRUE(p.master.ok() && p.backup.ok());
     p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", syn)}, 1000);
+    p.master.burst(0, {client("203.0.113.130", 40000, "203.0.113.100", ack)}, 1000);
     // The backup's config has no such real server: refused no_dest by its worker.
     dp::sync_msg m = p.master.worker().sync_out.recs[0];
     m.daddr = ip("198.51.100.99");

@@ -8,6 +8,10 @@
 //   packet (client to server, counted from the first) gives n % period == threshold (period 0:
 //   n == threshold only), so a busy connection is refreshed every `period` packets, not every
 //   packet; replies are not counted (IPVS counts in_pkts);
+// - but a TCP connection only in the states IPVS syncs (ip_vs_sync_conn_needed: ESTABLISHED,
+//   FIN_WAIT, CLOSE, CLOSE_WAIT, TIME_WAIT): its creation (SYN_RECV) is sent as its move to
+//   ESTABLISHED, so a spoofed SYN flood's half-open entries never reach the peer and a new
+//   connection costs one record, not two (the benchmark's new-connections-sync row);
 // - a persistence template is sent when it is created, refreshed by a new connection of its
 //   client or pointed to another real server; a match service's templates are not sent (their
 //   key names the service by a local id the peer does not share).
@@ -41,6 +45,20 @@ inline void sync_emit(worker_ctx& w, const conn& c, uint64_t now_ms) noexcept {
     m.reserved = 0;
 }
 
+// The TCP states IPVS sends (ip_vs_sync_conn_needed).
+inline bool sync_state(tcp_state s) noexcept {
+    switch (s) {
+    case tcp_state::established:
+    case tcp_state::fin_wait:
+    case tcp_state::close:
+    case tcp_state::close_wait:
+    case tcp_state::time_wait:
+        return true;
+    default:
+        return false;
+    }
+}
+
 // After a packet of connection `idx` (refresh done): `force` when it was just created or its
 // state changed, `counted` for a request packet.
 inline void sync_after_packet(worker_ctx& w, uint32_t idx, bool force, bool counted,
@@ -59,7 +77,7 @@ inline void sync_after_packet(worker_ctx& w, uint32_t idx, bool force, bool coun
         c.sync_pkts = n;
         due |= n == w.snap->sync.threshold;
     }
-    if (due)
+    if (due && (c.key.proto != proto_tcp || sync_state(c.state)))
         sync_emit(w, c, now_ms);
 }
 
