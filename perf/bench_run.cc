@@ -73,6 +73,12 @@ neighbors:
     return c + "]}\n";
 }
 
+std::string bench_snat_config(uint32_t conns) {
+    // One port: every flow has its own remote end (traffic.h), so each gets 40000.
+    return bench_config(fwd_mode::nat, conns) +
+           "snat: [{sources: [198.51.100.0/24], out_port: wan, ports: 40000-40000}]\n";
+}
+
 rte_mempool* bench_pool() {
     return rte_pktmbuf_pool_create("bench_pool", 4 * 8192 - 1, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                    0);
@@ -118,7 +124,7 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
         generate();
         uint32_t ns = 0;
         for (uint16_t b = 0; b < nb; ++b) {
-            const auto port = static_cast<uint8_t>(t.reply_burst(s, k + uint64_t{b} * burst));
+            const uint8_t port = t.port_of(s, k + uint64_t{b} * burst);
             const uint64_t t0 = rte_rdtsc();
             dp::process_burst(w, port, pkts[b], lens[b], m_now);
             dp::expire_conns(w, m_now, expire_budget);

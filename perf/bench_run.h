@@ -23,6 +23,9 @@ const char* mode_name(fwd_mode m);
 // room for exactly `conns` connections.
 std::string bench_config(fwd_mode mode, uint32_t conns);
 
+// bench_config(nat) plus an SNAT rule for the real servers out of wan (issue 19, traffic.h).
+std::string bench_snat_config(uint32_t conns);
+
 // The benchmark's mbufs: enough for a batch in flight, with a per-lcore cache so recycling is
 // cheap (and outside the timed region anyway).
 rte_mempool* bench_pool();

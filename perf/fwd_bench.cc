@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -40,14 +41,14 @@ struct options {
     bool socket_ports = false; // ports as af_packet/pcap ones: partial checksums looked for
     bool sync = true;          // DR rows again with connection sync on (issue 18)
     std::vector<fwd_mode> modes = {fwd_mode::dr, fwd_mode::nat, fwd_mode::tun};
+    bool snat = true; // issue 19: the real servers' SNAT connections (--modes snat)
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(stderr,
-                 "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
-                 "[--dist uniform|zipf] [--modes dr,nat,tun] [--no-mixed] [--no-sync] [--warm] "
-                 "[--socket-ports] "
-                 "[--json FILE]\n");
+    std::fprintf(stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
+                         "[--dist uniform|zipf] [--modes dr,nat,tun,snat] [--no-mixed] [--no-sync] "
+                         "[--warm] [--socket-ports] "
+                         "[--json FILE]\n");
     std::exit(2);
 }
 
@@ -82,9 +83,19 @@ options parse_args(int argc, char** argv) {
         } else if (a == "--modes") {
             o.modes.clear();
             const std::string v = next();
+            auto named = [&v](std::string_view m) { // a comma-separated list's item
+                for (size_t p = 0; p <= v.size();) {
+                    const size_t e = std::min(v.find(',', p), v.size());
+                    if (std::string_view(v).substr(p, e - p) == m)
+                        return true;
+                    p = e + 1;
+                }
+                return false;
+            };
             for (const fwd_mode m : {fwd_mode::dr, fwd_mode::nat, fwd_mode::tun})
-                if (v.find(perf::mode_name(m)) != std::string::npos)
+                if (named(perf::mode_name(m)))
                     o.modes.push_back(m);
+            o.snat = named("snat");
         } else if (a == "--warm") {
             o.warm = true;
         } else if (a == "--socket-ports") {
@@ -224,8 +235,14 @@ int main(int argc, char** argv) {
     std::vector<row> rows;
     bool ok = true;
     for (const uint32_t n : opt.conns) {
-        for (const fwd_mode mode : opt.modes) {
-            auto cfg = config::load_string(perf::bench_config(mode, n), "bench.yaml");
+        std::vector<std::optional<fwd_mode>> runs(opt.modes.begin(), opt.modes.end());
+        if (opt.snat)
+            runs.push_back(std::nullopt); // SNAT: the real server's own connections
+        for (const std::optional<fwd_mode> m : runs) {
+            const fwd_mode mode = m.value_or(fwd_mode::nat);
+            const std::string name = m ? perf::mode_name(mode) : "snat";
+            auto cfg = config::load_string(
+                m ? perf::bench_config(mode, n) : perf::bench_snat_config(n), "bench.yaml");
             if (!cfg) {
                 std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
                 return 1;
@@ -244,12 +261,13 @@ int main(int argc, char** argv) {
             tp.flows = n;
             tp.dist = opt.dist;
             tp.replies = mode == fwd_mode::nat;
+            tp.snat = !m;
             const perf::traffic t(tp);
             // SYN + first ACK of every flow: the scheduler and the insert, one pass.
             const perf::run_result hs =
                 run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
             row h = make_row(std::string("new-connections") + (mode == fwd_mode::dr ? "" : "-") +
-                                 (mode == fwd_mode::dr ? "" : perf::mode_name(mode)),
+                                 (m && mode == fwd_mode::dr ? "" : name),
                              n, {hs}, bytes);
             h.conns_per_s = double(n) / (double(hs.real_cycles) / double(rte_get_tsc_hz()));
             ok &= run.check(n, "handshake");
@@ -260,10 +278,9 @@ int main(int argc, char** argv) {
                 est.push_back(
                     run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
             ok &= run.check(n, "established");
-            rows.push_back(
-                make_row(std::string(perf::mode_name(mode)) + "-established", n, est, bytes));
+            rows.push_back(make_row(name + "-established", n, est, bytes));
             print_row(rows.back());
-            if (opt.mixed && mode == fwd_mode::dr) {
+            if (opt.mixed && m && mode == fwd_mode::dr) {
                 // Established with 1/64 FINs and 1/64 SYNs: state changes and port reuse.
                 std::vector<perf::run_result> mx;
                 for (uint32_t r = 0; r < opt.repeat; ++r)

@@ -54,6 +54,15 @@ uint16_t get16(const uint8_t* p) {
 traffic::traffic(const traffic_params& p) : m_p(p) {
     const test::mac6 wan = test::pcap_port_mac(0), lan = test::pcap_port_mac(1);
     m_request = test::make_frame({"198.18.0.0", vip, 1024, vport, 6}, router, wan, ack, payload);
+    if (p.snat) { // the real server opens the connections; the remote ends answer on wan
+        const test::mac6 rs_mac = {2, 0, 0, 0, 0, 0x11};
+        m_request = test::make_frame({"198.51.100.11", "198.18.0.0", 34000, 1024, 6}, rs_mac, lan,
+                                     ack, payload);
+        m_replies.push_back(test::make_frame({"198.18.0.0", "203.0.113.10", 1024, 40000, 6}, router,
+                                             wan, ack, payload));
+        m_zipf_a = std::pow(double(p.flows) + 1, 1 - zipf_s) - 1;
+        return;
+    }
     for (uint32_t r = 0; r < p.n_rs; ++r) {
         const std::string rs = "198.51.100." + std::to_string(11 + r);
         const test::mac6 rs_mac = {2, 0, 0, 0, 0, static_cast<uint8_t>(0x11 + r)};
@@ -105,13 +114,16 @@ bool traffic::fill(stream_kind s, uint64_t k, uint16_t n, rte_mempool* pool, rte
     if (rte_pktmbuf_alloc_bulk(pool, out, n) != 0)
         return false;
     const bool reply = reply_burst(s, k);
+    // write() moves the flow's end: the client (the source of requests), or for SNAT the remote
+    // end (the destination of requests).
+    const bool req_moves_dst = m_p.snat;
     for (uint16_t i = 0; i < n; ++i) {
         const uint64_t pk = k + i;
         if (s == stream_kind::handshake) {
             // Burst 2m: SYNs of flows 32m.., burst 2m+1: their ACKs.
             const uint64_t b = pk / burst;
             const auto flow = static_cast<uint32_t>((b / 2) * burst + pk % burst);
-            write(out[i], m_request, flow % m_p.flows, false, (b & 1) ? ack : syn);
+            write(out[i], m_request, flow % m_p.flows, req_moves_dst, (b & 1) ? ack : syn);
             continue;
         }
         const uint32_t flow = flow_of(pk);
@@ -120,7 +132,8 @@ bool traffic::fill(stream_kind s, uint64_t k, uint16_t n, rte_mempool* pool, rte
             const uint64_t r = mix(~pk) & 63;
             flags = r == 0 ? (fin | ack) : r == 1 ? syn : ack;
         }
-        write(out[i], reply ? m_replies[flow % m_p.n_rs] : m_request, flow, reply, flags);
+        write(out[i], reply ? m_replies[flow % m_replies.size()] : m_request, flow,
+              reply != req_moves_dst, flags);
     }
     return true;
 }

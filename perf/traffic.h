@@ -11,6 +11,10 @@
 //  - mixed: established, except that 1 packet in 64 is a FIN and 1 in 64 a SYN of its flow
 //    (a flow ending and a client port being reused): state changes and conn_reuse on the way.
 // Flow i's real server is rs[i % n_rs]: round robin over flows created in order (handshake).
+// With `snat` (issue 19) the same streams are SNAT connections the real server 198.51.100.11
+// opens to flow i's end (198.18.0.0/15, port as a client's): requests come in on lan, replies
+// (the remote end to 203.0.113.10:40000, a one-port range: every flow has its own remote end)
+// on wan.
 #pragma once
 
 #include "pcap_file.h"
@@ -32,6 +36,7 @@ struct traffic_params {
     flow_dist dist = flow_dist::uniform;
     bool replies = false; // NAT: odd bursts come back from the real servers
     uint32_t n_rs = 4;
+    bool snat = false; // SNAT connections from a real server (bench_snat_config)
 };
 
 class traffic {
@@ -49,6 +54,11 @@ public:
     // True when packet k's burst arrives on the server-side port (a NAT reply burst).
     bool reply_burst(stream_kind s, uint64_t k) const noexcept {
         return s != stream_kind::handshake && m_p.replies && ((k / burst) & 1);
+    }
+
+    // The port index packet k's burst arrives on: 1 (lan) for NAT replies and SNAT requests.
+    uint8_t port_of(stream_kind s, uint64_t k) const noexcept {
+        return reply_burst(s, k) != m_p.snat ? 1 : 0;
     }
 
     // Write packets [k, k + n) of stream `s` into freshly allocated mbufs of `pool` (n <= burst,

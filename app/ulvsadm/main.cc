@@ -133,6 +133,9 @@ int main(int argc, char** argv) {
     case cli_kind::timeouts:
         std::fputs(ulvs::mgmt::render_timeouts(*reply).c_str(), stdout);
         break;
+    case cli_kind::daemon:
+        std::fputs(ulvs::mgmt::render_daemons(*reply).c_str(), stdout);
+        break;
     case cli_kind::text:
         if (reply->contains("yaml"))
             std::fputs((*reply)["yaml"].get<std::string>().c_str(), stdout);

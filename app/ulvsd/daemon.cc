@@ -3,7 +3,9 @@
 #include "eal_args.h"
 #include "health_runtime.h"
 #include "offloads.h"
+#include "sd_notify.h"
 #include "sync_runtime.h"
+#include "ulvs/control/announce/announcer.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -50,6 +52,9 @@ constexpr uint64_t mgmt_period_ms = 1;
 // host), and ten scrapers in a loop asked for ~200 pages a second (control_stall.sh): a page
 // younger than this is served again, so at most 10 are built a second whatever the scrapers.
 constexpr uint64_t metrics_max_age_ms = 100;
+// How often the VIP announcements are decided (control/announce/announcer.h): a health verdict
+// or VRRP transition reaches the routing table within this.
+constexpr uint64_t announce_period_ms = 20;
 struct metrics_page {
     std::string text;
     uint64_t built_ms = 0;
@@ -197,7 +202,8 @@ std::vector<mgmt::control_counter> control_counters(const health_runtime& health
     return out;
 }
 
-int run(const options& opts, const config::config& cfg, const std::string& config_sha256) {
+int run(const options& opts, const config::config& cfg, const std::string& config_sha256,
+        sd_notifier& notify) {
     runtime rt;
     const auto n_workers = static_cast<uint16_t>(cfg.lcores.workers.size());
     if (rte_lcore_count() != n_workers + 1u || rte_get_main_lcore() != cfg.lcores.control) {
@@ -361,6 +367,13 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         rt.worker_rts[i]->id_check = &id_checks[i];
         check_ptrs.push_back(&id_checks[i]);
     }
+    // VIP routes for a routing daemon (announce:); its own netlink socket, opened even without
+    // `announce` so that a reload may add it.
+    std::unique_ptr<ctl::announcer> announce;
+    if (auto a = ctl::announcer::with_netlink())
+        announce = std::move(*a);
+    else
+        spdlog::error("announce: {} (no VIP will be announced)", a.error());
     mgmt::manager mgr(
         cfg,
         {&neigh, &neigh_table, &ids, &inputs, rt.pub.get(), mgmt_ctxs, dump_ptrs,
@@ -372,7 +385,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [&vrrp, &sync](const config::config& c, uint64_t now) {
              vrrp.update(c, now);
              sync.committed(c); // ulvsadm --start-daemon/--stop-daemon, a reload
-         }},
+         },
+         announce.get()},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
     if (!cfg.management.group.empty()) {
@@ -433,7 +447,18 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.exit_idle_ms = opts.exit_idle ? uint64_t(opts.exit_idle->count()) : 0;
     env.stop_signal = &g_stop;
     env.hup_signal = &g_hup;
-    env.on_reload = [&mgr] { mgr.request_reload(); }; // SIGHUP: queued (lib/mgmt)
+    // SIGHUP: queued (lib/mgmt); the service manager sees the reload from its start to its
+    // outcome (sd_notify.h).
+    env.on_reload = [&mgr, &notify] {
+        notify.send("RELOADING=1\n" + sd_notifier::monotonic_usec() + "\nSTATUS=reloading " +
+                    mgr.running().path);
+        mgr.request_reload([&notify](const mgmt::json& r) {
+            notify.send(r.value("ok", false)
+                            ? "READY=1\nSTATUS=running, reloaded"
+                            : "READY=1\nSTATUS=running, reload refused: " +
+                                  r.value("error", mgmt::json::object()).value("message", ""));
+        });
+    };
     bool ownership_changed = false; // set by VRRP on the timers, cleared by the publish task
     // By deadline (control_loop.h): VRRP's timers and the kernel's frames with the rings in
     // every pass and between tasks; the rest as best-effort tasks taking turns.
@@ -471,6 +496,17 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     env.tasks.push_back({"sync", 1, [&sync](uint64_t now, const ctl::deadline& d) {
                              return sync.engine->poll(now, d);
                          }});
+    env.tasks.push_back({"announce", announce_period_ms,
+                         [&announce, &health, &vrrp, &mgr](uint64_t now, const ctl::deadline&) {
+                             if (!announce)
+                                 return 0u;
+                             ctl::announce_inputs in;
+                             in.serving = [&health](const config::virtual_server_cfg& vs) {
+                                 return health.checker.serving(vs);
+                             };
+                             in.vrrp = vrrp.ownership();
+                             return announce->update(mgr.running(), in, now);
+                         }});
     // Idle, the loop sleeps until a task is due or one of these (or a worker) has work for it.
     env.sleep_fds = [&health, &mgmt_srv](std::vector<int>& fds) {
         fds.push_back((*mgmt_srv)->event_fd());
@@ -485,9 +521,14 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                sync.engine->on_frame(f, rte_pktmbuf_data_len(m), port);
     };
     vrrp.start(dp::clock_ms());
+    // Ports up, the first snapshot published, workers launched, the socket open: ready.
+    notify.send("READY=1\nSTATUS=running: " + std::to_string(cfg.ports.size()) + " ports, " +
+                std::to_string(n_workers) + " workers, " +
+                std::to_string(cfg.virtual_servers.size()) + " virtual servers");
     const ctl::stop_reason why = ctl::run_control_loop(env);
-    // Masters send priority 0 while the workers (worker 0 may carry our TX) still run; the
-    // last sync records go first.
+    notify.send("STOPPING=1\nSTATUS=stopping");
+    // The last sync records first; masters send priority 0 while the workers (worker 0 may carry
+    // our TX) still run.
     sync.engine->poll(dp::clock_ms(), ctl::deadline::after_us(2'000));
     sync.engine->flush();
     vrrp.stop(dp::clock_ms());
@@ -507,6 +548,8 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
 } // namespace
 
 int run_daemon(const options& opts, const config::config& cfg, const std::string& config_sha256) {
+    // Before EAL starts threads (from_env takes the variable out of the environment).
+    sd_notifier notify = sd_notifier::from_env();
     const std::vector<std::string> args =
         build_eal_args(cfg, opts.eal_args.value_or(cfg.dpdk.eal_args));
     std::vector<char*> argv;
@@ -523,7 +566,8 @@ int run_daemon(const options& opts, const config::config& cfg, const std::string
         return 1;
     }
     install_signals();
-    int rc = run(opts, cfg, config_sha256);
+    notify.send("STATUS=starting: ports and workers");
+    int rc = run(opts, cfg, config_sha256, notify);
     rte_eal_cleanup();
     return rc;
 }

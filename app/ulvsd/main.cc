@@ -1,6 +1,7 @@
 // ulvsd: the appliance daemon (README "Running it"). This file only parses the command line, loads
 // the configuration and sets up logging; daemon.cc wires the planes together.
 #include "daemon.h"
+#include "journal_sink.h"
 #include "options.h"
 #include "ulvs/config/load.h"
 #include "ulvs/mgmt/config_jobs.h"
@@ -13,7 +14,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
+
+#include <unistd.h>
 
 namespace {
 
@@ -35,7 +39,16 @@ bool setup_logging(const ulvs::config::config& cfg, const ulvs::app::options& o)
         // spdlog's pool (started here, before EAL, so not pinned to a worker's core) writes it.
         spdlog::init_thread_pool(log_queue, 1);
         spdlog::sink_ptr sink;
-        if (cfg.logging.file.empty())
+        // Started by systemd with stderr on the journal: structured records on the journal's
+        // own socket instead (journal_sink.h), so level and component are fields.
+        // ULVS_JOURNAL_SOCKET: another socket than systemd's, for tests (service_notify.sh).
+        const char* journal = std::getenv("ULVS_JOURNAL_SOCKET");
+        if (journal == nullptr || *journal == '\0')
+            journal = ulvs::app::journal_socket_path;
+        if (cfg.logging.file.empty() && ulvs::app::stderr_is_journal() &&
+            ::access(journal, W_OK) == 0)
+            sink = std::make_shared<ulvs::app::journal_sink>(journal);
+        else if (cfg.logging.file.empty())
             sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
         else
             sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.logging.file);
@@ -71,7 +84,7 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     if (opts->help) {
-        std::printf("%s\n\n%s", ulvs::app::usage, ulvs::app::help_text);
+        std::fputs(ulvs::app::help_text, stdout);
         return 0;
     }
     if (opts->version) {

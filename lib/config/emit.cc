@@ -4,7 +4,9 @@
 
 #include "emit_health.h"
 #include "exception_path.h"
+#include "parse_announce.h"
 #include "parse_sync.h"
+#include "snat.h"
 #include "yaml_quote.h"
 
 #include <cstdio>
@@ -93,6 +95,8 @@ void emit_services(std::ostringstream& o, const config& c) {
         if (vs.scheduler == "mh") // the validator refuses the key for other schedulers
             o << "    mh_table_size: " << vs.mh_table_size << "\n";
         o << "    forwarding: " << to_string(vs.forwarding) << "\n";
+        if (vs.sloppy)
+            o << "    sloppy: true\n";
         o << detail::vs_health_yaml(vs.health, quote); // emit_health.cc
         if (vs.real_servers.empty()) {
             o << "    real_servers: []\n";
@@ -208,6 +212,7 @@ std::string to_yaml(const config& c) {
     o << "control_policing: {icmp_echo: " << police(c.control_policing.icmp_echo)
       << ", exception: " << police(c.control_policing.exception) << "}\n";
     o << detail::emit_exception_path(c.exception_path) << "\n";
+    o << detail::emit_snat(c);
     o << "management: {socket: " << quote(c.management.socket)
       << ", metrics: " << quote(c.management.metrics);
     if (!c.management.group.empty())
@@ -221,6 +226,7 @@ std::string to_yaml(const config& c) {
             o << ", group: " << quote(c.scripts.group);
         o << "}\n";
     }
+    o << detail::emit_announce(c.announce);
     if (c.sync)
         o << detail::emit_sync(c) << "\n";
     return o.str();

@@ -57,7 +57,8 @@ void parse_virtual_server(reader& r, const field& f, virtual_server_cfg& out,
     mapping m(r, f,
               {"name", "address", "port", "protocol", "scheduler", "scheduler_flags",
                "mh_table_size", "forwarding", "real_servers", "quorum", "hysteresis", "alpha",
-               "sorry_server", "health_check", "health_checks", "notify", "persistence", "match"});
+               "sorry_server", "health_check", "health_checks", "notify", "persistence", "match",
+               "sloppy"});
     out.loc = f.at;
     parse_vs_health(r, m, out.health); // parse_health.cc
     note.name_at = f.at;
@@ -116,6 +117,22 @@ void parse_virtual_server(reader& r, const field& f, virtual_server_cfg& out,
                 note.real_servers.push_back(n);
             }
         }
+    }
+    // Refused with NAT: a connection picked up mid-stream would reach its new real server with
+    // no NAT state behind it on the way back (the other node's rewrite), and with the client's
+    // sequence numbers the server never saw; DR and TUN servers answer the client themselves.
+    if (auto sl = m.get("sloppy"); sl && read_bool(r, *sl).value_or(false)) {
+        const bool nat = out.forwarding == fwd_mode::nat ||
+                         std::any_of(out.real_servers.begin(), out.real_servers.end(),
+                                     [&](const real_server_cfg& rs) {
+                                         return out.mode_of(rs) == fwd_mode::nat;
+                                     });
+        if (nat)
+            r.error(sl->at, sl->path + " needs forwarding dr or tun for the service and each of "
+                                       "its real servers (a NAT flow cannot be picked up "
+                                       "mid-stream)");
+        else
+            out.sloppy = true;
     }
     // Last: mh checks the number of real servers against its table.
     parse_sched_keys(r, m, f, out);

@@ -1,8 +1,10 @@
 // Every section of the file except virtual_servers (parse_services.cc).
 #include "draft.h"
 #include "exception_path.h"
+#include "parse_announce.h"
 #include "parse_scripts.h"
 #include "parse_sync.h"
+#include "snat.h"
 
 #include <grp.h>
 
@@ -313,7 +315,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
                "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
-               "exception_path", "management", "logging", "scripts", "sync"});
+               "exception_path", "management", "logging", "scripts", "sync", "snat",
+               "forwarding_rules", "announce"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -354,6 +357,10 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_logging(r, *f, c.logging);
     if (auto f = m.get("scripts"))
         parse_scripts(r, *f, c.scripts);
+    if (auto f = m.get("snat")) // after `ports` and `virtual_servers`: it names them
+        parse_snat(r, *f, d);
+    if (auto f = m.get("forwarding_rules"))
+        parse_forwarding_rules(r, *f, d);
     if (auto f = m.get("sync")) // after `ports`: it names one
         parse_sync(r, *f, d);
 }

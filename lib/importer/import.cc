@@ -84,7 +84,8 @@ std::optional<std::string> read_base(ctx& c, const std::string& path) {
         const std::string key = kv.first.as<std::string>("");
         const loc k{at.file, kv.first.Mark().line + 1, kv.first.Mark().column + 1};
         if (key == "vrrp_instances" || key == "vrrp_sync_groups" || key == "virtual_servers" ||
-            (key == "scripts" && !c.script_user.empty()) || (key == "timeouts" && c.timeouts))
+            (key == "scripts" && !c.script_user.empty()) || (key == "timeouts" && c.timeouts) ||
+            (key == "sync" && c.lvs_sync))
             c.d.error(k, key + " comes from keepalived.conf: leave it out of the base file");
         if (key == "ports" && kv.second.IsSequence())
             for (const auto& p : kv.second)
@@ -140,6 +141,8 @@ import_result import_keepalived(const import_options& opts) {
     y += opts.base ? *base : placeholder_ports(c);
     if (c.timeouts)
         y += *c.timeouts + "\n";
+    if (c.lvs_sync)
+        y += *c.lvs_sync + "\n";
     if (!c.script_user.empty()) {
         y += "scripts: {user: " + q(c.script_user);
         if (!c.script_group.empty())

@@ -153,6 +153,74 @@ void unsupported(ctx& c, const node& n, const std::string& why) {
                        "; left out");
 }
 
+namespace {
+
+// lvs_sync_daemon INTERFACE [[inst] VRRP_INSTANCE] [id N] [maxlen N] [port N] [ttl N]
+// [group ADDR]: keepalived runs IPVS' master daemon on the node whose instance is MASTER and the
+// backup daemon on the others. ulvs runs both on every node (`role: both`): a node sends what it
+// forwards, which only the VRRP MASTER does, and installs what it receives.
+void import_lvs_sync_daemon(ctx& c, const node& n) {
+    if (!need_args(c, n, 1))
+        return;
+    c.use_interface(n.arg(0), n.args[0].at);
+    std::string y = "sync: {role: both, interface: " + q(n.arg(0));
+    std::string inst;
+    for (size_t i = 1; i < n.args.size(); ++i) {
+        const std::string& w = n.arg(i);
+        auto value = [&](uint64_t min, uint64_t max) -> std::optional<uint64_t> {
+            if (i + 1 >= n.args.size()) {
+                c.d.error(n.args[i].at, "lvs_sync_daemon: " + w + " needs a value");
+                return std::nullopt;
+            }
+            ++i;
+            auto v = to_uint(n.arg(i), max);
+            if (!v || *v < min)
+                c.d.error(n.args[i].at, "lvs_sync_daemon: " + w + " must be " +
+                                            std::to_string(min) + ".." + std::to_string(max));
+            return v && *v >= min ? v : std::nullopt;
+        };
+        if (w == "id") {
+            if (auto v = value(0, 255))
+                y += ", syncid: " + std::to_string(*v);
+        } else if (w == "maxlen") {
+            if (auto v = value(1, 65507))
+                y += ", maxlen: " + std::to_string(*v);
+        } else if (w == "port") {
+            if (auto v = value(1, 65535))
+                y += ", port: " + std::to_string(*v);
+        } else if (w == "ttl") {
+            if (auto v = value(1, 255))
+                y += ", ttl: " + std::to_string(*v);
+        } else if (w == "group") {
+            if (i + 1 >= n.args.size()) {
+                c.d.error(n.args[i].at, "lvs_sync_daemon: group needs a value");
+                continue;
+            }
+            ++i;
+            if (n.arg(i).find(':') != std::string::npos)
+                c.d.error(n.args[i].at, "lvs_sync_daemon: group " + n.arg(i) +
+                                            " is IPv6; ulvs syncs over IPv4 only");
+            else
+                y += ", group: " + q(n.arg(i));
+        } else if (w == "inst" && i + 1 < n.args.size()) {
+            inst = n.arg(++i);
+        } else if (i == 1) {
+            inst = w; // keepalived's older form: the instance right after the interface
+        } else {
+            c.d.error(n.args[i].at,
+                      "lvs_sync_daemon: unknown option " + w + " (id, maxlen, port, ttl, group)");
+        }
+    }
+    if (!inst.empty())
+        c.d.warn(n.at, "lvs_sync_daemon: the VRRP instance " + inst +
+                           " is not needed: ulvs runs the master and backup daemons together "
+                           "(role: both) and the node VRRP makes MASTER is the one that forwards "
+                           "and so sends");
+    c.lvs_sync = y + "}";
+}
+
+} // namespace
+
 void import_global_defs(ctx& c, const node& g) {
     for (const node& n : g.children) {
         const std::string& k = n.keyword;
@@ -189,6 +257,8 @@ void import_global_defs(ctx& c, const node& g) {
                 else
                     c.garp_refresh = dur(int64_t(*v) * 1000);
             }
+        } else if (k == "lvs_sync_daemon") {
+            import_lvs_sync_daemon(c, n);
         } else if (k == "lvs_timeouts") {
             // lvs_timeouts [tcp N] [tcpfin N] [udp N]: ipvsadm --set.
             std::string line;

@@ -37,6 +37,7 @@ struct ctx {
     bool vrrp_strict = false; // global_defs vrrp_strict: keepalived then ignores authentication
     std::optional<std::string> garp_delay, garp_refresh; // global_defs defaults, as YAML
     std::optional<std::string> timeouts;                 // lvs_timeouts, as a YAML line
+    std::optional<std::string> lvs_sync;                 // lvs_sync_daemon, as a YAML line
     std::string vrrp_yaml, sync_yaml;
     std::vector<vs_text> services;
 

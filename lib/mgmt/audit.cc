@@ -1,5 +1,7 @@
 #include "ulvs/mgmt/audit.h"
 
+#include <utility>
+
 namespace ulvs::mgmt {
 
 namespace {
@@ -61,12 +63,28 @@ std::string one(const json& op) {
             s += " -y " + str(op, "lower");
         return s;
     }
+    if (cmd == "start_daemon" || cmd == "stop_daemon") {
+        std::string s =
+            (cmd == "start_daemon" ? "--start-daemon " : "--stop-daemon ") + str(op, "state");
+        static const std::pair<const char*, const char*> opts[] = {
+            {"mcast_ifn", "--mcast-interface"}, {"syncid", "--syncid"},
+            {"maxlen", "--sync-maxlen"},        {"group", "--mcast-group"},
+            {"port", "--mcast-port"},           {"ttl", "--mcast-ttl"}};
+        for (const auto& [key, option] : opts)
+            if (op.contains(key))
+                s += std::string(" ") + option + " " + str(op, key);
+        return s;
+    }
     if (cmd == "set_timeouts")
         return "--set " + str(op, "tcp") + " " + str(op, "tcpfin") + " " + str(op, "udp");
     if (cmd == "zero")
         return op.contains("service") ? "-Z " + service(op) : "-Z";
     if (cmd == "reload")
         return "reload";
+    if (cmd == "drain" || cmd == "undrain")
+        return cmd + (op.contains("vip") ? " " + str(op, "vip") : std::string());
+    if (cmd == "save_yaml" && op.value("write", false) == true) // rewrites the -c file
+        return "save-yaml --write";
     return "";
 }
 

@@ -2,6 +2,7 @@
 
 #include "ulvs/config/emit.h"
 #include "ulvs/config/load.h"
+#include "ulvs/mgmt/sync_daemon.h"
 
 #include <algorithm>
 #include <charconv>
@@ -324,7 +325,7 @@ std::string dest_note(const json& op, const config::config& running,
 bool is_config_change(std::string_view cmd) {
     return cmd == "add_service" || cmd == "edit_service" || cmd == "del_service" ||
            cmd == "add_dest" || cmd == "edit_dest" || cmd == "del_dest" || cmd == "clear" ||
-           cmd == "set_timeouts" || cmd == "batch";
+           cmd == "set_timeouts" || cmd == "batch" || cmd == "start_daemon" || cmd == "stop_daemon";
 }
 
 void service_history::remember(const config::config& c) {
@@ -373,6 +374,8 @@ std::expected<void, error> apply_op(config::config& c, const json& op,
     }
     if (cmd == "set_timeouts")
         return set_timeouts(c, op);
+    if (cmd == "start_daemon" || cmd == "stop_daemon") // sync_daemon.h
+        return sync_daemon_op(c, op);
     if (cmd == "zero")
         return {};
     if (cmd == "batch") {

@@ -132,6 +132,25 @@ uint32_t conn_listing::append(page& p, uint32_t from, uint32_t to) {
             auto it = p.match_vip.find(e.key.dst_ip);
             vip = it == p.match_vip.end() ? 0 : it->second;
         }
+        // SNAT connections (issue 19) take the same layout: source = the inside host that opened
+        // it, virtual = the SNAT address:port it goes out as, destination = the remote end.
+        if (e.flags & dp::conn_flag::snat) {
+            const bool icmp = e.key.proto == 1;
+            p.conns.push_back({{"proto", tcp    ? "tcp"
+                                         : icmp ? "icmp"
+                                                : "udp"},
+                               {"expire", (e.expire_in_ms + 999) / 1000},
+                               {"state", tcp    ? std::string(dp::tcp_state_name(e.state))
+                                         : icmp ? "ICMP"
+                                                : "UDP"},
+                               {"client", endpoint(e.dest_ip, e.dest_port)},
+                               {"vip", endpoint(e.key.dst_ip, e.key.dst_port)},
+                               {"dest", endpoint(e.key.src_ip, e.key.src_port)},
+                               {"template", false},
+                               {"snat", true},
+                               {"worker", p.worker}});
+            continue;
+        }
         const std::string state = tmpl  ? "NONE"
                                   : tcp ? std::string(dp::tcp_state_name(e.state))
                                         : "UDP";

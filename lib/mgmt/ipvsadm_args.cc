@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 
+#include "ipvsadm_daemon.h"
 #include "ipvsadm_options.h"
 
 namespace ulvs::mgmt {
@@ -137,6 +138,21 @@ std::expected<json, std::string> dest_request(const parsed& p, const char* cmd, 
 }
 
 std::expected<cli_action, std::string> text_command(const parsed& p) {
+    // drain [VIP] / undrain [VIP] (README "Scale-out with ECMP"): no VIP: every one.
+    if (const std::string& c = p.positional[0]; c == "drain" || c == "undrain") {
+        if (p.positional.size() > 2)
+            return std::unexpected("usage: ulvsadm " + c + " [VIP]");
+        cli_action a;
+        a.kind = cli_kind::text;
+        a.request = {{"cmd", c}};
+        if (p.positional.size() == 2) {
+            in_addr any{};
+            if (inet_pton(AF_INET, p.positional[1].c_str(), &any) != 1)
+                return std::unexpected("invalid VIP `" + p.positional[1] + "' (an IPv4 address)");
+            a.request["vip"] = p.positional[1];
+        }
+        return a;
+    }
     static const std::map<std::string, std::string> cmds = {
         {"status", "status"}, {"health", "health"},       {"vrrp", "vrrp"},
         {"reload", "reload"}, {"save-yaml", "save_yaml"},
@@ -152,6 +168,13 @@ std::expected<cli_action, std::string> text_command(const parsed& p) {
 } // namespace
 
 std::expected<cli_action, std::string> parse_cli(std::span<const std::string> args) {
+    // Not ipvsadm's syntax: the daemon writes its -c file (README "Running as a service").
+    if (args.size() == 2 && args[0] == "save-yaml" && args[1] == "--write") {
+        cli_action w;
+        w.kind = cli_kind::text;
+        w.request = {{"cmd", "save_yaml"}, {"write", true}};
+        return w;
+    }
     auto p = scan(args);
     if (!p)
         return std::unexpected(p.error());
@@ -168,6 +191,8 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
     }
     if (!p->positional.empty() && *p->command != opt::set)
         return std::unexpected("unexpected argument `" + p->positional[0] + "'");
+    if (auto misuse = daemon_option_misuse(*p); !misuse.empty())
+        return std::unexpected(misuse);
     auto req = [&](std::expected<json, std::string> r) -> std::expected<cli_action, std::string> {
         if (!r)
             return std::unexpected(r.error());
@@ -215,6 +240,9 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
         }
         return req(r);
     }
+    case opt::start_daemon:
+    case opt::stop_daemon:
+        return req(daemon_request(*p));
     case opt::restore:
         a.kind = cli_kind::restore;
         return a;
@@ -240,6 +268,20 @@ std::expected<cli_action, std::string> parse_cli(std::span<const std::string> ar
         // rules must give back the configuration (a down server too), not the moment's state.
         a.request["configured"] = true;
         a.fmt.view = list_view::rule;
+        return a;
+    }
+    if (p->values.contains(opt::daemon)) {
+        // ipvsadm: --daemon excludes -c, a service and --timeout (its '1' options, the first
+        // named) and the statistics views.
+        for (opt o : {opt::connection, opt::tcp, opt::udp, opt::timeout})
+            if (p->values.contains(o))
+                return std::unexpected("The option 'daemon' conflicts with the '" +
+                                       ipvsadm_optname(o) + "' option in the 'list' command");
+        for (opt o : {opt::stats, opt::rate, opt::thresholds, opt::persistent_conn})
+            if (p->values.contains(o))
+                return std::unexpected("options conflicts in the list command");
+        a.kind = cli_kind::daemon;
+        a.request = {{"cmd", "daemon"}};
         return a;
     }
     if (p->values.contains(opt::tcp) || p->values.contains(opt::udp)) {
@@ -303,26 +345,94 @@ std::expected<json, std::string> parse_restore(std::string_view text) {
 }
 
 std::string usage_text() {
-    return "Usage:\n"
-           "  ulvsadm -A|E -t|u service-address [-s scheduler] [-b flags] [-p [timeout]] "
+    // A manual page in plain text (scripts/install makes share/man/man8/ulvsadm.8 from it); the
+    // SYNOPSIS is ipvsadm 1.31's, plus what ulvsd adds.
+    return "NAME\n"
+           "    ulvsadm - manage ulvsd, the userspace Linux Virtual Server, in ipvsadm's syntax\n"
+           "\n"
+           "SYNOPSIS\n"
+           "    ulvsadm -A|E -t|u service-address [-s scheduler] [-b flags] [-p [timeout]] "
            "[-M netmask]\n"
-           "  ulvsadm -D -t|u service-address\n"
-           "  ulvsadm -C\n"
-           "  ulvsadm -R\n"
-           "  ulvsadm -S [-n]\n"
-           "  ulvsadm -a|e -t|u service-address -r server-address [-g|-m|-i] [-w weight] "
+           "    ulvsadm -D -t|u service-address\n"
+           "    ulvsadm -C\n"
+           "    ulvsadm -R\n"
+           "    ulvsadm -S [-n]\n"
+           "    ulvsadm -a|e -t|u service-address -r server-address [-g|-m|-i] [-w weight] "
            "[-x upper] [-y lower]\n"
-           "  ulvsadm -d -t|u service-address -r server-address\n"
-           "  ulvsadm -L|l [-n] [--stats|--rate|--thresholds|--persistent-conn|--timeout] [-c] "
+           "    ulvsadm -d -t|u service-address -r server-address\n"
+           "    ulvsadm -L|l [-n] [--stats|--rate|--thresholds|--persistent-conn|--timeout] [-c] "
            "[--exact]\n"
-           "  ulvsadm -Z [-t|u service-address]\n"
-           "  ulvsadm --set tcp tcpfin udp\n"
-           "  ulvsadm status | health | vrrp | reload | save-yaml\n"
-           "  ulvsadm import-keepalived FILE [--base BASE.yaml] [--iptables RULES]  "
-           "(keepalived.conf -> ulvs YAML; import-keepalived --help)\n"
-           "  ulvsadm -h\n"
-           "Options: --socket PATH (or ULVS_SOCKET) names ulvsd's management socket, default "
-           "/run/ulvs/ulvsd.sock.\n";
+           "    ulvsadm -Z [-t|u service-address]\n"
+           "    ulvsadm --set tcp tcpfin udp\n"
+           "    ulvsadm --start-daemon master|backup [--mcast-interface PORT] [--syncid N] "
+           "[--sync-maxlen N] [--mcast-group ADDR] [--mcast-port N] [--mcast-ttl N]\n"
+           "    ulvsadm --stop-daemon master|backup\n"
+           "    ulvsadm -L --daemon\n"
+           "    ulvsadm status | health | vrrp | reload | save-yaml [--write]\n"
+           "    ulvsadm drain [VIP] | undrain [VIP]\n"
+           "    ulvsadm import-keepalived FILE [--base BASE.yaml] [--iptables RULES]\n"
+           "    ulvsadm -h | --help | -v | --version\n"
+           "\n"
+           "DESCRIPTION\n"
+           "    ulvsadm sends one request to ulvsd's management socket and prints the reply in\n"
+           "    ipvsadm's layouts, so scripts written for ipvsadm work unchanged. Changes apply "
+           "to\n"
+           "    the running configuration (validated as a file would be, refused as a whole) and\n"
+           "    are logged with the caller's uid. They last until ulvsd restarts or reloads its\n"
+           "    file, unless written back with save-yaml --write.\n"
+           "\n"
+           "COMMANDS\n"
+           "    -A, -E, -D       add, edit, delete a virtual service\n"
+           "    -a, -e, -d       add, edit, delete a real server of a service\n"
+           "    -C               clear the table;  -R  restore rules from stdin (-S's format)\n"
+           "    -S               save rules in ipvsadm's format (ipvsadm-save)\n"
+           "    -L, -l           list (-n numeric, -c connections, --stats, --rate, --timeout...)\n"
+           "    -Z               zero counters;  --set tcp tcpfin udp  set the timeouts\n"
+           "    --start-daemon master|backup, --stop-daemon master|backup\n"
+           "                     start or stop a connection sync daemon (IPVS' sync\n"
+           "                     protocol v1; README \"Connection sync\"); -L --daemon\n"
+           "                     lists them\n"
+           "    status, health, vrrp\n"
+           "                     the daemon's state, health checks, VRRP instances\n"
+           "    reload           reload the configuration file (as SIGHUP)\n"
+           "    save-yaml        print the running configuration as YAML (the full backup)\n"
+           "    save-yaml --write\n"
+           "                     write it to ulvsd's -c file (atomically, mode kept, the\n"
+           "                     previous file kept as FILE.bak): changes survive a restart,\n"
+           "                     as `ipvsadm-save > /etc/sysconfig/ipvsadm` did\n"
+           "    drain [VIP], undrain [VIP]\n"
+           "                     withdraw the VIP's announcement (announce:) or announce it\n"
+           "                     again; no VIP: every VIP. Connections go on\n"
+           "    import-keepalived\n"
+           "                     keepalived.conf to ulvs YAML on stdout (import-keepalived "
+           "--help)\n"
+           "\n"
+           "OPTIONS\n"
+           "    -t, -u service-address    TCP or UDP service, VIP:port\n"
+           "    -s scheduler              rr wrr lc wlc lblc lblcr dh sh sed nq mh\n"
+           "    -p [timeout], -M netmask  persistence\n"
+           "    -r server-address         real server, address[:port]\n"
+           "    -g, -m, -i                direct routing, masquerading (NAT), tunnelling (IPIP)\n"
+           "    -w weight, -x upper, -y lower\n"
+           "    --mcast-interface PORT    the port sync uses (needed with several ports)\n"
+           "    --syncid N, --sync-maxlen N, --mcast-group ADDR, --mcast-port N, --mcast-ttl N\n"
+           "                              sync daemon options (default 0, 1472, 224.0.0.81,\n"
+           "                              8848, 1)\n"
+           "    --socket PATH             ulvsd's management socket (or $ULVS_SOCKET); default:\n"
+           "                              management.socket of /etc/ulvs/ulvs.yaml, else\n"
+           "                              /run/ulvs/ulvsd.sock\n"
+           "\n"
+           "FILES\n"
+           "    /run/ulvs/ulvsd.sock      the management socket (root and management.group)\n"
+           "    /etc/ulvs/ulvs.yaml       ulvsd's configuration, written by save-yaml --write\n"
+           "\n"
+           "EXIT STATUS\n"
+           "    0  done;  1  ulvsd unreachable, or it refused the request (the reason on "
+           "stderr);\n"
+           "    2  bad usage (as ipvsadm)\n"
+           "\n"
+           "SEE ALSO\n"
+           "    ulvsd(8), ipvsadm(8)\n";
 }
 
 } // namespace ulvs::mgmt

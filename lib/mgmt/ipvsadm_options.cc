@@ -54,12 +54,32 @@ constexpr opt_def defs[] = {
     {opt::sort, 0, "sort", 0},
     {opt::ops, 'o', "ops", 0},
     {opt::ipv6, '6', "ipv6", 0},
+    {opt::start_daemon, 0, "start-daemon", 1},
+    {opt::stop_daemon, 0, "stop-daemon", 1},
+    {opt::daemon, 0, "daemon", 0},
+    {opt::mcast_interface, 0, "mcast-interface", 1},
+    {opt::syncid, 0, "syncid", 1},
+    {opt::sync_maxlen, 0, "sync-maxlen", 1},
+    {opt::mcast_group, 0, "mcast-group", 1},
+    {opt::mcast_port, 0, "mcast-port", 1},
+    {opt::mcast_ttl, 0, "mcast-ttl", 1},
 };
 
 } // namespace
 
 bool is_command(opt o) {
-    return o <= opt::version;
+    return o <= opt::version || o == opt::start_daemon || o == opt::stop_daemon;
+}
+
+std::string_view long_name(opt o) {
+    for (const opt_def& d : defs)
+        if (d.o == o && d.long_name)
+            return d.long_name;
+    return "?";
+}
+
+bool is_daemon_option(opt o) {
+    return o >= opt::mcast_interface && o <= opt::mcast_ttl;
 }
 
 std::optional<unsigned long> number(std::string_view s, unsigned long max) {
@@ -77,6 +97,8 @@ std::expected<parsed, std::string> scan(std::span<const std::string> args) {
             if (out.command)
                 return std::unexpected("multiple commands specified");
             out.command = d.o;
+            if (d.arg != 0)
+                out.values[d.o] = std::move(value);
             return {};
         }
         if (out.values.contains(d.o) && d.o != opt::numeric)

@@ -55,13 +55,28 @@ enum class opt {
     sort,
     ops,
     ipv6,
+    // The sync daemon (issue 18): two commands taking master|backup, then their options.
+    start_daemon,
+    stop_daemon,
+    daemon, // -L --daemon
+    mcast_interface,
+    syncid,
+    sync_maxlen,
+    mcast_group,
+    mcast_port,
+    mcast_ttl,
 };
 
 bool is_command(opt o);
+// ipvsadm's names in its messages: "--weight" is "weight", -C is "clear".
+std::string_view long_name(opt o);
+// The options ipvsadm allows with --start-daemon (and --stop-daemon: syncid only).
+bool is_daemon_option(opt o);
 
 struct parsed {
     std::optional<opt> command;
-    std::map<opt, std::string> values; // option -> its value ("" when it has none)
+    std::map<opt, std::string> values; // option -> its value ("" when it has none); a command's
+                                       // value too (--start-daemon master)
     std::vector<std::string> positional;
 };
 

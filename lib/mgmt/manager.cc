@@ -4,8 +4,10 @@
 #include "ulvs/config/emit.h"
 #include "ulvs/config/load.h"
 #include "ulvs/mgmt/config_edit.h"
+#include "ulvs/mgmt/config_write.h"
 #include "ulvs/mgmt/health_report.h"
 #include "ulvs/mgmt/metrics.h"
+#include "ulvs/mgmt/sync_daemon.h"
 
 #include <spdlog/spdlog.h>
 
@@ -52,6 +54,8 @@ handler_result manager::handle(const json& req, uint64_t now) {
         return zero(req);
     if (cmd == "reload")
         return enqueue({{"cmd", "reload"}}, true);
+    if (cmd == "save_yaml" && req.value("write", false) == true)
+        return enqueue({{"cmd", "save_yaml"}, {"write", true}}, true); // after queued changes
     if (cmd == "save_yaml")
         return make_ok({{"yaml", config::to_yaml(m_cfg)}});
     if (cmd == "status")
@@ -66,6 +70,10 @@ handler_result manager::handle(const json& req, uint64_t now) {
         return make_ok({{"version", ULVS_VERSION}});
     if (cmd == "connections")
         return m_listing.start(m_cfg, m_stats, req, now);
+    if (cmd == "drain" || cmd == "undrain")
+        return drain(req);
+    if (cmd == "daemon") // -L --daemon
+        return make_ok(daemon_listing(m_cfg));
     return fail(errc::unknown_command, "unknown command \"" + cmd + "\"");
 }
 
@@ -86,11 +94,21 @@ handler_result manager::enqueue(json op, bool reply_wanted) {
     });
 }
 
-void manager::request_reload() {
+void manager::request_reload(std::function<void(const json&)> done) {
     enqueue({{"cmd", "reload"}}, false);
+    m_work.back().done = std::move(done);
 }
 
 bool manager::start_work(const config_work& w) {
+    if (w.op.value("cmd", "") == "save_yaml") {
+        if (m_cfg.path.empty()) {
+            m_replies[w.id] = fail(errc::invalid, "ulvsd runs without a configuration file (no "
+                                                  "-c): nothing to write; use save-yaml > FILE");
+            return false;
+        }
+        start_write();
+        return true;
+    }
     if (w.op.value("cmd", "") == "reload") {
         m_jobs.start([path = m_cfg.path]() -> config_jobs::outcome {
             std::string bytes;
@@ -136,8 +154,12 @@ unsigned manager::advance_config_work(uint64_t now) {
             return 0;
         const config_work w = std::move(m_work.front());
         m_work.pop_front();
-        json reply = w.op.value("cmd", "") == "reload" ? finish_reload(std::move(*done), now)
-                                                       : finish_change(w.op, std::move(*done), now);
+        const std::string cmd = w.op.value("cmd", "");
+        json reply = cmd == "reload"      ? finish_reload(std::move(*done), now)
+                     : cmd == "save_yaml" ? finish_write(std::move(*done))
+                                          : finish_change(w.op, std::move(*done), now);
+        if (w.done)
+            w.done(reply);
         if (w.reply_wanted)
             m_replies[w.id] = std::move(reply);
         ++work;
@@ -223,17 +245,64 @@ json manager::reload_outcome(config_jobs::outcome loaded, uint64_t now) {
     return r;
 }
 
+void manager::start_write() {
+    // The YAML is made here (as plain save-yaml does); the file system's work, which may wait on
+    // a slow disk, runs off the control lcore like a reload (config_jobs.h).
+    std::string text = config::to_yaml(m_cfg);
+    m_writing_sha256 = sha256_hex(text);
+    m_jobs.start([path = m_cfg.path, text = std::move(text)]() -> config_jobs::outcome {
+        auto written = write_config_file(path, text);
+        if (!written)
+            return std::unexpected(fail(errc::internal, written.error()));
+        return config_jobs::loaded{config::config{}, *written};
+    });
+}
+
+json manager::finish_write(config_jobs::outcome o) {
+    if (!o)
+        return std::move(o.error());
+    m_config_sha256 = m_writing_sha256;    // the file is the running config now (ulvs_config_info)
+    const std::string& backup = o->sha256; // write_config_file's note: where the old file went
+    spdlog::info("save-yaml --write: wrote {}{}", m_cfg.path,
+                 backup.empty() ? "" : " (the previous file is " + backup + ")");
+    return make_ok(
+        {{"path", m_cfg.path},
+         {"backup", backup},
+         {"text", "wrote " + m_cfg.path +
+                      (backup.empty() ? "" : " (the previous file is " + backup + ")") + "\n"}});
+}
+
 unsigned manager::poll(uint64_t now) {
     return advance_config_work(now) + m_pub.poll(m_cfg, now) + m_ids.poll(now) +
            m_stats.poll(m_cfg, now);
 }
 
 std::string manager::metrics(uint64_t) {
-    return metrics_page(
-        {m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
-         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(), m_changes,
-         m_reload_outcomes, m_config_sha256, m_cfg.path, m_last_reload_ok,
-         m_deps.control_counters ? m_deps.control_counters() : std::vector<control_counter>{}});
+    return metrics_page({m_cfg, m_stats, m_deps.health, m_deps.workers, m_deps.mbufs,
+                         m_deps.vrrp_status ? m_deps.vrrp_status()["instances"] : json::array(),
+                         m_changes, m_reload_outcomes, m_config_sha256, m_cfg.path,
+                         m_last_reload_ok,
+                         m_deps.control_counters ? m_deps.control_counters()
+                                                 : std::vector<control_counter>{}}) +
+           (m_deps.announce ? m_deps.announce->metrics_text() : std::string());
+}
+
+// `ulvsadm drain [VIP]` / `undrain [VIP]`: runtime state of the announcer, not of the config,
+// so a reload keeps it; the announce task applies it within its period.
+json manager::drain(const json& req) {
+    if (m_deps.announce == nullptr)
+        return fail(errc::not_implemented, "this daemon announces no VIPs");
+    std::optional<ip_addr> vip;
+    if (auto v = req.find("vip"); v != req.end()) {
+        if (!v->is_string() || !(vip = ip_addr::parse(v->get<std::string>())))
+            return fail(errc::bad_request, "\"vip\" must be an IPv4 address");
+    }
+    const bool on = req["cmd"] == "drain";
+    auto r = on ? m_deps.announce->drain(m_cfg, vip) : m_deps.announce->undrain(m_cfg, vip);
+    if (!r)
+        return fail(errc::invalid, r.error());
+    spdlog::info("{}", *r);
+    return make_ok({{"text", *r + "\n"}});
 }
 
 json manager::status(uint64_t now) {
@@ -286,6 +355,15 @@ json manager::status(uint64_t now) {
                     (i + 1 == cc.size() ? "\n" : "");
         }
         j["control"] = o;
+    }
+    if (m_deps.announce && m_deps.announce->enabled()) {
+        json a = json::array();
+        for (const ctl::vip_announcement& v : m_deps.announce->vips())
+            a.push_back({{"vip", v.vip.to_string()},
+                         {"state", ctl::to_string(v.state)},
+                         {"drained", v.drained}});
+        j["announce"] = a;
+        text += m_deps.announce->status_text();
     }
     j["text"] = text;
     return make_ok(j);

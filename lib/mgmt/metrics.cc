@@ -184,10 +184,23 @@ std::string metrics_page(const metrics_sources& s) {
          "Connections ended at a packet because their real server left its service "
          "(connections.expire_nodest_conn).",
          &dp::worker_counters::conns_expired_nodest},
+        {"ulvs_worker_connections_sloppy_total",
+         "Connections opened by a segment without SYN of a sloppy service (flows moved here "
+         "by ECMP).",
+         &dp::worker_counters::conns_sloppy},
         {"ulvs_worker_locality_evictions_total",
          "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
          "set members dropped from a full set.",
          &dp::worker_counters::locality_evicted},
+        {"ulvs_worker_routed_packets_total",
+         "Packets routed unchanged by forwarding_rules (also counted forwarded).",
+         &dp::worker_counters::routed},
+        {"ulvs_worker_snat_connections_created_total",
+         "SNAT connections created (also counted in connections created).",
+         &dp::worker_counters::snat_created},
+        {"ulvs_worker_snat_connections_expired_total",
+         "SNAT connections ended (also counted in connections expired).",
+         &dp::worker_counters::snat_expired},
         {"ulvs_worker_sync_records_queued_total",
          "Connection sync records put on the ring to the control lcore (sync: role master or "
          "both).",

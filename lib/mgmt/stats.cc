@@ -16,6 +16,7 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.conns_expired += c.conns_expired;
         t.conns_reclaimed += c.conns_reclaimed;
         t.conns_expired_nodest += c.conns_expired_nodest;
+        t.conns_sloppy += c.conns_sloppy;
         t.redirected += c.redirected;
         t.fragments += c.fragments;
         t.frags_in += c.frags_in;
@@ -24,6 +25,9 @@ dp::worker_counters sum_workers(std::span<const dp::worker_ctx* const> workers) 
         t.icmp_sent += c.icmp_sent;
         t.csum_completed += c.csum_completed;
         t.locality_evicted += c.locality_evicted;
+        t.routed += c.routed;
+        t.snat_created += c.snat_created;
+        t.snat_expired += c.snat_expired;
         for (size_t i = 0; i < t.drops.size(); ++i)
             t.drops[i] += c.drops[i];
     }
@@ -46,8 +50,14 @@ std::string format_counters(const dp::worker_counters& c) {
         " frags_merged=" + std::to_string(c.frags_merged) +
         " csum_completed=" + std::to_string(c.csum_completed) +
         " locality_evicted=" + std::to_string(c.locality_evicted);
+    if (c.routed + c.snat_created != 0) // forwarding_rules and snat (issue 19)
+        s += " routed=" + std::to_string(c.routed) +
+             " snat_created=" + std::to_string(c.snat_created) +
+             " snat_expired=" + std::to_string(c.snat_expired);
     if (c.conns_expired_nodest != 0) // connections.expire_nodest_conn
         s += " conns_expired_nodest=" + std::to_string(c.conns_expired_nodest);
+    if (c.conns_sloppy != 0) // sloppy services
+        s += " conns_sloppy=" + std::to_string(c.conns_sloppy);
     for (size_t i = 0; i < c.drops.size(); ++i)
         if (c.drops[i] != 0)
             s += " drop." + std::string(dp::drop_name(static_cast<dp::drop>(i))) + "=" +

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ulvsd's command line as the README documents it: --check on every shipped config and on a file
-# with five mistakes, --version, --help, and the exit codes of bad usage.
-# usage: ulvsd_cli.sh ULVSD SOURCE_ROOT
+# with five mistakes, --version, --help (and ulvsadm's), and the exit codes of bad usage.
+# usage: ulvsd_cli.sh ULVSD SOURCE_ROOT [ULVSADM]
 set -uo pipefail
 ulvsd="$1"
 root="$2"
@@ -76,15 +76,35 @@ out=$("$ulvsd" --version)
 rc=$?
 [[ $rc -eq 0 && $out == ulvsd\ * ]] || fail "--version: exit $rc: $out"
 
-# --help (issue 16: it was an error): usage on stdout, exit 0, every option named.
+# --help (issue 16: it was an error; issue 15: a manual page): on stdout, exit 0, the sections
+# of a man page in order, every option named.
 for h in --help -h; do
     out=$("$ulvsd" "$h" 2>/dev/null)
     rc=$?
-    [[ $rc -eq 0 && $out == usage:\ ulvsd* ]] || fail "$h: exit $rc: $out"
-    for o in --config --check --exit-idle --log-level --version; do
+    [[ $rc -eq 0 && $out == NAME$'\n'"    ulvsd - "* ]] || fail "$h: exit $rc: $out"
+    [[ $(grep -E '^[A-Z][A-Z ]+$' <<<"$out" | tr '\n' ' ') == \
+        "NAME SYNOPSIS DESCRIPTION OPTIONS FILES SIGNALS EXIT STATUS SEE ALSO " ]] ||
+        fail "$h sections: $(grep -E '^[A-Z][A-Z ]+$' <<<"$out" | tr '\n' ' ')"
+    for o in --config --check --exit-idle --log-level --version SIGHUP SIGTERM READY=1; do
         grep -q -- "$o" <<<"$out" || fail "$h does not explain $o"
     done
 done
+# Bad usage still prints the short usage line, on stderr.
+out=$("$ulvsd" --no-such-flag 2>&1 >/dev/null)
+[[ $out == *"usage: ulvsd [-c FILE]"* ]] || fail "bad usage output: $out"
+
+# ulvsadm's manual page (issue 15), when the test is given ulvsadm.
+if [[ -n ${3:-} ]]; then
+    for h in --help -h; do
+        out=$("$3" "$h" 2>/dev/null)
+        rc=$?
+        [[ $rc -eq 0 && $out == NAME$'\n'"    ulvsadm - "* ]] || fail "ulvsadm $h: exit $rc: $out"
+        [[ $(grep -E '^[A-Z][A-Z ]+$' <<<"$out" | tr '\n' ' ') == \
+            "NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS FILES EXIT STATUS SEE ALSO " ]] ||
+            fail "ulvsadm $h sections: $(grep -E '^[A-Z][A-Z ]+$' <<<"$out" | tr '\n' ' ')"
+        grep -q -- "save-yaml --write" <<<"$out" || fail "ulvsadm $h does not explain --write"
+    done
+fi
 
 if ((failures > 0)); then
     echo "$failures failed"

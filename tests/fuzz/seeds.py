@@ -102,6 +102,9 @@ REQUESTS = [
     '{"v":1,"cmd":"del_dest","service":%s,"dest":{"addr":"198.51.100.12","port":80}}' % SVC,
     '{"v":1,"cmd":"set_timeouts","tcp":900,"tcpfin":120,"udp":300}',
     '{"v":1,"cmd":"clear"}',
+    '{"v":1,"cmd":"start_daemon","state":"master","mcast_ifn":"wan","syncid":3}',
+    '{"v":1,"cmd":"stop_daemon","state":"backup"}',
+    '{"v":1,"cmd":"daemon"}',
     '{"v":1,"cmd":"zero","service":%s}' % SVC,
     '{"v":1,"cmd":"batch","ops":[{"cmd":"clear"},{"cmd":"add_service","service":%s,'
     '"scheduler":"rr"}]}' % SVC,
@@ -127,6 +130,10 @@ IPVSADM = [
     "-L --timeout",
     "status",
     "save-yaml --write",
+    "--start-daemon master --mcast-interface wan --syncid 3 --sync-maxlen 1400",
+    "--start-daemon backup --mcast-group 224.0.0.82 --mcast-port 8849 --mcast-ttl 2",
+    "--stop-daemon master",
+    "-L --daemon",
 ]
 RESTORE = """-A -t 203.0.113.100:80 -s wrr
 -a -t 203.0.113.100:80 -r 198.51.100.11:80 -g -w 3

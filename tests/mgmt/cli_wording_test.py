@@ -10,7 +10,10 @@ net_null ports, a down server through a misc check (/bin/false). Checks, each pr
   2. -a of a destination the service has is refused in ipvsadm's words ("Destination already
      exists"), also for a DR server the file lists with another port, never in the file's terms;
   3. a change the validator refuses names the service as ipvsadm does (TCP VIP:port);
-  4. -e on a server that is down succeeds and says so (it shows in -S, not in -L).
+  4. -e on a server that is down succeeds and says so (it shows in -S, not in -L);
+  5. the sync daemons as ipvsadm's (issue 18): --start-daemon master then backup (both),
+     -L --daemon in ipvsadm's lines, save-yaml's `sync:`, "Daemon has already run", "No daemon
+     is running", a second daemon's contradicting --syncid refused, --stop-daemon of each.
 Exits 1 if any check fails.
 """
 
@@ -62,6 +65,51 @@ virtual_servers:
         health_check: {{type: misc, path: /bin/false, delay_loop: 1s, timeout: 1s, retry: 0}}
 management: {{socket: "{d}/ulvsd.sock"}}
 """
+
+
+def sync_daemons(adm) -> None:
+    """5. --start-daemon / --stop-daemon / -L --daemon through the running ulvsd."""
+    line = ("{} sync daemon (mcast=wan, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, "
+            "ttl=1)\n")
+    r = adm("-L", "--daemon")
+    check(r.returncode == 0 and r.stdout == "", "-L --daemon with no daemon: nothing",
+          r.stdout + r.stderr)
+    r = adm("--start-daemon", "master", "--mcast-interface", "wan", "--syncid", "3")
+    shown = adm("-L", "--daemon").stdout
+    check(r.returncode == 0 and shown == line.format("master"),
+          "--start-daemon master: -L --daemon prints ipvsadm's line", r.stderr + shown)
+    saved = adm("save-yaml").stdout
+    check('sync: {role: master, interface: "wan", port: 8848, group: 224.0.0.81, syncid: 3,'
+          in saved, "save-yaml shows the master daemon as sync:", saved[-400:])
+    r = adm("--start-daemon", "master", "--mcast-interface", "wan")
+    check(r.returncode == 1 and r.stderr.startswith("Daemon has already run"),
+          "--start-daemon of a running daemon: Daemon has already run", r.stderr)
+    r = adm("--start-daemon", "backup", "--syncid", "4")
+    check(r.returncode == 1 and "--syncid 4 differs from the running master daemon's syncid 3"
+          in r.stderr, "a backup contradicting the master's syncid is refused", r.stderr)
+    r = adm("--start-daemon", "backup")
+    shown = adm("-L", "--daemon").stdout
+    check(r.returncode == 0 and shown == line.format("master") + line.format("backup")
+          and "sync: {role: both," in adm("save-yaml").stdout,
+          "--start-daemon backup with the master running: both, two lines", r.stderr + shown)
+    r = adm("--stop-daemon", "master")
+    shown = adm("-L", "--daemon").stdout
+    check(r.returncode == 0 and shown == line.format("backup")
+          and "sync: {role: backup," in adm("save-yaml").stdout,
+          "--stop-daemon master leaves the backup", r.stderr + shown)
+    r = adm("--stop-daemon", "master")
+    check(r.returncode == 1 and r.stderr.startswith("No daemon is running"),
+          "--stop-daemon of a daemon not running: No daemon is running", r.stderr)
+    r = adm("--stop-daemon", "backup")
+    check(r.returncode == 0 and adm("-L", "--daemon").stdout == ""
+          and "sync:" not in adm("save-yaml").stdout,
+          "--stop-daemon backup: no daemon, no sync: in save-yaml", r.stderr)
+    r = adm("--start-daemon", "master")
+    check(r.returncode == 1 and "You need to supply the 'mcast-interface' option" in r.stderr,
+          "--start-daemon without --mcast-interface on two ports is refused", r.stderr)
+    r = adm("--start-daemon", "master", "--syncid", "300")
+    check(r.returncode == 2 and r.stderr.startswith("illegal syncid specified"),
+          "--syncid 300: ipvsadm's usage error, exit 2", r.stderr)
 
 
 def main() -> int:
@@ -129,6 +177,7 @@ def main() -> int:
                   r.stderr + saved)
             r = adm("-e", "-t", "203.0.113.100:80", "-r", "198.51.100.11:80", "-g", "-w", "2")
             check(r.returncode == 0 and r.stderr == "", "-e on an up server: no note", r.stderr)
+            sync_daemons(adm)
         finally:
             proc.send_signal(signal.SIGTERM)  # we started it: stopped by its pid
             try:

@@ -205,7 +205,7 @@ TEST(to_yaml, knows_every_field) {
     // CLI changes round-trip the running config through to_yaml: a field it does not write is
     // silently lost on the next `ulvsadm -a`. When a config struct grows, teach
     // lib/config/emit.cc the new field (and this test the new size).
-    EXPECT_EQ(sizeof(config::virtual_server_cfg), 656u) << "new virtual server field?";
+    EXPECT_EQ(sizeof(config::virtual_server_cfg), 664u) << "new virtual server field?";
     EXPECT_EQ(sizeof(config::real_server_cfg), 408u) << "new real server field?";
     // Health keys: lib/config/emit_health.cc.
     EXPECT_EQ(sizeof(config::health_check_cfg), 264u) << "new health check field?";
@@ -216,9 +216,11 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::url_cfg), 88u) << "new url field?";
     EXPECT_EQ(sizeof(config::connections_cfg), 8u) << "new connections field?";
     EXPECT_EQ(sizeof(config::vips_cfg), 1u) << "new vips field?";
-    EXPECT_EQ(sizeof(config::config), 672u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 792u) << "new top-level section?";
     // sync: lib/config/parse_sync.cc.
     EXPECT_EQ(sizeof(config::sync_cfg), 80u) << "new sync field?";
+    // announce: lib/config/parse_announce.cc.
+    EXPECT_EQ(sizeof(config::announce_cfg), 72u) << "new announce key?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
     EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
     // exception_path: lib/config/exception_path.cc.
@@ -235,6 +237,9 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::port_cfg), 104u) << "new port field?";
     EXPECT_EQ(sizeof(config::timeouts_cfg), 24u) << "new timeout?";
     EXPECT_EQ(sizeof(config::lcores_cfg), 64u) << "new lcores field?";
+    // snat and forwarding_rules: lib/config/snat.cc.
+    EXPECT_EQ(sizeof(config::snat_rule_cfg), 80u) << "new snat field?";
+    EXPECT_EQ(sizeof(config::forwarding_rule_cfg), 112u) << "new forwarding_rules field?";
 }
 
 TEST(revalidate, refuses_what_a_file_would_refuse) {

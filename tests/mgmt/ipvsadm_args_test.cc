@@ -108,8 +108,24 @@ TEST(parse_cli, other_commands) {
     EXPECT_EQ(parse("-R")->kind, cli_kind::restore);
     EXPECT_EQ(parse("status")->request["cmd"], "status");
     EXPECT_EQ(parse("save-yaml")->request["cmd"], "save_yaml");
+    EXPECT_FALSE(parse("save-yaml")->request.contains("write"));
+    EXPECT_EQ(parse("save-yaml --write")->request, (json{{"cmd", "save_yaml"}, {"write", true}}));
+    EXPECT_EQ(parse("save-yaml --write")->kind, cli_kind::text);
+    EXPECT_FALSE(parse("save-yaml --wrte"));
     EXPECT_EQ(parse("reload")->kind, cli_kind::text);
     EXPECT_EQ(parse("")->kind, cli_kind::list); // bare ipvsadm lists
+}
+
+// ECMP (issue 20): drain [VIP] / undrain [VIP]; no VIP: every VIP.
+TEST(parse_cli, drain_and_undrain) {
+    EXPECT_EQ(parse("drain")->request, (json{{"cmd", "drain"}}));
+    EXPECT_EQ(parse("undrain")->request, (json{{"cmd", "undrain"}}));
+    EXPECT_EQ(parse("drain 203.0.113.100")->request,
+              (json{{"cmd", "drain"}, {"vip", "203.0.113.100"}}));
+    EXPECT_EQ(parse("undrain 203.0.113.100")->kind, cli_kind::text);
+    EXPECT_EQ(parse("drain 203.0.113.300").error(),
+              "invalid VIP `203.0.113.300' (an IPv4 address)");
+    EXPECT_EQ(parse("drain 203.0.113.100 203.0.113.101").error(), "usage: ulvsadm drain [VIP]");
 }
 
 TEST(parse_cli, errors) {

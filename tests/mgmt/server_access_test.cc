@@ -433,6 +433,10 @@ TEST(audit_text, ipvsadm_words_for_every_change) {
         {{{"cmd", "set_timeouts"}, {"tcp", 900}, {"tcpfin", 120}, {"udp", 300}},
          {"--set 900 120 300"}},
         {{{"cmd", "reload"}}, {"reload"}},
+        {{{"cmd", "drain"}}, {"drain"}},
+        {{{"cmd", "undrain"}, {"vip", "203.0.113.100"}}, {"undrain 203.0.113.100"}},
+        {{{"cmd", "save_yaml"}, {"write", true}}, {"save-yaml --write"}}, // rewrites the file
+        {{{"cmd", "save_yaml"}}, {}},                                     // prints only
         {{{"cmd", "batch"},
           {"ops", {{{"cmd", "clear"}}, {{"cmd", "del_service"}, {"service", svc}}}}},
          {"-R: -C", "-R: -D -u 203.0.113.100:53"}},

@@ -80,7 +80,8 @@ DROP_REASONS = [
     "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "ctrl_prio_ring_full",
     "police_icmp_echo", "police_exception", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
-    "frag_invalid", "vip_ping_refused", "frame_cut", "police_sync",
+    "frag_invalid", "vip_ping_refused", "frame_cut", "forward_denied", "snat_exhausted",
+    "police_sync",
 ]
 
 
@@ -102,6 +103,8 @@ class Case:
     mtu: dict[str, int] = dataclasses.field(default_factory=dict)  # port -> MTU (default 1500)
     routes: list[dict] | None = None  # None: the default route via ROUTER
     neighbors: list[dict] = dataclasses.field(default_factory=list)  # extra static neighbours
+    # Further top-level config sections (issue 19: snat, forwarding_rules).
+    extra: dict = dataclasses.field(default_factory=dict)
 
     def order_of(self, port: str) -> str:
         return self.order.get(port, "exact")
@@ -187,6 +190,7 @@ def config_for(case: Case, case_dir: str) -> dict:
         # metrics "" disables the HTTP endpoint so parallel runs do not fight over a TCP port.
         "management": {"socket": f"{case_dir}/ulvsd.sock", "metrics": ""},
         "logging": {"level": "info"},
+        **case.extra,
     }
 
 
@@ -1385,6 +1389,8 @@ def all_cases() -> list[Case]:
     cases = (arp_cases() + ping_cases() + dr_cases() + drop_cases() + nat_cases() + tun_cases()
              + icmp_cases() + reuse_cases() + dup_cases() + persist_match_cases() + mtu_cases()
              + frag_cases() + partial_csum_cases())
+    import tables_snat  # noqa: E402 (issue 19; it builds on this module's helpers)
+    cases += tables_snat.snat_cases()
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for c in cases:

@@ -4,8 +4,10 @@
 #pragma once
 
 #include "ulvs/common/inet.h"
+#include "ulvs/config/announce_cfg.h"
 #include "ulvs/config/exception_cfg.h"
 #include "ulvs/config/health_cfg.h"
+#include "ulvs/config/snat_cfg.h"
 #include "ulvs/config/sync_cfg.h"
 #include "ulvs/config/vrrp_cfg.h"
 
@@ -141,6 +143,10 @@ struct virtual_server_cfg {
     fwd_mode forwarding = fwd_mode::dr;
     std::vector<real_server_cfg> real_servers;
     vs_health_cfg health; // health_cfg.h
+    // IPVS' sloppy_tcp/sloppy_sctp for this service alone: a TCP segment without SYN (not RST) of
+    // a connection this node does not know is scheduled as a new connection instead of dropped,
+    // so flows an ECMP router moves here from another node go on (DR and TUN only).
+    bool sloppy = false;
     source_loc loc;
 
     fwd_mode mode_of(const real_server_cfg& rs) const { return rs.forwarding.value_or(forwarding); }
@@ -208,7 +214,10 @@ struct config {
     management_cfg management;
     logging_cfg logging;
     scripts_cfg scripts;
-    std::optional<sync_cfg> sync; // sync_cfg.h; unset: no sync daemon
+    std::vector<snat_rule_cfg> snat;                   // snat_cfg.h (issue 19)
+    std::vector<forwarding_rule_cfg> forwarding_rules; // snat_cfg.h
+    announce_cfg announce;                             // announce_cfg.h
+    std::optional<sync_cfg> sync;                      // sync_cfg.h; unset: no sync daemon
 
     // Index into `ports` of the port whose connected subnet holds `a`, if any.
     std::optional<size_t> port_for(ip_addr a) const;

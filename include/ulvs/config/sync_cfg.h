@@ -44,12 +44,21 @@ struct sync_cfg {
     // State changes and templates are sent whatever the count (IPVS' sync_conn_needed).
     uint32_t threshold = 3;
     uint32_t period = 50;
-    // Largest datagram payload sent (ipvsadm --sync-maxlen); 0: the interface's MTU less the IP
-    // and UDP headers (1472 for 1500), as IPVS sizes it.
+    // Largest datagram payload sent (ipvsadm --sync-maxlen), at most the port's MTU less the IP
+    // and UDP headers (the control lcore does not fragment); 0: sync_maxlen() below.
     uint16_t maxlen = 0;
     uint8_t ttl = 1; // multicast TTL (ipvsadm --mcast-ttl), 1..255
 
     bool operator==(const sync_cfg&) const = default;
 };
+
+// The datagram limit in use: `maxlen`, or by default IPVS' master default 1472 (1500 less the IP
+// and UDP headers), less when the port's MTU is smaller.
+constexpr uint16_t sync_maxlen(const sync_cfg& s, uint16_t port_mtu) {
+    if (s.maxlen != 0)
+        return s.maxlen;
+    const unsigned fit = port_mtu > 28 ? port_mtu - 28u : 0u;
+    return uint16_t(fit < 1472u ? fit : 1472u);
+}
 
 } // namespace ulvs::config

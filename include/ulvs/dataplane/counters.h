@@ -47,6 +47,8 @@ namespace ulvs::dp {
     _(vip_ping_refused, "ICMP echo request to a virtual address with vips.answer_ping false")      \
     _(frame_cut, "over the MTU and short of its IP length: a sender's TSO/GSO via a packet "       \
                  "socket")                                                                         \
+    _(forward_denied, "routed packet that no forwarding_rules or snat rule allows")                \
+    _(snat_exhausted, "new SNAT connection: every address and port of its rule in use")            \
     _(police_sync, "connection sync datagrams over the sync policer (fwd/xmit.h sync_police)")
 
 enum class drop : uint8_t {
@@ -80,6 +82,8 @@ struct worker_counters {
     uint64_t conns_reclaimed = 0;      // half-open or closed entries ended to admit a new one
     uint64_t conns_expired_nodest = 0; // ended at a packet: their real server left (IPVS'
                                        // expire_nodest_conn; also counted in conns_expired)
+    uint64_t conns_sloppy = 0;         // of conns_created: opened by a non-SYN segment of a
+                                       // `sloppy` service (a flow moved here by ECMP)
     uint64_t templates_created = 0;    // persistence templates (not counted in conns_*)
     uint64_t templates_expired = 0;
     uint64_t redirected = 0;   // handed to the owner worker over its ring
@@ -87,7 +91,13 @@ struct worker_counters {
     uint64_t frags_in = 0;     // IPv4 fragments received for reassembly
     uint64_t reassembled = 0;  // datagrams reassembled from them
     uint64_t frags_merged = 0; // fragments ended inside a reassembled datagram (k - 1 of k)
-    uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed)
+    uint64_t icmp_sent = 0;    // ICMP errors generated (fragmentation needed; for routed
+                               // packets also time exceeded and unreachable)
+    // Issue 19 (fwd/snat.h): packets routed by forwarding_rules (also counted forwarded), and
+    // SNAT connections created and ended (also counted in conns_created and conns_expired).
+    uint64_t routed = 0;
+    uint64_t snat_created = 0;
+    uint64_t snat_expired = 0;
     // Partial TCP/UDP checksums (a sender's checksum offload, seen through af_packet or pcap)
     // completed before forwarding (pkt/l4_csum.h). Not an end: the packet goes on as usual.
     uint64_t csum_completed = 0;

@@ -27,6 +27,7 @@ enum class cli_kind {
     text,     // status | health | vrrp | reload | save-yaml: print the reply's text
     help,     // -h
     version,  // -v / --version
+    daemon,   // -L --daemon: send {"cmd":"daemon"}, render_daemons
 };
 
 struct cli_action {

@@ -48,6 +48,11 @@ std::string render_timeouts(const json& list_reply);
 std::string render_conns_header();
 std::string render_conns_page(const json& conns_reply);
 
+// -L --daemon: ipvsadm's lines, master first, e.g.
+//   "master sync daemon (mcast=wan, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+// from the `daemon` reply (include/ulvs/mgmt/sync_daemon.h); nothing when no daemon runs.
+std::string render_daemons(const json& daemon_reply);
+
 // "ADDR:PORT" with the port named unless numeric.
 std::string addr_port(const std::string& addr, uint16_t port, const std::string& proto,
                       bool numeric);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "ulvs/config/config.h"
+#include "ulvs/control/announce/announcer.h"
 #include "ulvs/control/health/checker.h"
 #include "ulvs/control/neigh/neigh_manager.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -72,6 +73,9 @@ struct manager_deps {
     // Called with every committed config (CLI change or reload), before its publication: the
     // VRRP engine follows it (control/vrrp/engine.h update). Null: nothing to tell.
     std::function<void(const config::config& running, uint64_t now_ms)> committed;
+    // VIP announcements (control/announce/announcer.h): `drain`/`undrain`, their lines in status
+    // and /metrics. Null: the commands are refused.
+    ctl::announcer* announce = nullptr;
 };
 
 class manager {
@@ -81,8 +85,9 @@ public:
     // One request (already checked by parse_request) -> its reply (deferred for changes, reload
     // and -c: they complete in later poll()s).
     handler_result handle(const json& request, uint64_t now_ms);
-    // SIGHUP: reload the file the running config came from; the outcome is logged.
-    void request_reload();
+    // SIGHUP: reload the file the running config came from; the outcome is logged, and given to
+    // `done` (if any) once the reload is committed or refused (ulvsd's READY=1, sd_notify.h).
+    void request_reload(std::function<void(const json& reply)> done = {});
     // Timers: config work, rate estimation every 2 s, pending publication, id recycling. Returns
     // work done.
     unsigned poll(uint64_t now_ms);
@@ -99,8 +104,10 @@ private:
     // control lcore (config_jobs.h), the commit on it.
     struct config_work {
         uint64_t id;
-        json op; // a change (config_edit.h is_config_change) or {"cmd": "reload"}
+        json op; // a change (config_edit.h is_config_change), {"cmd": "reload"} or a
+                 // save-yaml --write ({"cmd": "save_yaml", "write": true})
         bool reply_wanted;
+        std::function<void(const json&)> done = {}; // with the reply, when finished
     };
     handler_result enqueue(json op, bool reply_wanted);
     unsigned advance_config_work(uint64_t now);
@@ -108,11 +115,14 @@ private:
     bool start_work(const config_work& w);
     json finish_change(const json& op, config_jobs::outcome o, uint64_t now);
     json finish_reload(config_jobs::outcome o, uint64_t now);
+    void start_write(); // save-yaml --write: the running config to its file (config_write.h)
+    json finish_write(config_jobs::outcome o);
     json reload_outcome(config_jobs::outcome o, uint64_t now);
     json commit(config::config next, uint64_t now);
     json list(const json& request);
     json zero(const json& request);
     json status(uint64_t now);
+    json drain(const json& request); // drain, undrain
 
     config::config m_cfg;
     manager_deps m_deps;
@@ -120,7 +130,9 @@ private:
     uint64_t m_reloads = 0;                            // requested
     std::map<std::string, uint64_t> m_reload_outcomes; // by reply: ok, or the error's code
     std::optional<std::chrono::system_clock::time_point> m_last_reload_ok;
-    std::string m_config_sha256; // of the file at start or at the last successful reload
+    std::string m_config_sha256;  // of the file at start or at the last successful reload
+                                  // or save-yaml --write
+    std::string m_writing_sha256; // of what the running save-yaml --write writes
     uint64_t m_changes = 0;
     traffic_stats m_stats;
     publication m_pub;

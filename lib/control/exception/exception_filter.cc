@@ -14,6 +14,8 @@ constexpr size_t icmp_hdr_len = 8;
 // The longest probe plus time for its close (FIN/ACK or RST) and a late reply to go by.
 constexpr uint64_t flow_margin_ms = 5000;
 constexpr uint64_t min_flow_idle_ms = 10000;
+// BGP (RFC 4271), BFD single hop control (RFC 5881), echo, multihop (RFC 5883).
+constexpr uint16_t bgp_port = 179, bfd_port = 3784, bfd_echo_port = 3785, bfd_multihop_port = 4784;
 
 uint16_t rd16(const uint8_t* p) {
     return static_cast<uint16_t>(p[0] << 8 | p[1]);
@@ -63,6 +65,9 @@ exception_policy exception_policy::from_config(const config::config& c) {
     std::sort(p.misc.begin(), p.misc.end());
     p.misc.erase(std::unique(p.misc.begin(), p.misc.end()), p.misc.end());
     p.flow_idle_ms = std::max(min_flow_idle_ms, longest + flow_margin_ms);
+    for (const ip_addr& peer : c.announce.peers)
+        p.peers.push_back(peer.v4);
+    std::sort(p.peers.begin(), p.peers.end());
     for (const config::exception_allow_cfg& a : c.exception_path.allow) {
         rule r;
         for (size_t i = 0; i < c.ports.size(); ++i)
@@ -163,6 +168,16 @@ bool exception_filter::allowed(uint8_t in_port, uint8_t proto, uint32_t src, uin
     return false;
 }
 
+bool exception_filter::routing_peer(uint8_t proto, uint32_t src, uint16_t sport,
+                                    uint16_t dport) const {
+    if (!std::binary_search(m_policy.peers.begin(), m_policy.peers.end(), src))
+        return false;
+    if (proto == IPPROTO_TCP) // the session either side opened
+        return sport == bgp_port || dport == bgp_port;
+    return proto == IPPROTO_UDP &&
+           (dport == bfd_port || dport == bfd_echo_port || dport == bfd_multihop_port);
+}
+
 exception_filter::verdict exception_filter::inbound(const uint8_t* f, const dp::parsed_pkt& pp,
                                                     uint8_t in_port, uint64_t now) {
     rotate(now);
@@ -171,6 +186,8 @@ exception_filter::verdict exception_filter::inbound(const uint8_t* f, const dp::
         const uint16_t sport = ntohs(pp.src_port), dport = ntohs(pp.dst_port);
         if (known({dst, src, dport, sport, pp.ip_proto}, now, true))
             return verdict::check_reply;
+        if (routing_peer(pp.ip_proto, src, sport, dport))
+            return verdict::allowed;
         return allowed(in_port, pp.ip_proto, src, dport) ? verdict::allowed : verdict::refused;
     }
     if (pp.ip_proto != IPPROTO_ICMP || pp.l4_len < icmp_hdr_len)

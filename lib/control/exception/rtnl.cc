@@ -90,6 +90,28 @@ std::vector<uint8_t> route_msg(uint16_t type, uint16_t flags, int ifindex, ip_pr
     return b.done();
 }
 
+// A route of `table` (RTA_TABLE: ids past 255 do not fit rtm_table) straight on the interface.
+std::vector<uint8_t> table_route_msg(uint16_t type, uint16_t flags, int ifindex, ip_prefix dst,
+                                     uint32_t table, uint8_t proto) {
+    rtmsg m{};
+    m.rtm_family = AF_INET;
+    m.rtm_dst_len = dst.len;
+    m.rtm_table = table < 256 ? static_cast<uint8_t>(table) : uint8_t{RT_TABLE_UNSPEC};
+    m.rtm_type = RTN_UNICAST;
+    m.rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE : RT_SCOPE_LINK;
+    m.rtm_protocol = proto; // a delete names it too: only our own routes go
+    builder b(type, flags, &m, sizeof m);
+    b.attr32(RTA_TABLE, table);
+    if (dst.len > 0)
+        b.attr32(RTA_DST, net32(dst.addr));
+    b.attr32(RTA_OIF, static_cast<uint32_t>(ifindex));
+    return b.done();
+}
+
+std::string table_route_text(ip_prefix dst, uint32_t table, uint8_t proto) {
+    return dst.to_string() + " table " + std::to_string(table) + " proto " + std::to_string(proto);
+}
+
 std::string route_text(ip_prefix dst, ip_addr via, uint32_t metric) {
     return dst.to_string() + " via " + via.to_string() +
            (metric != 0 ? " metric " + std::to_string(metric) : "");
@@ -157,6 +179,19 @@ void rtnl::del_route(int ifindex, const std::string& name, ip_prefix dst, ip_add
     // ESRCH: gone already (the kernel drops routes with the address they went through).
     queue({route_msg(RTM_DELROUTE, 0, ifindex, dst, via, metric),
            name + ": delete route " + route_text(dst, via, metric), ESRCH});
+}
+
+void rtnl::add_table_route(int ifindex, const std::string& name, ip_prefix dst, uint32_t table,
+                           uint8_t proto) {
+    queue({table_route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, ifindex, dst, table, proto),
+           name + ": add route " + table_route_text(dst, table, proto)});
+}
+
+void rtnl::del_table_route(int ifindex, const std::string& name, ip_prefix dst, uint32_t table,
+                           uint8_t proto) {
+    // ESRCH: gone already (the kernel drops routes through an interface that went down).
+    queue({table_route_msg(RTM_DELROUTE, 0, ifindex, dst, table, proto),
+           name + ": delete route " + table_route_text(dst, table, proto), ESRCH});
 }
 
 unsigned rtnl::send_some() {

@@ -37,6 +37,14 @@ tap_plan tap_plan::from_config(const config::config& c) {
         for (size_t i = 0; i < c.ports.size(); ++i)
             if (a.port.empty() || a.port == c.ports[i].name)
                 p.needed[i] = true;
+    // announce: the VIP routes go through its port's TAP, BGP and BFD through the peers' ports.
+    if (c.announce.enabled && !c.ports.empty())
+        for (size_t i = 0; i < c.ports.size(); ++i)
+            if (c.announce.port.empty() ? i == 0 : c.announce.port == c.ports[i].name)
+                p.needed[i] = true;
+    for (const ip_addr& peer : c.announce.peers)
+        if (auto port = port_towards(c, peer))
+            p.needed[*port] = true;
     for (const config::route_cfg& r : c.routes) {
         auto port = c.port_for(r.via);
         if (!port)

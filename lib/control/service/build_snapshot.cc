@@ -63,6 +63,49 @@ dp::match_rule match_rule_of(const config::match_cfg& m, size_t svc_index) {
     return r;
 }
 
+std::vector<uint64_t> prefixes_of(const std::vector<ip_prefix>& v) {
+    std::vector<uint64_t> out;
+    for (const ip_prefix& p : v)
+        out.push_back(uint64_t{p.addr.v4 & p.mask_v4()} << 32 | p.mask_v4());
+    return out;
+}
+
+uint8_t port_index(const config::config& cfg, const std::string& name) {
+    for (size_t p = 0; p < cfg.ports.size(); ++p)
+        if (cfg.ports[p].name == name)
+            return static_cast<uint8_t>(p);
+    return dp::any_port;
+}
+
+// `snat:` and `forwarding_rules:` (issue 19). An SNAT address that is not one of the port's own
+// is added as a local address of its port, so that ARP for it is answered there.
+void add_routing(const config::config& cfg, dp::snapshot& s) {
+    for (const config::snat_rule_cfg& r : cfg.snat) {
+        dp::snat_rule d;
+        d.sources = prefixes_of(r.sources);
+        d.out_port = port_index(cfg, r.out_port);
+        d.addr_first = r.to_first.v4;
+        d.addr_count = r.to_last.v4 - r.to_first.v4 + 1;
+        d.port_first = r.ports_first;
+        d.port_last = r.ports_last;
+        for (uint32_t a = 0; a < d.addr_count; ++a) {
+            const uint32_t be = htonl(d.addr_first + a);
+            s.snat_addrs.insert(be, static_cast<uint32_t>(s.snat.size()));
+            if (!s.addrs.find(be))
+                s.addrs.insert(be, dp::pack_addr_info({dp::addr_kind::local, d.out_port}));
+        }
+        s.snat.push_back(std::move(d));
+    }
+    for (const config::forwarding_rule_cfg& r : cfg.forwarding_rules) {
+        dp::forward_rule d;
+        d.sources = prefixes_of(r.sources);
+        d.dsts = prefixes_of(r.destinations);
+        d.in_port = r.in_port.empty() ? dp::any_port : port_index(cfg, r.in_port);
+        d.out_port = r.out_port.empty() ? dp::any_port : port_index(cfg, r.out_port);
+        s.forwarding.push_back(std::move(d));
+    }
+}
+
 std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::config& cfg,
                                                                 snapshot_inputs& in) {
     neigh_manager& neigh = in.neigh;
@@ -133,6 +176,7 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
             svc.port = be16(vs.port);
         }
         svc.proto = vs.protocol;
+        svc.sloppy = vs.sloppy;
         if (vs.persistence) {
             svc.persist_ms = static_cast<uint32_t>(vs.persistence->timeout.count());
             svc.persist_mask = be32(vs.persistence->granularity);
@@ -189,6 +233,7 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
                                static_cast<uint32_t>(s->services_v.size()));
         s->services_v.push_back(svc);
     }
+    add_routing(cfg, *s);
     if (in.vrrp != nullptr)
         vrrp::overlay_ownership(*in.vrrp, in.owners, *s);
     in.gens.retain(*s);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace ulvs::ctl {
 
@@ -16,6 +17,13 @@ struct gateway {
     uint8_t port;
     uint32_t slot;
 };
+
+// rte_lpm names are unique in the process, not per builder: two builders (two nodes' control
+// planes in one test) must not pick the same.
+uint32_t next_lpm_serial() {
+    static std::atomic<uint32_t> serial{0};
+    return ++serial;
+}
 
 std::expected<std::shared_ptr<const dp::route_table>, std::string>
 make_table(const config::config& cfg, const std::vector<gateway>& gws, uint32_t serial) {
@@ -81,11 +89,7 @@ route_cache::get(const config::config& cfg, neigh_manager& neigh) {
     }
     if (m_last && key == m_key)
         return m_last;
-    // rte_lpm names are process-wide: two caches may live at once (a test's pair of nodes), so
-    // the name's number is too.
-    static uint32_t process_serial = 0;
-    ++m_serial;
-    auto t = make_table(cfg, gws, ++process_serial);
+    auto t = make_table(cfg, gws, next_lpm_serial());
     if (!t)
         return t;
     ++m_builds;

@@ -33,6 +33,8 @@ struct candidate {
     uint8_t in_port;
     path way;
     bool reassembled; // a datagram this worker put together: its owner is still to be checked
+    bool snat;        // to an SNAT address: a reply to an SNAT connection (fwd/snat.h)
+    bool steered;     // another worker handed it over: not to be redirected again
 };
 
 } // namespace ulvs::dp::detail

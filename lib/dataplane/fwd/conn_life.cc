@@ -163,6 +163,11 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
 void end_conn(worker_ctx& w, uint32_t idx) noexcept {
     const conn& c = w.conns.at(idx);
     assert(w.conns.live(idx));
+    if (c.flags & conn_flag::snat) { // counted for no real server (fwd/snat.h)
+        ++w.ctr.snat_expired;
+        w.conns.erase(idx);
+        return;
+    }
     dest_conn_counts& dc = w.dest_conns[c.dest_stats_id];
     if (c.flags & conn_flag::persist_template)
         --dc.persistent;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "burst.h"
+#include "snat.h" // snat_icmp_ms
 #include "ulvs/dataplane/fwd/worker.h"
 #include "ulvs/dataplane/pkt/parse.h" // tcp_flag
 
@@ -29,9 +30,12 @@ inline bool refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candid
     conn& cn = w.conns.at(idx);
     uint64_t expire;
     bool changed = false;
-    if (c.proto == proto_udp || c.way == path::icmp_in || c.way == path::icmp_reply) {
-        // ICMP errors keep a connection alive but do not move its TCP state.
-        expire = now_ms + (c.proto == proto_udp ? s.timeouts.udp_ms : s.timeouts.of(cn.state));
+    if (c.proto != proto_tcp || c.way == path::icmp_in || c.way == path::icmp_reply) {
+        // ICMP errors keep a connection alive but do not move its TCP state. ICMP echo: SNAT's
+        // (fwd/snat.h).
+        expire = now_ms + (c.proto == proto_udp    ? s.timeouts.udp_ms
+                           : c.proto == proto_icmp ? snat_icmp_ms
+                                                   : s.timeouts.of(cn.state));
     } else {
         // NAT sees both directions (IPVS' input and output tables); DR and TUN only the client's.
         const tcp_dir dir = c.way == path::reply       ? tcp_dir::output
@@ -43,9 +47,11 @@ inline bool refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candid
         // Which states count as ActiveConn is tcp_state_active (ESTABLISHED and the handshake).
         const bool active = tcp_state_active(cn.state);
         if (active != ((cn.flags & conn_flag::active) != 0)) {
-            dest_conn_counts& dc = w.dest_conns[cn.dest_stats_id];
-            dc.active += active ? 1 : -1;
-            dc.inactive += active ? -1 : 1;
+            if (!(cn.flags & conn_flag::snat)) { // SNAT connections count for no real server
+                dest_conn_counts& dc = w.dest_conns[cn.dest_stats_id];
+                dc.active += active ? 1 : -1;
+                dc.inactive += active ? -1 : 1;
+            }
             cn.flags ^= conn_flag::active;
         }
         uint32_t timeout = s.timeouts.of(cn.state);
@@ -64,10 +70,12 @@ inline bool refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candid
     return changed;
 }
 
-// conn_reuse_mode=1: a fresh SYN for a connection that has ended is a new connection.
+// conn_reuse_mode=1: a fresh SYN for a connection that has ended is a new connection. The
+// opener's SYN: the client's, or for SNAT the inside host's (the burst path's reply way).
 inline bool reuse_as_new(const conn& c, const candidate& cd) noexcept {
     constexpr uint8_t pure_syn_mask = tcp_flag::syn | tcp_flag::ack | tcp_flag::rst | tcp_flag::fin;
-    return cd.way == path::request && cd.proto == proto_tcp &&
+    const path opener = (c.flags & conn_flag::snat) ? path::reply : path::request;
+    return cd.way == opener && cd.proto == proto_tcp &&
            (cd.tcp_flags & pure_syn_mask) == tcp_flag::syn &&
            (c.state == tcp_state::time_wait || c.state == tcp_state::close);
 }

@@ -21,44 +21,6 @@ inline bool has_df(const uint8_t* l3) noexcept {
     return (load16(l3 + 6) & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0;
 }
 
-// RFC 792/1191: the error quotes the offending IP header and the first 8 bytes of its payload.
-void send_frag_needed(worker_ctx& w, const rte_mbuf* orig, uint8_t in_port, uint16_t mtu,
-                      uint32_t src) noexcept {
-    const auto* o = rte_pktmbuf_mtod(orig, const uint8_t*);
-    const uint8_t* oip = o + eth_len;
-    const uint16_t oihl = static_cast<uint16_t>((oip[0] & 0x0f) * 4);
-    const uint16_t olen = rte_be_to_cpu_16(load16(oip + 2));
-    const uint16_t quote = static_cast<uint16_t>(oihl + (olen - oihl < 8 ? olen - oihl : 8));
-    rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
-    auto* f = m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, eth_len + 28 + quote)) : nullptr;
-    if (f == nullptr) {
-        if (m)
-            rte_pktmbuf_free(m);
-        w.ctr.count_drop(drop::frag_failed);
-        return;
-    }
-    std::memcpy(f, o + 6, 6); // back to whoever sent it to us
-    std::memcpy(f + 6, w.ports[in_port].mac.data(), 6);
-    store16(f + 12, rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4));
-    uint8_t* ip = f + eth_len;
-    std::memset(ip, 0, 28);
-    ip[0] = 0x45;
-    store16(ip + 2, rte_cpu_to_be_16(static_cast<uint16_t>(28 + quote)));
-    ip[8] = ttl;
-    ip[9] = IPPROTO_ICMP;
-    store32(ip + ip_src, src);
-    store32(ip + ip_dst, load32(oip + ip_src));
-    set_ip_checksum(ip, 20);
-    uint8_t* icmp = ip + 20;
-    icmp[0] = icmp_unreach;
-    icmp[1] = icmp_frag_needed;
-    store16(icmp + 6, rte_cpu_to_be_16(mtu));
-    std::memcpy(icmp + 8, oip, quote);
-    store16(icmp + 2, inet_checksum(icmp, 8u + quote));
-    ++w.ctr.icmp_sent;
-    stage(w, w.tx[in_port], m);
-}
-
 // IP-fragment the packet in `m` (RFC 791) to `mtu` and stage each piece with its own Ethernet
 // header and header checksum. rte_ipv4_fragment_packet gives each piece a direct mbuf for the
 // headers chained to indirect mbufs over the original data.
@@ -91,6 +53,44 @@ bool fragment_and_send(worker_ctx& w, rte_mbuf* m, uint8_t out, uint32_t slot,
 }
 
 } // namespace
+
+// RFC 792/1191: the error quotes the offending IP header and the first 8 bytes of its payload.
+void send_icmp_error(worker_ctx& w, const rte_mbuf* orig, uint8_t in_port, uint8_t type,
+                     uint8_t code, uint32_t word, uint32_t src) noexcept {
+    const auto* o = rte_pktmbuf_mtod(orig, const uint8_t*);
+    const uint8_t* oip = o + eth_len;
+    const uint16_t oihl = static_cast<uint16_t>((oip[0] & 0x0f) * 4);
+    const uint16_t olen = rte_be_to_cpu_16(load16(oip + 2));
+    const uint16_t quote = static_cast<uint16_t>(oihl + (olen - oihl < 8 ? olen - oihl : 8));
+    rte_mbuf* m = rte_pktmbuf_alloc(w.pool);
+    auto* f = m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, eth_len + 28 + quote)) : nullptr;
+    if (f == nullptr) {
+        if (m)
+            rte_pktmbuf_free(m);
+        w.ctr.count_drop(drop::frag_failed);
+        return;
+    }
+    std::memcpy(f, o + 6, 6); // back to whoever sent it to us
+    std::memcpy(f + 6, w.ports[in_port].mac.data(), 6);
+    store16(f + 12, rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4));
+    uint8_t* ip = f + eth_len;
+    std::memset(ip, 0, 28);
+    ip[0] = 0x45;
+    store16(ip + 2, rte_cpu_to_be_16(static_cast<uint16_t>(28 + quote)));
+    ip[8] = ttl;
+    ip[9] = IPPROTO_ICMP;
+    store32(ip + ip_src, src);
+    store32(ip + ip_dst, load32(oip + ip_src));
+    set_ip_checksum(ip, 20);
+    uint8_t* icmp = ip + 20;
+    icmp[0] = type;
+    icmp[1] = code;
+    store32(icmp + 4, rte_cpu_to_be_32(word));
+    std::memcpy(icmp + 8, oip, quote);
+    store16(icmp + 2, inet_checksum(icmp, 8u + quote));
+    ++w.ctr.icmp_sent;
+    stage(w, w.tx[in_port], m);
+}
 
 uint16_t ip_total_len(const rte_mbuf* m) noexcept {
     return rte_be_to_cpu_16(load16(rte_pktmbuf_mtod(m, const uint8_t*) + eth_len + 2));
@@ -141,7 +141,7 @@ bool refuse_too_big(worker_ctx& w, rte_mbuf* m, uint16_t ip_len, uint16_t mtu, u
     const auto* l3 = rte_pktmbuf_mtod(m, const uint8_t*) + eth_len;
     if (ip_len <= mtu || !has_df(l3))
         return false;
-    send_frag_needed(w, m, in_port, mtu, icmp_src);
+    send_icmp_error(w, m, in_port, icmp_unreach, icmp_frag_needed, mtu, icmp_src);
     drop_pkt(w, m, drop::too_big);
     return true;
 }

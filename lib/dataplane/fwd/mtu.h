@@ -13,6 +13,13 @@
 
 namespace ulvs::dp::detail {
 
+// An ICMP error (`type`, `code`, the 32-bit `word` after the checksum: the MTU of
+// fragmentation-needed) from `src` about the packet in `orig`, back out of `in_port` to the MAC
+// that sent it, quoting its IP header and 8 bytes; staged, counted icmp_sent. `orig` is left to
+// the caller. The routed path's callers (fwd/snat.cc) police and filter first.
+void send_icmp_error(worker_ctx& w, const rte_mbuf* orig, uint8_t in_port, uint8_t type,
+                     uint8_t code, uint32_t word, uint32_t src) noexcept;
+
 // The IPv4 total length of the frame in `m` (Ethernet + IPv4, header in the first segment).
 uint16_t ip_total_len(const rte_mbuf* m) noexcept;
 

@@ -6,6 +6,7 @@
 #include "fragments.h"
 #include "mtu.h"
 #include "nat.h"
+#include "snat.h"
 #include "sync_out.h"
 #include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
@@ -49,33 +50,6 @@ inline ctrl_class control_class(const parsed_pkt& pp, const uint8_t* f) noexcept
 inline bool is_sync(const snapshot& s, const parsed_pkt& pp, bool multicast) noexcept {
     return s.sync.rx_port != 0 && pp.kind == frame_kind::ipv4 && pp.ip_proto == proto_udp &&
            pp.dst_port == s.sync.rx_port && (!multicast || pp.dst_ip == s.sync.group);
-}
-
-// The embedded header of an ICMP error: its offset when it holds a TCP/UDP packet's addresses
-// and ports, else 0. `key` gets the 5-tuple of the connection it belongs to, seen from the side
-// that would have sent it: the embedded packet went the other way, so its ends are swapped.
-uint16_t embedded_key(const uint8_t* f, const parsed_pkt& pp, conn_key& key,
-                      uint8_t& proto) noexcept {
-    const uint16_t in = static_cast<uint16_t>(pp.l4_off + 8);
-    const uint32_t avail = uint32_t{pp.l3_off} + pp.ip_total_len;
-    if (avail < in + 20u)
-        return 0;
-    const uint8_t* ip = f + in;
-    const uint16_t ihl = static_cast<uint16_t>((ip[0] & 0x0f) * 4);
-    if ((ip[0] >> 4) != 4 || ihl < 20 || avail < in + ihl + 4u)
-        return 0;
-    proto = ip[9];
-    if (proto != proto_tcp && proto != proto_udp)
-        return 0;
-    const uint8_t* l4 = ip + ihl;
-    key = conn_key{load32(ip + ip_dst),
-                   load32(ip + ip_src),
-                   load16(l4 + l4_dport),
-                   load16(l4 + l4_sport),
-                   proto,
-                   0,
-                   {0, 0}};
-    return in;
 }
 
 // Send a client-side packet (request or ICMP error about one) to the connection's real server.
@@ -152,13 +126,31 @@ bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
 // A packet whose lookup found nothing: a new connection, or a drop with its reason.
 uint32_t on_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const conn_key& key,
                  uint64_t now_ms) noexcept {
+    // To an SNAT address but no connection's: what it would have been without SNAT (ours: the
+    // control lcore's), as Linux hands a packet no NAT mapping takes to its own stack.
+    if (cd.snat) {
+        const auto info =
+            s.addrs.find(load32(rte_pktmbuf_mtod(cd.m, uint8_t*) + cd.l3_off + ip_dst));
+        if (info && has(unpack_addr_info(*info).kind, addr_kind::local))
+            to_control_whole(w, cd.m, cd.in_port, ctrl_class::exception);
+        else
+            drop_pkt(w, cd.m, cd.way == path::icmp_in ? drop::icmp_no_conn : drop::no_conn);
+        return conn_ref::none;
+    }
+    if (s.routing() && (cd.way == path::reply || cd.way == path::icmp_reply))
+        return route_miss(w, s, cd, key, now_ms); // SNAT, forwarding_rules, or refused
     switch (cd.way) {
-    case path::request:
-        if (cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags)) {
+    case path::request: {
+        // IPVS' sloppy_tcp, per service: any segment but RST opens one (ECMP moved the flow).
+        const bool sloppy = cd.proto == proto_tcp && !tcp_starts_conn(cd.tcp_flags);
+        if (sloppy && (!cd.svc->sloppy || (cd.tcp_flags & tcp_flag::rst))) {
             drop_pkt(w, cd.m, drop::no_conn);
             return conn_ref::none;
         }
-        return new_conn(w, s, cd, key, now_ms);
+        const uint32_t idx = new_conn(w, s, cd, key, now_ms);
+        w.ctr.conns_sloppy += sloppy && idx != conn_ref::none ? 1 : 0;
+        return idx;
+    }
     case path::reply:
         // From one of our NAT real servers: never leak it with the server's address.
         drop_pkt(w, cd.m, s.nat_sources.find(key.src_ip) ? drop::no_conn : drop::not_for_us);
@@ -222,20 +214,29 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
                          is_sync(s, pp, true) ? ctrl_class::sync : control_class(pp, f));
         return false;
     }
-    cd = candidate{m,           nullptr,      pp.l3_off, pp.l4_off,     pp.ip_total_len, 0,
-                   pp.ip_proto, pp.tcp_flags, in_port,   path::request, reassembled};
+    cd = candidate{m,           nullptr,     pp.l3_off,    pp.l4_off, pp.ip_total_len,
+                   0,           pp.ip_proto, pp.tcp_flags, in_port,   path::request,
+                   reassembled, false,       false};
     key = conn_key{pp.src_ip, pp.dst_ip, pp.src_port, pp.dst_port, pp.ip_proto, 0, {0, 0}};
     const bool icmp_error = pp.ip_proto == proto_icmp && is_icmp_error(f[pp.l4_off]);
     const auto info = s.addrs.find(pp.dst_ip);
+    // Issue 19: replies to SNAT connections come to an SNAT address (fwd/snat.h), which is
+    // always in `addrs` too: packets to no address of ours pay no second lookup.
+    if (info && s.snat_addrs.size() != 0)
+        if (const auto rule = s.snat_addrs.find(pp.dst_ip))
+            if (snat_inbound(s, *rule, f, pp, icmp_error, cd, key))
+                return true;
     if (!info) { // not to us: a NAT reply, or an ICMP error from a real server, or a stray
         if (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp) {
             cd.way = path::reply;
             return true;
         }
-        if (icmp_error && (cd.inner_off = embedded_key(f, pp, key, cd.proto)) != 0) {
+        if (icmp_error && (cd.inner_off = embedded_key(f, pp, s.routing(), key, cd.proto)) != 0) {
             cd.way = path::icmp_reply;
             return true;
         }
+        if (s.routing()) // forwarding_rules and snat (fwd/snat.h)
+            return routed_candidate(w, s, f, pp, cd, key);
         drop_pkt(w, m, drop::not_for_us);
         return false;
     }
@@ -248,7 +249,7 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         return false;
     }
     if (has(kind, addr_kind::vip) && icmp_error) {
-        if ((cd.inner_off = embedded_key(f, pp, key, cd.proto)) != 0) {
+        if ((cd.inner_off = embedded_key(f, pp, false, key, cd.proto)) != 0) {
             cd.way = path::icmp_in;
             // Its service decides the owner worker (persistence groups clients).
             cd.svc = s.lookup(kind, cd.proto, key.src_ip, key.dst_ip, key.dst_port);
@@ -323,6 +324,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         }
         if (!classify(w, s, m, port, now_ms, cand[nc], keys[nc]))
             continue;
+        cand[nc].steered = steered;
         // A datagram reassembled here may belong to another worker's connection (frag_table.h).
         if ((!steered || cand[nc].reassembled) && w.n_workers > 1) {
             const uint32_t owner = owner_of_key(s, cand[nc], keys[nc], w.n_workers);
@@ -372,6 +374,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         // connection if it may open one, else dropped as no_conn), as ip_vs_in does without
         // conntrack. Replies and ICMP errors pass as in ip_vs_out, which does not look.
         if (ref.found() && cd.way == path::request && s.expire_nodest_conn &&
+            !(w.conns.at(ref.index).flags & conn_flag::snat) &&
             s.dest_gone(w.conns.at(ref.index).dest_stats_id)) {
             w.wheel.cancel(ref.index);
             end_conn(w, ref.index);
@@ -392,6 +395,10 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
             sync_after_packet(w, idx, !ref.found() || state_changed, cd.way == path::request,
                               now_ms);
         const conn& cn = w.conns.at(idx);
+        if (cn.flags & conn_flag::snat) { // no service, no real server (fwd/snat.h)
+            staged += snat_forward(w, cn, cd) ? 1 : 0;
+            continue;
+        }
         traffic_counters& dc = w.dest_ctr[cn.dest_stats_id];
         traffic_counters& sc = w.svc_ctr[cn.svc_stats_id];
         if (want_reply) {

@@ -45,6 +45,7 @@ const import_case cases[] = {
     {"group", "group.conf", true, "group.rules", 0},
     {"warnings", "warnings.conf", true, nullptr, 0},
     {"errors", "errors.conf", true, nullptr, 2},
+    {"lvs_sync", "lvs_sync.conf", true, nullptr, 0},
 };
 
 std::string slurp(const std::string& path) {

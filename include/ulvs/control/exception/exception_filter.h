@@ -14,7 +14,10 @@
 //   and still let anyone reach whatever else listens in it. A flow is only opened by the
 //   appliance itself and only accepts its one peer;
 // - what the user allows in `exception_path.allow` (config/exception_cfg.h), and ICMP errors
-//   about the replies of allowed traffic (path MTU discovery for an allowed ssh).
+//   about the replies of allowed traffic (path MTU discovery for an allowed ssh);
+// - BGP and BFD from the routers of `announce.peers` (config/announce_cfg.h): TCP from or to
+//   port 179 (the routing daemon connects to them, or they to it) and UDP to BFD's ports (3784
+//   single hop, 3785 echo, 4784 multihop), from those addresses only.
 //
 // Everything else is refused and counted by the caller. ARP is the caller's (kernel_tap.cc).
 //
@@ -49,6 +52,7 @@ struct exception_policy {
     std::vector<rule> allow;
     std::vector<uint64_t> checks; // target_key(): TCP/UDP checks' targets, sorted
     std::vector<uint32_t> misc;   // real servers (host order) with a misc check, sorted
+    std::vector<uint32_t> peers;  // announce.peers (host order), sorted: BGP and BFD
     uint64_t flow_idle_ms = 10000;
 
     static exception_policy from_config(const config::config& c);
@@ -92,6 +96,7 @@ private:
     bool is_target(uint8_t proto, uint32_t addr, uint16_t port) const;
     bool known(const flow_key& k, uint64_t now, bool refresh);
     bool allowed(uint8_t in_port, uint8_t proto, uint32_t src, uint16_t dport) const;
+    bool routing_peer(uint8_t proto, uint32_t src, uint16_t sport, uint16_t dport) const;
     void rotate(uint64_t now);
 
     exception_policy m_policy;

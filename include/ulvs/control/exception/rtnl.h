@@ -47,6 +47,13 @@ public:
     void del_route(int ifindex, const std::string& name, ip_prefix dst, ip_addr via,
                    uint32_t metric);
 
+    // As `ip route replace DST dev NAME table TABLE proto PROTO scope link` / `ip route del ...`
+    // (the announced VIPs, control/announce/announcer.h).
+    void add_table_route(int ifindex, const std::string& name, ip_prefix dst, uint32_t table,
+                         uint8_t proto);
+    void del_table_route(int ifindex, const std::string& name, ip_prefix dst, uint32_t table,
+                         uint8_t proto);
+
     // Read acknowledgements, send what the window allows. Never blocks. Returns work done.
     unsigned poll();
     size_t pending() const { return m_queue.size() + m_inflight.size(); }

@@ -4,7 +4,9 @@
 //
 // A port needs a TAP when the kernel must talk through it: a health check's target is reached
 // through it (on its subnet, or through a route whose gateway is), or an `exception_path.allow`
-// rule names it (a rule without a port names them all). A config without either leaves the host's
+// rule names it (a rule without a port names them all), or `announce` routes VIPs through it
+// (announce.port, else the first port) or reaches one of its peers through it. A config without
+// any of these leaves the host's
 // interfaces alone (pcap-driven test runs).
 #pragma once
 

@@ -34,7 +34,6 @@ private:
     std::shared_ptr<const dp::route_table> m_last;
     std::vector<std::weak_ptr<const dp::route_table>> m_made; // for live()
     size_t m_builds = 0;
-    uint32_t m_serial = 0; // rte_lpm names must be unique among live tables
 };
 
 struct resolved_hop {

@@ -60,6 +60,8 @@ namespace conn_flag {
 constexpr uint8_t active = 0x01;
 // A persistence template (IP_VS_CONN_F_TEMPLATE): counted in PersistConn, never forwarded.
 constexpr uint8_t persist_template = 0x02;
+// An SNAT connection (fwd/snat.h): no service or real server; the inside host opened it.
+constexpr uint8_t snat = 0x04;
 // Set by insert, cleared by erase: an entry index taken from a lookup is only meaningful while
 // its entry is live (debug builds assert it wherever an entry is ended).
 constexpr uint8_t live = 0x80;

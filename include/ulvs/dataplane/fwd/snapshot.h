@@ -68,6 +68,9 @@ struct service {
     uint32_t persist_mask = 0;
     bool expire_quiescent = false; // expire_quiescent_template: weight 0 invalidates templates
     bool is_match = false;         // a `match:` service: vip/port are 0, see match_rule
+    // `sloppy: true` (IPVS sloppy_tcp): a TCP segment without SYN of an unknown connection is
+    // scheduled as new (ECMP: a flow another node carried until now).
+    bool sloppy = false;
 };
 
 // A `match:` service's packet filter (the fwmark-style services). Checked in snapshot order,
@@ -87,6 +90,37 @@ struct sched_table {
 };
 
 class load_board; // sched/load.h
+
+// Routing for the real servers' own traffic (issue 19, config `snat:` and `forwarding_rules:`;
+// fwd/snat.h). Prefixes as match_rule's sources: (net << 32 | mask), host order.
+constexpr uint8_t any_port = 0xff;
+
+// Source NAT for connections from `sources` leaving by `out_port`, to addresses
+// addr_first..addr_first + addr_count - 1 and ports port_first..port_last (host order).
+struct snat_rule {
+    std::vector<uint64_t> sources;
+    uint8_t out_port = 0;
+    uint32_t addr_first = 0;
+    uint32_t addr_count = 1;
+    uint16_t port_first = 1024;
+    uint16_t port_last = 65535;
+};
+
+// Plain routed forwarding from `sources` to `dsts`, in by `in_port`, out by `out_port` (any_port:
+// any).
+struct forward_rule {
+    std::vector<uint64_t> sources;
+    std::vector<uint64_t> dsts;
+    uint8_t in_port = any_port;
+    uint8_t out_port = any_port;
+};
+
+inline bool in_prefixes(const std::vector<uint64_t>& v, uint32_t addr_host) noexcept {
+    for (uint64_t p : v)
+        if ((addr_host & static_cast<uint32_t>(p)) == static_cast<uint32_t>(p >> 32))
+            return true;
+    return false;
+}
 
 // What an IPv4 destination address is to us: bit flags, since an appliance address may also be
 // a VIP (traffic to it that matches no service then goes to the control lcore, e.g. ssh).
@@ -189,6 +223,14 @@ struct snapshot {
     std::vector<std::shared_ptr<const sched_table>> sched_tables;
     std::vector<std::shared_ptr<locality_table>> locality_tables;
     load_board* loads = nullptr;
+    // Routing and SNAT (issue 19): off while both are empty. `snat_addrs`: each SNAT address
+    // (network order) -> index into `snat`; a packet to one of them on a port of its rule's
+    // range (or an ICMP echo reply or error) is a reply to an SNAT connection (fwd/snat.h).
+    std::vector<snat_rule> snat;
+    std::vector<forward_rule> forwarding;
+    flat_map snat_addrs;
+    bool routing() const noexcept { return !snat.empty() || !forwarding.empty(); }
+
     // Which VRRP virtual addresses are held now (vip_owners.h); nullptr: no VRRP.
     const vip_owners* owners = nullptr;
 

@@ -118,7 +118,8 @@ struct alignas(64) worker_ctx {
     uint64_t now_ms = 0; // the clock of the burst being processed (process_burst's argument)
     token_bucket police_icmp_echo; // rates in snap->police_*
     token_bucket police_exception;
-    token_bucket police_resolve; // fixed rate: resolution requests must not flood either
+    token_bucket police_resolve;    // fixed rate: resolution requests must not flood either
+    token_bucket police_icmp_error; // ICMP errors about routed packets (fwd/snat.cc)
     std::array<redirect_stage, max_workers> redirect{}; // to the owner worker, by worker id
 
     worker_counters ctr;
