@@ -30,10 +30,11 @@ void flush_data(const rte_mbuf* m) {
     _mm_clflush(p + rte_pktmbuf_data_len(m) - 1); // the second line, if the frame crosses one
 }
 
-uint64_t drops_total(const dp::worker_ctx& w) {
+uint64_t drops_total(test::rig& rig, uint32_t n_workers) {
     uint64_t d = 0;
-    for (uint64_t v : w.ctr.drops)
-        d += v;
+    for (uint32_t i = 0; i < n_workers; ++i)
+        for (uint64_t v : rig.worker(i).ctr.drops)
+            d += v;
     return d;
 }
 
@@ -84,8 +85,8 @@ rte_mempool* bench_pool() {
                                    0);
 }
 
-bench_run::bench_run(const config::config& cfg, rte_mempool* pool, bool warm)
-    : m_rig(cfg, 1000), m_pool(pool), m_warm(warm) {}
+bench_run::bench_run(const config::config& cfg, rte_mempool* pool, bool warm, uint32_t n_workers)
+    : m_rig(cfg, 1000, n_workers), m_n_workers(n_workers), m_pool(pool), m_warm(warm) {}
 
 bench_run::~bench_run() {
     rte_ring_free(m_sync);
@@ -123,6 +124,7 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
         };
         generate();
         uint32_t ns = 0;
+        const uint64_t real0 = r.real_cycles, base0 = r.base_cycles, pkts0 = r.pkts;
         for (uint16_t b = 0; b < nb; ++b) {
             const uint8_t port = t.port_of(s, k + uint64_t{b} * burst);
             const uint64_t t0 = rte_rdtsc();
@@ -166,6 +168,9 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
             r.base_cycles += rte_rdtsc() - t0;
         }
         rte_pktmbuf_free_bulk(sent, ns);
+        const double np = double(r.pkts - pkts0);
+        r.real_batch.push_back(double(r.real_cycles - real0) / np);
+        r.base_batch.push_back(double(r.base_cycles - base0) / np);
         ++m_now; // a millisecond per batch: timers advance, nothing of these flows expires
     }
     return r;
@@ -176,24 +181,29 @@ double bench_run::bytes_per_conn() {
     return double(w.conns.memory_bytes() + w.wheel.memory_bytes()) / double(w.conns.capacity());
 }
 
-bool bench_run::check(uint32_t conns, const char* what) {
-    dp::worker_ctx& w = m_rig.worker();
+bool bench_run::check(uint32_t conns, const char* what, uint64_t to_ctrl_elsewhere) {
     bool good = true;
-    const uint64_t d = drops_total(w);
+    m_to_ctrl += to_ctrl_elsewhere;
+    const uint64_t d = drops_total(m_rig, m_n_workers);
     if (d != m_drops_seen || m_to_ctrl != 0) {
         std::fprintf(stderr, "fwd_bench: %s: %llu drops, %llu to control\n", what,
                      static_cast<unsigned long long>(d - m_drops_seen),
                      static_cast<unsigned long long>(m_to_ctrl));
-        for (size_t i = 0; i < w.ctr.drops.size(); ++i)
-            if (w.ctr.drops[i])
-                std::fprintf(stderr, "  %s: %llu\n",
-                             std::string(dp::drop_name(static_cast<dp::drop>(i))).c_str(),
-                             static_cast<unsigned long long>(w.ctr.drops[i]));
+        for (uint32_t wi = 0; wi < m_n_workers; ++wi) {
+            const dp::worker_ctx& w = m_rig.worker(wi);
+            for (size_t i = 0; i < w.ctr.drops.size(); ++i)
+                if (w.ctr.drops[i])
+                    std::fprintf(stderr, "  worker %u %s: %llu\n", wi,
+                                 std::string(dp::drop_name(static_cast<dp::drop>(i))).c_str(),
+                                 static_cast<unsigned long long>(w.ctr.drops[i]));
+        }
         good = false;
     }
-    if (w.conns.size() != conns) {
-        std::fprintf(stderr, "fwd_bench: %s: %u connections, expected %u\n", what, w.conns.size(),
-                     conns);
+    uint32_t held = 0;
+    for (uint32_t wi = 0; wi < m_n_workers; ++wi)
+        held += m_rig.worker(wi).conns.size();
+    if (held != conns) {
+        std::fprintf(stderr, "fwd_bench: %s: %u connections, expected %u\n", what, held, conns);
         good = false;
     }
     m_drops_seen = d;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 struct rte_mempool;
 struct rte_ring;
@@ -34,6 +35,10 @@ struct run_result {
     uint64_t pkts = 0;
     uint64_t real_cycles = 0; // process_burst + expiry step
     uint64_t base_cycles = 0; // 5-tuple swap over the same packets
+    // Per batch (1024 packets): cycles per packet of each. The rows report their medians: a
+    // batch in which the shared machine took the core away stands out and is not counted, where
+    // the sums would spread it over the run (on a quiet machine the two agree).
+    std::vector<double> real_batch, base_batch;
 
     double real_cycles_per_pkt() const { return pkts ? double(real_cycles) / double(pkts) : 0; }
     double base_cycles_per_pkt() const { return pkts ? double(base_cycles) / double(pkts) : 0; }
@@ -42,7 +47,9 @@ struct run_result {
 class bench_run {
 public:
     // `warm`: leave generated packets in the cache (default: flushed, as after a NIC's DMA).
-    bench_run(const config::config& cfg, rte_mempool* pool, bool warm = false);
+    // `n_workers`: the rig's workers (measure() feeds worker 0 only; pmd_run.h feeds them all).
+    bench_run(const config::config& cfg, rte_mempool* pool, bool warm = false,
+              uint32_t n_workers = 1);
 
     ~bench_run();
     bool ok() const { return m_rig.ok(); }
@@ -50,7 +57,10 @@ public:
     // records): the timed region also puts them on a ring to the control lcore, as
     // worker_loop.cc flush_stages does; the control lcore's draining is not timed. False: no ring.
     bool enable_sync();
-    dp::worker_ctx& worker() { return m_rig.worker(); }
+    dp::worker_ctx& worker(uint32_t i = 0) { return m_rig.worker(i); }
+    test::rig& rig() { return m_rig; }
+    // The workers' clock (ms), advanced a millisecond per batch by whoever measures.
+    uint64_t& clock() { return m_now; }
 
     // Packets [k0, k0 + count) of stream `s` (k0 and count multiples of traffic::burst).
     run_result measure(const traffic& t, stream_kind s, uint64_t k0, uint64_t count);
@@ -60,11 +70,13 @@ public:
     double bytes_per_conn();
 
     // False (and says why on stderr) when packets were dropped or went to the control lcore
-    // since the last check, or the table does not hold `conns` connections.
-    bool check(uint32_t conns, const char* what);
+    // since the last check (`to_ctrl_elsewhere`: those another loop saw), or the workers' tables
+    // do not hold `conns` connections in all.
+    bool check(uint32_t conns, const char* what, uint64_t to_ctrl_elsewhere = 0);
 
 private:
     test::rig m_rig;
+    uint32_t m_n_workers;
     rte_mempool* m_pool;
     bool m_warm;
     uint64_t m_now = 1000;

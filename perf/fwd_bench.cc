@@ -1,32 +1,36 @@
-// The forwarding benchmark (issue 4; README "Tests"): one worker's real burst path
+// The forwarding benchmark (issues 4 and 17; README "Tests"): one worker's real burst path
 // (dp::process_burst, wired by the packet tests' rig exactly as ulvsd wires it) fed by an
 // in-process traffic generator (traffic.h), against a 5-tuple-swap baseline (baseline.h) over the
-// same packets in the same run. Prints a table and writes a JSON list (--json).
+// same packets in the same run; then the same through real PMD bursts on vdevs, one worker and
+// two (pmd_run.h, pmd_rows.h). Prints a table and writes a JSON list (--json, rows.h).
 //
-// Method: packets are written into mbufs a batch at a time (the generator's cost is not
-// measured), then each burst goes through process_burst and the worker's expiry step, timed with
-// rte_rdtsc; what the worker staged for TX is taken back as a NIC would and the mbufs return to
-// the pool, so the next batch reuses them. Then the same batch is regenerated and timed through
+// Compute-only rows: packets are written into mbufs a batch at a time (the generator's cost is
+// not measured), then each burst goes through process_burst and the worker's expiry step, timed
+// with rte_rdtsc; what the worker staged for TX is taken back as a NIC would and the mbufs return
+// to the pool, so the next batch reuses them. Then the same batch is regenerated and timed through
 // the baseline. cycles/pkt = timed cycles / packets; Mpps = TSC Hz / cycles per packet.
 #include "baseline.h"
 #include "bench_run.h"
 #include "harness.h"
+#include "pmd_rows.h"
+#include "rows.h"
 #include "traffic.h"
 #include "ulvs/config/load.h"
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <optional>
 #include <string>
-#include <unistd.h>
+#include <string_view>
 #include <vector>
 
 using namespace ulvs;
+using perf::row;
 
 namespace {
 
@@ -40,15 +44,20 @@ struct options {
     bool warm = false;
     bool socket_ports = false; // ports as af_packet/pcap ones: partial checksums looked for
     bool sync = true;          // DR rows again with connection sync on (issue 18)
+    bool pmd = true;           // the PMD rows
+    uint32_t workers = 2;      // the most workers of the PMD rows (1: no two-worker rows)
+    std::vector<perf::steering> steerings = {perf::steering::owner_rss,
+                                             perf::steering::default_rss};
     std::vector<fwd_mode> modes = {fwd_mode::dr, fwd_mode::nat, fwd_mode::tun};
     bool snat = true; // issue 19: the real servers' SNAT connections (--modes snat)
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
-                         "[--dist uniform|zipf] [--modes dr,nat,tun,snat] [--no-mixed] [--no-sync] "
-                         "[--warm] [--socket-ports] "
-                         "[--json FILE]\n");
+    std::fprintf(
+        stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
+                "[--dist uniform|zipf] [--modes dr,nat,tun,snat] [--no-mixed] [--no-sync] [--warm] "
+                "[--socket-ports] [--no-pmd] [--workers 1|2] [--rss owner,default] "
+                "[--json FILE]\n");
     std::exit(2);
 }
 
@@ -104,65 +113,67 @@ options parse_args(int argc, char** argv) {
             o.sync = false;
         } else if (a == "--no-mixed") {
             o.mixed = false;
+        } else if (a == "--no-pmd") {
+            o.pmd = false;
+        } else if (a == "--workers") {
+            o.workers = static_cast<uint32_t>(std::stoul(next()));
+            if (o.workers < 1 || o.workers > perf::pmd_max_workers)
+                usage();
+        } else if (a == "--rss") {
+            o.steerings.clear();
+            const std::string v = next();
+            for (const auto s : {perf::steering::owner_rss, perf::steering::default_rss})
+                if (v.find(perf::steering_name(s)) != std::string::npos)
+                    o.steerings.push_back(s);
+            if (o.steerings.empty())
+                usage();
         } else {
             usage();
         }
     }
     for (uint32_t& n : o.conns) // whole bursts of handshakes
         n = std::max<uint32_t>(32, n / 32 * 32);
+    // Whole rounds of the PMD rows (pmd_run.cc: 1024 packets per worker).
+    o.pkts = std::max<uint64_t>(2048, o.pkts / 2048 * 2048);
     return o;
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
-
-struct row {
-    std::string workload;
-    uint32_t conns;
-    double mpps, cycles, ratio, bytes, conns_per_s;
-};
-
+// Medians over the runs' batches (bench_run.h says why): cycles per packet, and the ratio of the
+// baseline's to the real path's, batch by batch.
 row make_row(const std::string& name, uint32_t conns, const std::vector<perf::run_result>& runs,
              double bytes) {
-    std::vector<double> cyc, ratio, base;
-    for (const auto& r : runs) {
-        cyc.push_back(r.real_cycles_per_pkt());
-        base.push_back(r.base_cycles_per_pkt());
-        ratio.push_back(r.base_cycles_per_pkt() / r.real_cycles_per_pkt());
-    }
-    const double c = median(cyc);
-    const double mpps = double(rte_get_tsc_hz()) / c / 1e6;
-    return {name, conns, mpps, c, median(ratio), bytes, 0};
+    std::vector<double> cyc, ratio;
+    for (const auto& r : runs)
+        for (size_t i = 0; i < r.real_batch.size(); ++i) {
+            cyc.push_back(r.real_batch[i]);
+            ratio.push_back(r.base_batch[i] / r.real_batch[i]);
+        }
+    row x;
+    x.workload = name;
+    x.conns = conns;
+    x.cycles = perf::median(cyc);
+    x.mpps = double(rte_get_tsc_hz()) / x.cycles / 1e6;
+    x.ratio = perf::median(ratio);
+    x.against = "swap"; // baseline.h's swap_burst over the same packets, compute only
+    x.bytes = bytes;
+    return x;
 }
 
-void print_row(const row& r) {
-    std::printf("%-22s %10u %8.2f %10.1f %8.3f %8.1f", r.workload.c_str(), r.conns, r.mpps,
-                r.cycles, r.ratio, r.bytes);
-    if (r.conns_per_s > 0)
-        std::printf("   %.2f M conns/s", r.conns_per_s / 1e6);
-    std::printf("\n");
-    std::fflush(stdout);
-}
-
-bool write_json(const std::string& path, const std::vector<row>& rows) {
-    std::ofstream o(path);
-    o << "[\n";
-    for (size_t i = 0; i < rows.size(); ++i) {
-        const row& r = rows[i];
-        char b[512];
-        std::snprintf(b, sizeof b,
-                      "  {\"workload\": \"%s\", \"conns\": %u, \"mpps\": %.3f, \"cycles_per_pkt\": "
-                      "%.1f, \"ratio_vs_baseline\": %.3f, \"bytes_per_conn\": %.1f",
-                      r.workload.c_str(), r.conns, r.mpps, r.cycles, r.ratio, r.bytes);
-        o << b;
-        if (r.conns_per_s > 0)
-            o << ", \"conns_per_s\": " << static_cast<uint64_t>(r.conns_per_s);
-        o << (i + 1 < rows.size() ? "},\n" : "}\n");
-    }
-    o << "]\n";
-    return bool(o);
+// EAL lcores: the main lcore on the last CPU this process may use (where scripts/bench pinned
+// the benchmark before it had two workers), a second worker lcore on the one before it.
+std::string lcores_arg(uint32_t workers) {
+    cpu_set_t set;
+    std::vector<int> cpus;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &set))
+                cpus.push_back(c);
+    if (cpus.empty())
+        return "0";
+    std::string s = "0@" + std::to_string(cpus.back());
+    if (workers > 1 && cpus.size() > 1)
+        s += ",1@" + std::to_string(cpus[cpus.size() - 2]);
+    return s;
 }
 
 // Connection sync's cost on the worker (issue 18: within 10% of sync off): the DR rows again
@@ -194,14 +205,14 @@ bool sync_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<ro
     row h = make_row("new-connections-sync", n, {hs}, bytes);
     h.conns_per_s = double(n) / (double(hs.real_cycles) / double(rte_get_tsc_hz()));
     bool ok = run.check(n, "handshake (sync)");
-    print_row(h);
+    perf::print_row(h);
     rows.push_back(h);
     std::vector<perf::run_result> est;
     for (uint32_t r = 0; r < opt.repeat; ++r)
         est.push_back(run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
     ok &= run.check(n, "established (sync)");
     rows.push_back(make_row("dr-established-sync", n, est, bytes));
-    print_row(rows.back());
+    perf::print_row(rows.back());
     if (run.worker().ctr.sync_dropped != 0) {
         std::fprintf(stderr, "fwd_bench: %llu sync records dropped\n",
                      static_cast<unsigned long long>(run.worker().ctr.sync_dropped));
@@ -213,36 +224,53 @@ bool sync_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<ro
 } // namespace
 
 int main(int argc, char** argv) {
-    const options opt = parse_args(argc, argv);
+    options opt = parse_args(argc, argv);
     const uint32_t max_conns = *std::max_element(opt.conns.begin(), opt.conns.end());
     const unsigned mem_mb = perf::eal_mem_mb(max_conns);
-    if (!test::init_eal("perf", mem_mb)) {
+    const std::string lcores = lcores_arg(opt.workers);
+    if (!test::init_eal("perf", mem_mb, lcores)) {
         std::fprintf(stderr, "fwd_bench: EAL init failed (%u MB)\n", mem_mb);
         return 1;
+    }
+    if (opt.workers > rte_lcore_count()) {
+        std::fprintf(stderr, "fwd_bench: one CPU only: no two-worker rows\n");
+        opt.workers = 1;
     }
     rte_mempool* pool = perf::bench_pool();
     if (pool == nullptr) {
         std::fprintf(stderr, "fwd_bench: mbuf pool\n");
         return 1;
     }
-    std::printf("TSC %.2f GHz, %s flows, %s packets, %llu packets per measurement, median of %u\n",
+    perf::pmd_ports ports;
+    if (opt.pmd) {
+        std::string err;
+        if (!perf::open_pmd_ports(ports, pool, err)) {
+            std::fprintf(stderr, "fwd_bench: PMD ports: %s\n", err.c_str());
+            return 1;
+        }
+    }
+    std::printf("TSC %.2f GHz, %s flows, %s packets, %llu packets per measurement, median of %u, "
+                "lcores %s\n",
                 double(rte_get_tsc_hz()) / 1e9,
                 opt.dist == perf::flow_dist::zipf ? "zipf(0.99)" : "uniform",
                 opt.warm ? "cached" : "cold (DMA)", static_cast<unsigned long long>(opt.pkts),
-                opt.repeat);
-    std::printf("%-22s %10s %8s %10s %8s %8s\n", "workload", "conns", "Mpps", "cycles/pkt", "ratio",
-                "B/conn");
+                opt.repeat, lcores.c_str());
+    std::printf("ratio: the baseline's cycles / the row's over the same packets (column "
+                "'against'); w: workers; redir: fraction of packets that crossed a ring\n");
+    perf::print_header();
     std::vector<row> rows;
     bool ok = true;
+    perf::pmd_options po;
+    po.pkts = opt.pkts;
+    po.repeat = opt.repeat;
+    po.dist = opt.dist;
+    po.warm = opt.warm;
+    po.steerings = opt.steerings;
     for (const uint32_t n : opt.conns) {
-        std::vector<std::optional<fwd_mode>> runs(opt.modes.begin(), opt.modes.end());
-        if (opt.snat)
-            runs.push_back(std::nullopt); // SNAT: the real server's own connections
-        for (const std::optional<fwd_mode> m : runs) {
-            const fwd_mode mode = m.value_or(fwd_mode::nat);
-            const std::string name = m ? perf::mode_name(mode) : "snat";
-            auto cfg = config::load_string(
-                m ? perf::bench_config(mode, n) : perf::bench_snat_config(n), "bench.yaml");
+        std::vector<std::pair<fwd_mode, double>> one_worker_pmd; // Mpps per mode
+        bool pmd_baselines = true;
+        for (const fwd_mode mode : opt.modes) {
+            auto cfg = config::load_string(perf::bench_config(mode, n), "bench.yaml");
             if (!cfg) {
                 std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
                 return 1;
@@ -261,43 +289,111 @@ int main(int argc, char** argv) {
             tp.flows = n;
             tp.dist = opt.dist;
             tp.replies = mode == fwd_mode::nat;
-            tp.snat = !m;
             const perf::traffic t(tp);
             // SYN + first ACK of every flow: the scheduler and the insert, one pass.
             const perf::run_result hs =
                 run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
             row h = make_row(std::string("new-connections") + (mode == fwd_mode::dr ? "" : "-") +
-                                 (m && mode == fwd_mode::dr ? "" : name),
+                                 (mode == fwd_mode::dr ? "" : perf::mode_name(mode)),
                              n, {hs}, bytes);
-            h.conns_per_s = double(n) / (double(hs.real_cycles) / double(rte_get_tsc_hz()));
+            h.conns_per_s = h.mpps * 1e6 / 2; // two packets a connection
             ok &= run.check(n, "handshake");
-            print_row(h);
+            perf::print_row(h);
             rows.push_back(h);
             std::vector<perf::run_result> est;
             for (uint32_t r = 0; r < opt.repeat; ++r)
                 est.push_back(
                     run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
             ok &= run.check(n, "established");
-            rows.push_back(make_row(name + "-established", n, est, bytes));
-            print_row(rows.back());
-            if (opt.mixed && m && mode == fwd_mode::dr) {
-                // Established with 1/64 FINs and 1/64 SYNs: state changes and port reuse.
+            rows.push_back(
+                make_row(std::string(perf::mode_name(mode)) + "-established", n, est, bytes));
+            perf::print_row(rows.back());
+            if (opt.pmd) {
+                // The same table, through rx_burst and tx_burst.
+                ok &= perf::pmd_rows_one_worker(run, ports, pool, t, mode, n, po, pmd_baselines,
+                                                rows);
+                pmd_baselines = false; // once per table size
+                one_worker_pmd.emplace_back(
+                    mode,
+                    rows[rows.size() - (rows.back().workload == "baseline-swap-pmd" ? 3 : 1)].mpps);
+            }
+            if (opt.mixed && mode == fwd_mode::dr) {
+                // Connections ending and client ports reused (traffic.h, stream `mixed`).
+                const uint64_t created0 = run.worker().ctr.conns_created;
                 std::vector<perf::run_result> mx;
                 for (uint32_t r = 0; r < opt.repeat; ++r)
                     mx.push_back(run.measure(t, perf::stream_kind::mixed, r * opt.pkts, opt.pkts));
-                rows.push_back(make_row("dr-mixed", n, mx, bytes));
-                print_row(rows.back());
+                ok &= run.check(n, "mixed");
+                const uint64_t reopened = run.worker().ctr.conns_created - created0;
+                if (reopened == 0) {
+                    std::fprintf(stderr, "fwd_bench: dr-mixed reused no client port\n");
+                    ok = false;
+                }
+                row m = make_row("dr-mixed", n, mx, bytes);
+                char b[32];
+                std::snprintf(b, sizeof b, "%.5f",
+                              double(reopened) / double(uint64_t{opt.repeat} * opt.pkts));
+                m.extra.emplace_back("reopened", b);
+                rows.push_back(m);
+                perf::print_row(rows.back());
             }
         }
         if (opt.sync &&
             std::find(opt.modes.begin(), opt.modes.end(), fwd_mode::dr) != opt.modes.end())
             ok &= sync_rows(opt, n, pool, rows); // after the DR run's table is freed
+        if (opt.snat) {
+            // Issue 19: the real servers' own connections through SNAT (traffic.h `snat`),
+            // compute-only, read against nat-established.
+            auto cfg = config::load_string(perf::bench_snat_config(n), "bench.yaml");
+            if (!cfg) {
+                std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
+                return 1;
+            }
+            perf::bench_run run(*cfg, pool, opt.warm);
+            if (!run.ok()) {
+                std::fprintf(stderr, "fwd_bench: worker set-up failed (%u conns)\n", n);
+                return 1;
+            }
+            for (dp::port_view& pv : run.worker().ports)
+                pv.partial_csum = opt.socket_ports;
+            const double bytes = run.bytes_per_conn();
+            perf::traffic_params tp;
+            tp.flows = n;
+            tp.dist = opt.dist;
+            tp.replies = true;
+            tp.snat = true;
+            const perf::traffic t(tp);
+            const perf::run_result hs =
+                run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
+            row h = make_row("new-connections-snat", n, {hs}, bytes);
+            h.conns_per_s = h.mpps * 1e6 / 2;
+            ok &= run.check(n, "handshake");
+            perf::print_row(h);
+            rows.push_back(h);
+            std::vector<perf::run_result> est;
+            for (uint32_t r = 0; r < opt.repeat; ++r)
+                est.push_back(
+                    run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
+            ok &= run.check(n, "established");
+            rows.push_back(make_row("snat-established", n, est, bytes));
+            perf::print_row(rows.back());
+        }
+        if (opt.pmd && opt.workers > 1)
+            for (const fwd_mode mode : opt.modes) {
+                if (mode == fwd_mode::tun)
+                    continue; // issue 17 asks for DR and two-arm NAT
+                double one = 0;
+                for (const auto& [m, mpps] : one_worker_pmd)
+                    if (m == mode)
+                        one = mpps;
+                ok &= perf::pmd_rows_two_workers(mode, n, ports, pool, po, one, rows);
+            }
     }
-    if (!opt.json.empty() && !write_json(opt.json, rows)) {
+    if (!opt.json.empty() && !perf::write_json(opt.json, rows)) {
         std::fprintf(stderr, "fwd_bench: cannot write %s\n", opt.json.c_str());
         return 1;
     }
     if (!ok)
-        std::fprintf(stderr, "fwd_bench: unexpected drops (see above)\n");
+        std::fprintf(stderr, "fwd_bench: failed checks (see above)\n");
     return ok ? 0 : 1;
 }

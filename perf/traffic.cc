@@ -30,12 +30,13 @@ uint64_t mix(uint64_t x) noexcept {
     return x ^ (x >> 31);
 }
 
-// Flow i: client 198.18.0.0 + i / 512, port 1024 + i % 512 (network order).
-uint32_t client_ip(uint32_t flow) noexcept {
-    return htonl((198u << 24 | 18u << 16) + (flow >> 9));
-}
-uint16_t client_port(uint32_t flow) noexcept {
-    return htons(static_cast<uint16_t>(1024 + (flow & 511)));
+// The mixed stream's special packets: two per client burst (at these offsets), in cycles of six.
+constexpr uint64_t special_at[2] = {0, 16};
+constexpr uint64_t special_cycle = 6;
+
+// Packet index of special packet q.
+uint64_t special_packet(uint64_t q) noexcept {
+    return q / 2 * traffic::burst + special_at[q % 2];
 }
 
 uint32_t get32(const uint8_t* p) {
@@ -50,6 +51,14 @@ uint16_t get16(const uint8_t* p) {
 }
 
 } // namespace
+
+// Flow i: client 198.18.0.0 + i mod 2^17 (the whole /15), port 1024 + i / 2^17 (network order).
+uint32_t traffic::client_ip(uint32_t flow) noexcept {
+    return htonl((198u << 24 | 18u << 16) + (flow & 0x1ffff));
+}
+uint16_t traffic::client_port(uint32_t flow) noexcept {
+    return htons(static_cast<uint16_t>(1024 + (flow >> 17)));
+}
 
 traffic::traffic(const traffic_params& p) : m_p(p) {
     const test::mac6 wan = test::pcap_port_mac(0), lan = test::pcap_port_mac(1);
@@ -110,6 +119,21 @@ void traffic::write(rte_mbuf* m, const test::frame& tmpl, uint32_t flow, bool re
     m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 }
 
+uint32_t traffic::mixed_flow(uint64_t k, uint8_t& flags) const noexcept {
+    flags = ack;
+    const uint64_t at = k % burst;
+    if (at != special_at[0] && at != special_at[1])
+        return flow_of(k);
+    const uint64_t q = k / burst * 2 + (at == special_at[0] ? 0 : 1);
+    const uint64_t phase = q % special_cycle;
+    // Phases 0-2 act on the flow picked at phase 0, 3-5 on the one picked at phase 3.
+    const uint32_t subject = flow_of(special_packet(q - phase % 3));
+    constexpr uint8_t rst = 0x04;
+    constexpr uint8_t flags_of[special_cycle] = {fin | ack, syn, ack, rst | ack, syn, ack};
+    flags = flags_of[phase];
+    return subject;
+}
+
 bool traffic::fill(stream_kind s, uint64_t k, uint16_t n, rte_mempool* pool, rte_mbuf** out) const {
     if (rte_pktmbuf_alloc_bulk(pool, out, n) != 0)
         return false;
@@ -126,14 +150,11 @@ bool traffic::fill(stream_kind s, uint64_t k, uint16_t n, rte_mempool* pool, rte
             write(out[i], m_request, flow % m_p.flows, req_moves_dst, (b & 1) ? ack : syn);
             continue;
         }
-        const uint32_t flow = flow_of(pk);
         uint8_t flags = ack;
-        if (s == stream_kind::mixed && !reply) {
-            const uint64_t r = mix(~pk) & 63;
-            flags = r == 0 ? (fin | ack) : r == 1 ? syn : ack;
-        }
-        write(out[i], reply ? m_replies[flow % m_replies.size()] : m_request, flow,
-              reply != req_moves_dst, flags);
+        const uint32_t flow =
+            s == stream_kind::mixed && !reply ? mixed_flow(pk, flags) : flow_of(pk);
+        const uint32_t rs = m_p.snat ? 0 : m_p.rs_of != nullptr ? m_p.rs_of[flow] : flow % m_p.n_rs;
+        write(out[i], reply ? m_replies[rs] : m_request, flow, reply != req_moves_dst, flags);
     }
     return true;
 }

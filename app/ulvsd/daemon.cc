@@ -9,6 +9,7 @@
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
+#include "ulvs/control/service/rss_sides.h"
 #include "ulvs/control/vrrp/engine.h"
 #include "ulvs/control/vrrp/overlay.h"
 #include "ulvs/dataplane/mbuf_budget.h"
@@ -224,8 +225,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     ctl::control_env env;
     std::vector<dp::port_view> views;
     bool need_proxy = false;
-    for (const config::port_cfg& pc : cfg.ports) {
-        auto info = dp::port_open({pc.name, pc.device, pc.mtu, n_workers, rt.pool});
+    const std::vector<dp::rss_side> rss_sides = ctl::rss_sides(cfg);
+    for (size_t pi = 0; pi < cfg.ports.size(); ++pi) {
+        const config::port_cfg& pc = cfg.ports[pi];
+        auto info = dp::port_open({pc.name, pc.device, pc.mtu, n_workers, rt.pool, rss_sides[pi]});
         if (!info) {
             spdlog::error("{}", info.error());
             return 1;
@@ -238,6 +241,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                      pc.device, info->driver, mac_addr{info->mac}.to_string(),
                      info->rss ? "on" : "off", info->n_tx_queues, info->tx_multi_seg ? "on" : "off",
                      info->mtu_set ? "" : " (MTU not settable on this device)");
+        if (n_workers > 1)
+            spdlog::info("port {}: RSS {} the owner worker{}{}", pc.name,
+                         info->rss_steers ? "steers to" : "does not steer to",
+                         info->rss_steers ? "" : " (the redirect ring does): ", info->rss_note);
         if (const std::string w = offload_warning(pc.name, pc.device); !w.empty())
             spdlog::warn("{}", w);
         env.addrs.push_back(pa);

@@ -1,6 +1,6 @@
 // The worker side of `ulvsadm -c` (dataplane/fwd/conn_dump.h): bounded steps, only live entries,
 // truncation at the buffer's size, a new request restarting an unfinished one. Needs the EAL for
-// the connection table's rte_hash.
+// the connection table's memory.
 #include "harness.h"
 #include "ulvs/dataplane/fwd/conn_dump.h"
 

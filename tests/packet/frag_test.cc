@@ -101,9 +101,9 @@ void set_ip_csum(uint8_t* ip) {
 }
 
 // A client UDP datagram to `vip`:53 of IP total length `total`, no DF, IP ID `id`.
-frame datagram(uint16_t sport, size_t total, uint16_t id, const char* vip = "203.0.113.100") {
-    frame f =
-        test::make_frame(flow{"203.0.113.130", vip, sport, 53, 17}, router, wan, 0, total - 28);
+frame datagram(uint16_t sport, size_t total, uint16_t id, const char* vip = "203.0.113.100",
+               const std::string& client = "203.0.113.130") {
+    frame f = test::make_frame(flow{client, vip, sport, 53, 17}, router, wan, 0, total - 28);
     uint8_t* ip = f.data() + 14;
     put16(ip + 4, id);
     put16(ip + 6, 0);
@@ -391,13 +391,16 @@ TEST(fragments, outer_ip_ids_of_different_workers_never_collide) {
         }
     }
     EXPECT_EQ(seen.size(), drawn);
-    // Through the TUN path: non-DF datagrams of many flows, spread over the three workers.
+    // Through the TUN path: non-DF datagrams of many flows (clients: the owner is a function of
+    // the client's address), spread over the three workers.
     seen.clear();
     size_t n = 0;
     std::set<uint16_t> residues;
     for (uint16_t i = 0; i < 60; ++i) {
-        auto out = r.burst_on(
-            0, 0, {datagram(static_cast<uint16_t>(51000 + i), 100, 1, "203.0.113.102")}, 2000);
+        auto out = r.burst_on(0, 0,
+                              {datagram(static_cast<uint16_t>(51000 + i), 100, 1, "203.0.113.102",
+                                        "203.0.113." + std::to_string(130 + i))},
+                              2000);
         for (const frame& f : out[1]) {
             const uint16_t id = get16(f.data() + 14 + 4);
             seen.insert(id);

@@ -36,13 +36,14 @@ frame from_mbuf(rte_mbuf* m) {
 
 } // namespace
 
-bool init_eal(const char* prog, unsigned mem_mb) {
+bool init_eal(const char* prog, unsigned mem_mb, const std::string& lcores) {
     const std::string prefix =
         std::string("--file-prefix=ulvs-") + prog + "-" + std::to_string(getpid());
     const std::string mem = std::to_string(mem_mb);
-    const char* argv[] = {
-        prog, "--no-huge",         "-m",          mem.c_str(), "--no-pci", "--no-telemetry", "-l",
-        "0",  "--log-level=error", prefix.c_str()};
+    const std::string lc = "--lcores=" + lcores;
+    const char* argv[] = {prog,        "--no-huge",         "-m",
+                          mem.c_str(), "--no-pci",          "--no-telemetry",
+                          lc.c_str(),  "--log-level=error", prefix.c_str()};
     if (rte_eal_init(static_cast<int>(std::size(argv)), const_cast<char**>(argv)) < 0)
         return false;
     g_pool = rte_pktmbuf_pool_create("test_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);

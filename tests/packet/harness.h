@@ -1,6 +1,6 @@
 // A worker wired exactly as ulvsd wires it (config file -> snapshot builder, static neighbours,
 // ARP/ICMP responder), minus the NICs: tests feed frames in and read the frames that would leave
-// each port. Needs the EAL (init_eal) for mbufs and the connection table's rte_hash.
+// each port. Needs the EAL (init_eal) for mbufs and the connection table's memory.
 #pragma once
 
 #include "pcap_file.h"
@@ -11,13 +11,15 @@
 #include "ulvs/dataplane/fwd/worker.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace ulvs::test {
 
 // EAL without hugepages or devices, with `mem_mb` of memory (the benchmarks' 10M-connection tables
-// need gigabytes), and an mbuf pool. False on failure.
-bool init_eal(const char* prog, unsigned mem_mb = 256);
+// need gigabytes), and an mbuf pool. `lcores` is EAL's --lcores list (the benchmark's two
+// workers: "0@1,1@0"). False on failure.
+bool init_eal(const char* prog, unsigned mem_mb = 256, const std::string& lcores = "0");
 
 // The mbuf pool init_eal made (tests check that every mbuf came back).
 rte_mempool* test_pool();

@@ -3,10 +3,15 @@
 #include "frames.h"
 #include "harness.h"
 #include "ulvs/config/load.h"
+#include "ulvs/dataplane/port/rss.h"
 
 #include <gtest/gtest.h>
+#include <rte_byteorder.h>
+#include <rte_thash.h>
 
 #include <set>
+
+#include <arpa/inet.h>
 
 using namespace ulvs;
 using test::flow;
@@ -145,6 +150,46 @@ TEST(nat, reply_with_ttl_1_is_dropped) {
     EXPECT_EQ(drops(r, dp::drop::ttl_exceeded), 1u);
 }
 
+// Issue 17: a reply's route is cached in its connection, tied to the route table it came from.
+// A changed default gateway takes effect on the connection's next reply, and so does going back.
+TEST(nat, cached_reply_route_follows_a_route_change) {
+    test::rig r(load());
+    ASSERT_TRUE(r.ok()) << r.error();
+    // The default route moves to another gateway, behind a new route that takes its place in
+    // the table's next hops: a cached position alone would name the old gateway.
+    std::string moved = nat_config;
+    moved.replace(moved.find("routes: [{prefix: 0.0.0.0/0, via: 203.0.113.1}]"), 47,
+                  "routes: [{prefix: 192.0.2.0/24, via: 203.0.113.1}, {prefix: 0.0.0.0/0, via: "
+                  "203.0.113.2}]");
+    moved.replace(
+        moved.find("neighbors:\n"), 11,
+        "neighbors:\n  - {address: 203.0.113.2, mac: \"02:00:00:00:00:02\", port: wan}\n");
+    auto cfg2 = config::load_string(moved, "nat_moved.yaml");
+    ASSERT_TRUE(cfg2) << cfg2.error().front().to_string();
+    const mac6 router2 = {2, 0, 0, 0, 0, 2};
+
+    const flow req{"203.0.113.130", "203.0.113.101", 40001, 80, 6};
+    auto out = r.burst(0, {test::make_frame(req, router, wan, syn)}, 1000);
+    ASSERT_EQ(out[1].size(), 1u);
+    const flow rep{"198.51.100.11", "203.0.113.130", 8080, 40001, 6};
+    auto reply_via = [&](uint64_t now) {
+        auto o = r.burst(1, {test::make_frame(rep, rs1, lan, ack)}, now);
+        EXPECT_EQ(o[0].size(), 1u);
+        return o[0].empty() ? mac6{} : test::read_frame(o[0][0]).eth_dst;
+    };
+    EXPECT_EQ(reply_via(1001), router);
+    EXPECT_EQ(reply_via(1002), router); // from the cache
+    // The rig sets the static neighbours of its first config only (ulvsd's reload does all).
+    for (const auto& n : cfg2->neighbors)
+        if (n.port == "wan")
+            r.neigh().set_static(n.address, 0, n.mac);
+    ASSERT_TRUE(r.reconfigure(*cfg2)) << r.error();
+    EXPECT_EQ(reply_via(1003), router2);
+    EXPECT_EQ(reply_via(1004), router2);
+    ASSERT_TRUE(r.reconfigure(load())) << r.error();
+    EXPECT_EQ(reply_via(1005), router);
+}
+
 // Acceptance 2 of the NAT issue at the burst level: two workers, no hardware steering (every
 // packet arrives at the "wrong" worker half of the time): each connection's reply still reaches
 // the client, exactly once, and the redirect path was used.
@@ -155,12 +200,14 @@ TEST(nat, two_workers_steer_every_connection_to_its_owner) {
     std::multiset<uint16_t> replied;
     for (uint16_t i = 0; i < n; ++i) {
         const uint16_t cport = static_cast<uint16_t>(30000 + i);
-        const flow req{"203.0.113.130", "203.0.113.101", cport, 80, 6};
+        // The owner is a function of the client's address (port/rss.h): 100 clients.
+        const std::string client = "203.0.113." + std::to_string(130 + i % 100);
+        const flow req{client, "203.0.113.101", cport, 80, 6};
         // Requests arrive on worker i % 2, replies on the other one.
         auto out = r.burst_on(i % 2, 0, {test::make_frame(req, router, wan, syn)}, 1000 + i);
         ASSERT_EQ(out[1].size(), 1u) << "request " << i;
         const auto v = test::read_frame(out[1][0]);
-        const flow rep{v.dst, "203.0.113.130", v.dport, cport, 6};
+        const flow rep{v.dst, client, v.dport, cport, 6};
         const mac6 from = v.eth_dst;
         out = r.burst_on((i + 1) % 2, 1, {test::make_frame(rep, from, lan, synack)}, 1000 + i);
         ASSERT_EQ(out[0].size(), 1u) << "reply " << i;
@@ -180,6 +227,49 @@ TEST(nat, two_workers_steer_every_connection_to_its_owner) {
         for (size_t d = 0; d < static_cast<size_t>(dp::drop::count); ++d)
             EXPECT_EQ(r.worker(w).ctr.drops[d], 0u)
                 << "worker " << w << " drop " << dp::drop_name(static_cast<dp::drop>(d));
+}
+
+// Issue 17, acceptance 2 at the burst level: with W = 1..8 workers, each packet delivered to the
+// queue the ports' RSS picks (rte_softrss with the programmed key and RETA: the wan port hashes
+// the source, the lan port the destination), every request and every NAT reply is handled by the
+// worker it arrives at: nothing crosses a ring, and every connection is answered.
+TEST(nat, rss_steered_packets_arrive_at_their_owner) {
+    for (uint32_t nw = 1; nw <= 8; ++nw) {
+        test::rig r(load(), 1000, nw);
+        ASSERT_TRUE(r.ok()) << r.error();
+        auto rss = [&](dp::rss_side side, const std::string& src, const std::string& dst) {
+            in_addr a{};
+            inet_pton(AF_INET, (side == dp::rss_side::server ? dst : src).c_str(), &a);
+            uint32_t word = rte_be_to_cpu_32(a.s_addr);
+            return dp::reta_queue(rte_softrss(&word, 1, dp::rss_key.data()) % 512, nw);
+        };
+        constexpr uint16_t n = 120;
+        std::set<uint32_t> used;
+        for (uint16_t i = 0; i < n; ++i) {
+            const std::string client = "203.0.113." + std::to_string(128 + i);
+            const uint16_t cport = static_cast<uint16_t>(40000 + i * 7);
+            const flow req{client, "203.0.113.101", cport, 80, 6};
+            const uint32_t q = rss(dp::rss_side::client, req.src, req.dst);
+            used.insert(q);
+            auto out = r.burst_on(q, 0, {test::make_frame(req, router, wan, syn)}, 1000 + i);
+            ASSERT_EQ(out[1].size(), 1u) << "W=" << nw << " request " << i;
+            const auto v = test::read_frame(out[1][0]);
+            const flow rep{v.dst, client, v.dport, cport, 6};
+            const uint32_t qr = rss(dp::rss_side::server, rep.src, rep.dst);
+            EXPECT_EQ(qr, q);
+            out = r.burst_on(qr, 1, {test::make_frame(rep, v.eth_dst, lan, synack)}, 1000 + i);
+            ASSERT_EQ(out[0].size(), 1u) << "W=" << nw << " reply " << i;
+            // The connection lives in the table of the worker both arrived at.
+            EXPECT_EQ(r.worker(q).conns.size() > 0, true);
+        }
+        EXPECT_EQ(used.size(), nw) << "120 clients reach every worker";
+        uint64_t conns = 0;
+        for (uint32_t w = 0; w < nw; ++w) {
+            EXPECT_EQ(r.worker(w).ctr.redirected, 0u) << "W=" << nw << " worker " << w;
+            conns += r.worker(w).conns.size();
+        }
+        EXPECT_EQ(conns, n);
+    }
 }
 
 } // namespace

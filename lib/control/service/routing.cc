@@ -28,6 +28,12 @@ uint32_t next_lpm_serial() {
 std::expected<std::shared_ptr<const dp::route_table>, std::string>
 make_table(const config::config& cfg, const std::vector<gateway>& gws, uint32_t serial) {
     auto t = std::make_shared<dp::route_table>();
+    // One counter for the process (every route_cache): workers compare a cached gen with the
+    // current table's. Wrapping past 2^32 tables is not a concern; 0 stays "none".
+    static std::atomic<uint32_t> gens{0};
+    do
+        t->gen = gens.fetch_add(1, std::memory_order_relaxed) + 1;
+    while (t->gen == 0);
     rte_lpm_config lc{};
     lc.max_rules = 1024;
     lc.number_tbl8s = 256; // prefixes longer than /24 need a tbl8 group each

@@ -73,7 +73,9 @@ uint16_t maxlen_of(const config::sync_cfg& c, uint16_t mtu) {
 sync_engine::sync_engine(params p, io o)
     : m_p(std::move(p)), m_io(std::move(o)), m_frame(hdr_len + sync::default_maxlen),
       m_msg(std::span<uint8_t>(m_frame).subspan(hdr_len), 0),
-      m_rx(rx_queue_slots, std::vector<uint8_t>(rx_slot_bytes)), m_rx_len(rx_queue_slots, 0) {}
+      m_rx(rx_queue_slots, std::vector<uint8_t>(rx_slot_bytes)), m_rx_len(rx_queue_slots, 0) {
+    dp::build_owner_map(m_owners, m_p.n_workers); // as every worker_ctx builds its own
+}
 
 std::expected<void, std::string>
 sync_engine::configure(const std::optional<config::sync_cfg>& sync) {
@@ -283,7 +285,7 @@ bool sync_engine::on_frame(const uint8_t* f, size_t len, uint8_t port) {
 
 void sync_engine::route(const dp::sync_msg& m) {
     const dp::snapshot* s = m_p.snapshot();
-    const uint32_t owner = dp::sync_owner(*s, m, m_p.n_workers);
+    const uint32_t owner = dp::sync_owner(*s, m, m_owners);
     if (owner >= m_in.size()) {
         ++m_c.records_unroutable;
         return;

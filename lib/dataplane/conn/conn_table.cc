@@ -104,11 +104,24 @@ conn_table::~conn_table() {
     free_table(m_conns, sizeof(conn) * size_t{m_capacity});
 }
 
+// The other bucket of a key in bucket `b`: (F(sig) - b) mod n, an involution, so it is found
+// from either side with the signature alone. F maps the signature onto [0, n) by multiply-shift
+// (issue 17: a 64-bit division here cost tens of cycles per lookup); any F in [0, n) keeps the
+// involution.
+[[gnu::always_inline]] inline uint32_t conn_table::alt(uint32_t b, uint16_t sig) const noexcept {
+    const uint32_t mixed = uint32_t{sig} * 0x9e3779b1u;
+    const auto f = static_cast<uint32_t>((uint64_t{mixed} * m_n_buckets) >> 32);
+    return f >= b ? f - b : f + m_n_buckets - b;
+}
+
 // CRC32C of the key picks the bucket (multiply-shift onto any bucket count); a multiplicative
 // hash gives the signature. Not a second CRC with another seed: CRC is linear, the two would
 // differ by a constant, every key of a bucket would get nearly the same signature and so the
 // same alternative bucket, and cuckoo paths would run out (they did, at 10M connections).
-conn_table::hashed conn_table::hash_of(const conn_key& k) const noexcept {
+// Inlined into the lookups (issue 17: called out of line, its result waited on a call and a
+// return).
+[[gnu::always_inline]] inline conn_table::hashed
+conn_table::hash_of(const conn_key& k) const noexcept {
     uint64_t w[2];
     std::memcpy(w, &k, 16);
     const auto h = static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(0x9e3779b9u, w[0]), w[1]));
@@ -119,13 +132,6 @@ conn_table::hashed conn_table::hash_of(const conn_key& k) const noexcept {
     r.b[0] = static_cast<uint32_t>((uint64_t{h} * m_n_buckets) >> 32);
     r.b[1] = alt(r.b[0], r.sig);
     return r;
-}
-
-// The other bucket of a key in bucket `b`: (F(sig) - b) mod n, an involution, so it is found
-// from either side with the signature alone.
-uint32_t conn_table::alt(uint32_t b, uint16_t sig) const noexcept {
-    const auto f = static_cast<uint32_t>((uint64_t{sig} * 0x9e3779b1u) % m_n_buckets);
-    return f >= b ? f - b : f + m_n_buckets - b;
 }
 
 bool conn_table::matches(uint32_t ref, const conn_key& k) const noexcept {

@@ -209,7 +209,10 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
     init.neigh = d.neigh;
     init.dest_stats_id = d.stats_id;
     init.svc_stats_id = svc.stats_id;
-    init.tun_src = d.tun_src;
+    if (d.mode == fwd_mode::tun)
+        init.tun_src = d.tun_src;
+    else
+        init.reply_gen = 0; // no reply route cached yet
     init.state = tcp_state::none;
     init.expire_ms = now_ms + s.timeouts.of(tcp_state::none);
     init.key = key;

@@ -6,6 +6,7 @@
 #include "ulvs/dataplane/pkt/csum.h"
 #include "ulvs/dataplane/pkt/parse.h"
 
+#include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
@@ -71,10 +72,14 @@ inline void rewrite_endpoint(uint8_t* l3, uint8_t* l4, uint8_t proto, bool src, 
 inline bool decrement_ttl(uint8_t* l3) noexcept {
     if (l3[ip_ttl] <= 1)
         return false;
-    const uint16_t before = load16(l3 + ip_ttl); // TTL and protocol share a 16-bit word
-    --l3[ip_ttl];
+    // TTL and protocol share a 16-bit word (TTL its high byte in network order): one load, one
+    // store. (A byte store then a load of the word stalled on store forwarding: issue 17.)
+    const uint16_t before = load16(l3 + ip_ttl);
+    const uint16_t after =
+        rte_cpu_to_be_16(static_cast<uint16_t>(rte_be_to_cpu_16(before) - 0x100));
+    store16(l3 + ip_ttl, after);
     uint16_t sum = load16(l3 + ip_csum);
-    csum_replace2(sum, before, load16(l3 + ip_ttl));
+    csum_replace2(sum, before, after);
     store16(l3 + ip_csum, sum);
     return true;
 }

@@ -91,7 +91,7 @@ bool to_real_server(worker_ctx& w, const conn& c, const candidate& cd) noexcept 
 
 // Send a server-side NAT packet (reply or ICMP error about a request) to the client, as if the
 // VIP had sent it; routed, so the TTL drops by one.
-bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
+bool to_client(worker_ctx& w, conn& c, const candidate& cd) noexcept {
     auto* f = rte_pktmbuf_mtod(cd.m, uint8_t*);
     uint8_t* l3 = f + cd.l3_off;
     // Too big for the client's way with DF: the real server hears it from the address it sent
@@ -120,7 +120,9 @@ bool to_client(worker_ctx& w, const conn& c, const candidate& cd) noexcept {
                 inet_checksum(f + cd.l4_off,
                               static_cast<uint32_t>(cd.ip_len - (cd.l4_off - cd.l3_off))));
     }
-    return send_routed_fit(w, cd.m, c.key.src_ip, cd.ip_len);
+    if (cd.ip_len <= w.min_mtu && cd.m->nb_segs == 1)
+        return send_reply_routed(w, c, cd.m);
+    return send_routed_sized(w, cd.m, c.key.src_ip);
 }
 
 // A packet whose lookup found nothing: a new connection, or a drop with its reason.
@@ -281,21 +283,20 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
 }
 
 // The client end of a connection, from its lookup key: it picks the owner worker. Connections
-// of a persistent service belong to the worker of the masked client address (port 0), so that
-// the client network's template and all its connections share one table (docs/architecture.md "A
-// packet's way", step 3); a NAT reply finds that mask by its real server's address
-// (snapshot::persist_rs).
-inline uint32_t owner_of_key(const snapshot& s, const candidate& cd, const conn_key& k,
-                             uint32_t n) noexcept {
+// of a persistent service belong to the worker of the masked client address, so that the client
+// network's template and all its connections share one table (docs/architecture.md "A packet's
+// way", step 3); a NAT reply finds that mask by its real server's address (snapshot::persist_rs).
+inline uint32_t owner_of_key(const worker_ctx& w, const snapshot& s, const candidate& cd,
+                             const conn_key& k) noexcept {
     if (cd.way == path::request || cd.way == path::icmp_in) {
         if (cd.svc != nullptr && cd.svc->persist_ms != 0)
-            return owner_of(k.src_ip & cd.svc->persist_mask, 0, n);
-        return owner_of(k.src_ip, k.src_port, n);
+            return owner_of(w.owners, k.src_ip & cd.svc->persist_mask);
+        return owner_of(w.owners, k.src_ip);
     }
     if (s.persist_rs.size() != 0)
         if (auto mask = s.persist_rs.find(k.src_ip))
-            return owner_of(k.dst_ip & *mask, 0, n);
-    return owner_of(k.dst_ip, k.dst_port, n);
+            return owner_of(w.owners, k.dst_ip & *mask);
+    return owner_of(w.owners, k.dst_ip);
 }
 
 uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, int in_port,
@@ -327,7 +328,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         cand[nc].steered = steered;
         // A datagram reassembled here may belong to another worker's connection (frag_table.h).
         if ((!steered || cand[nc].reassembled) && w.n_workers > 1) {
-            const uint32_t owner = owner_of_key(s, cand[nc], keys[nc], w.n_workers);
+            const uint32_t owner = owner_of_key(w, s, cand[nc], keys[nc]);
             if (owner != w.id) {
                 m = cand[nc].m;
                 m->port = port; // the owner needs the port index
@@ -394,7 +395,7 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
         if (s.sync.send) [[unlikely]]
             sync_after_packet(w, idx, !ref.found() || state_changed, cd.way == path::request,
                               now_ms);
-        const conn& cn = w.conns.at(idx);
+        conn& cn = w.conns.at(idx);
         if (cn.flags & conn_flag::snat) { // no service, no real server (fwd/snat.h)
             staged += snat_forward(w, cn, cd) ? 1 : 0;
             continue;

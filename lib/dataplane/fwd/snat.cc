@@ -297,7 +297,7 @@ uint32_t route_miss(worker_ctx& w, const snapshot& s, const candidate& cd, const
         // Its connection, if any, lives on the remote end's worker (snat.h); the burst path
         // steered this one by another rule (a persistent NAT service's real server).
         // key: inside:port -> remote:port (an echo's remote port is 0), either way.
-        const uint32_t owner = snat_owner(key.dst_ip, key.dst_port, w.n_workers);
+        const uint32_t owner = snat_owner(key.dst_ip, key.dst_port, w.owners);
         if (w.n_workers > 1 && !cd.steered && owner != w.id) {
             cd.m->port = cd.in_port;
             w.redirect[owner].pkts[w.redirect[owner].n++] = cd.m;

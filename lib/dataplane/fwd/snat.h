@@ -26,8 +26,12 @@ namespace ulvs::dp::detail {
 
 // The worker that owns the SNAT connections with this remote end (network order). Keep this the
 // one place that says so: the steering of both ways (process_burst.cc owner_of_key) agrees.
-inline uint32_t snat_owner(uint32_t remote_ip, uint16_t remote_port, uint32_t n) noexcept {
-    return owner_of(remote_ip, remote_port, n);
+// The owner is a function of the remote address alone (port/rss.h, issue 17): every remote port
+// of that address is on the same worker, so the uniqueness check above still sees every
+// connection that could collide.
+inline uint32_t snat_owner(uint32_t remote_ip, uint16_t /*remote_port*/,
+                           const owner_map& owners) noexcept {
+    return owner_of(owners, remote_ip);
 }
 
 // ICMP echo's timeout (Linux conntrack's nf_ct_icmp_timeout).

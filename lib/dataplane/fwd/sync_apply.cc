@@ -191,13 +191,13 @@ const char* sync_refusal_description(sync_refusal r) noexcept {
     return i < std::size(refusal_texts) ? refusal_texts[i] : "applied";
 }
 
-uint32_t sync_owner(const snapshot& s, const sync_msg& m, uint32_t n_workers) noexcept {
+uint32_t sync_owner(const snapshot& s, const sync_msg& m, const owner_map& owners) noexcept {
     const service* svc = service_of(s, m);
     if (svc == nullptr)
         return UINT32_MAX;
     if (svc->persist_ms != 0)
-        return owner_of(m.caddr & svc->persist_mask, 0, n_workers);
-    return owner_of(m.caddr, m.cport, n_workers);
+        return owner_of(owners, m.caddr & svc->persist_mask);
+    return owner_of(owners, m.caddr);
 }
 
 void apply_sync(worker_ctx& w, const sync_msg* msgs, uint32_t n, uint64_t now_ms) noexcept {

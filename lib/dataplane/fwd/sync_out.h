@@ -67,7 +67,7 @@ inline void sync_after_packet(worker_ctx& w, uint32_t idx, bool force, bool coun
     bool due = force;
     if (counted) {
         const uint16_t period = w.snap->sync.period;
-        uint16_t n = static_cast<uint16_t>(c.sync_pkts + 1);
+        uint32_t n = c.sync_pkts + 1;
         if (period == 0) {
             if (c.sync_pkts > w.snap->sync.threshold)
                 n = c.sync_pkts; // past the threshold: stays there, never sent again by count

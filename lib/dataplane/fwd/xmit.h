@@ -120,4 +120,23 @@ inline bool send_routed(worker_ctx& w, rte_mbuf* m, uint32_t dst) noexcept {
     return false;
 }
 
+// send_routed for a NAT reply to its client (the connection's key.src_ip), with the route
+// cached in the connection (conn::reply_hop): issue 17, a route lookup per reply missed the
+// cache in rte_lpm's 64 MiB table. Only routes through a gateway are cached (the gateway's slot
+// belongs to the route table); a connected client's slot is looked up per packet.
+inline bool send_reply_routed(worker_ctx& w, conn& c, rte_mbuf* m) noexcept {
+    const route_table* rt = w.snap->routes.get();
+    if (rt != nullptr && c.reply_gen == rt->gen) {
+        const next_hop& hop = rt->hops[c.reply_hop];
+        return send_to(w, m, hop.port, hop.neigh);
+    }
+    const next_hop* hop = w.snap->route(c.key.src_ip);
+    if (hop != nullptr && hop->gateway != 0) {
+        c.reply_hop = static_cast<uint16_t>(hop - rt->hops.data());
+        c.reply_gen = rt->hops.size() <= UINT16_MAX ? rt->gen : 0;
+        return send_to(w, m, hop->port, hop->neigh);
+    }
+    return send_routed(w, m, c.key.src_ip);
+}
+
 } // namespace ulvs::dp::detail

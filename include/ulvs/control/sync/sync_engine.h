@@ -29,6 +29,7 @@
 #include "ulvs/control/deadline.h"
 #include "ulvs/dataplane/fwd/publisher.h"
 #include "ulvs/dataplane/fwd/sync_msg.h"
+#include "ulvs/dataplane/port/rss.h"
 #include "ulvs/sync/wire.h"
 
 #include <array>
@@ -152,6 +153,7 @@ private:
     std::vector<std::vector<uint8_t>> m_rx; // the queue of received payloads
     std::vector<uint16_t> m_rx_len;
     size_t m_rx_head = 0, m_rx_n = 0;
+    dp::owner_map m_owners; // the workers' owner_of (port/rss.h), for received records
     counters m_c;
     sync::decode_counters m_dec;
 };

@@ -6,8 +6,9 @@
 // DR and TUN connections never see replies and have one key. The index is sized for two keys per
 // entry (at most 75% full) so a table full of NAT connections still fits.
 //
-// The index (issue 4: fewer bytes and fewer cache misses than rte_hash) is bucketized cuckoo
-// hashing with partial keys, as rte_hash and MemC3: 64-byte buckets of 8 slots, each slot a 16-bit
+// The index (issue 4: fewer bytes and fewer cache misses than rte_hash, which perf/stage_hash.cc
+// measures beside it over the same keys) is bucketized cuckoo hashing with partial keys, as
+// rte_hash and MemC3: 64-byte buckets of 8 slots, each slot a 16-bit
 // signature and a 32-bit reference (entry index and reply bit); a key lives in one of two buckets,
 // the second derived from the first and the signature alone, so entries can be moved without
 // reading their keys. Keys are not stored in the index: the entry holds the client key, the reply
@@ -83,15 +84,25 @@ struct alignas(64) conn {
     uint32_t svc_stats_id;  // counters of the virtual server
     tcp_state state;
     uint8_t flags; // conn_flag::*
-    // Connection sync (fwd/sync_msg.h): this connection's request packets modulo sync.period,
-    // so that "every period packets" needs no division (sync_out.h).
-    uint16_t sync_pkts = 0;
-    uint32_t tun_src; // TUN outer source address (network order)
+    // NAT: the route of the replies (towards the client), cached by the first one: the index of
+    // its next hop in the route table whose route_table::gen is reply_gen (0: none cached). A
+    // changed route table has another gen, so the next reply looks up again; the gateway's MAC
+    // is read from the neighbour table per packet, as for every next hop.
+    uint16_t reply_hop;
+    union {
+        uint32_t tun_src;   // TUN: outer source address (network order)
+        uint32_t reply_gen; // NAT: see reply_hop
+    };
     // Persistence. A connection: the index of the template it was created by (IPVS' control
     // link), or no_template. A template: how many live connections it created (n_control; it
     // does not expire while any live) and its timeout.
     uint32_t tmpl = no_template;
-    uint32_t n_control = 0;
+    // A connection has no n_control: its request packets modulo sync.period take the place
+    // (connection sync, fwd/sync_out.h: "every period packets" needs no division).
+    union {
+        uint32_t n_control = 0;
+        uint32_t sync_pkts;
+    };
     uint32_t persist_ms = 0;
 };
 static_assert(sizeof(conn) == 64);

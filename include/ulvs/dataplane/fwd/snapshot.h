@@ -179,6 +179,9 @@ struct route_table {
     std::unique_ptr<rte_lpm, rte_lpm_deleter> lpm;
     std::vector<next_hop> hops;
     uint32_t default_hop = no_index; // 0.0.0.0/0: rte_lpm takes depths 1..32 only
+    // Never 0, and another value for every table built in the process: a connection that cached
+    // a next hop of this table (conn::reply_gen) knows by it whether the table is still the one.
+    uint32_t gen = 0;
 };
 
 struct snapshot {

@@ -18,6 +18,7 @@
 namespace ulvs::dp {
 
 struct snapshot;
+struct owner_map; // port/rss.h
 
 // What the workers need of `sync:` (config::sync_cfg), in every snapshot (snapshot::sync), so a
 // change (ulvsadm --start-daemon, a reload) reaches them with the next publication.
@@ -80,6 +81,6 @@ const char* sync_refusal_description(sync_refusal r) noexcept;
 // templates belong to the worker of the masked client address. UINT32_MAX when `s` has no
 // service for it (the record cannot be applied anywhere). Control lcore (any thread with a
 // snapshot).
-uint32_t sync_owner(const snapshot& s, const sync_msg& m, uint32_t n_workers) noexcept;
+uint32_t sync_owner(const snapshot& s, const sync_msg& m, const owner_map& owners) noexcept;
 
 } // namespace ulvs::dp

@@ -17,6 +17,7 @@
 #include "ulvs/dataplane/fwd/police.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
 #include "ulvs/dataplane/fwd/sync_msg.h"
+#include "ulvs/dataplane/port/rss.h"
 
 #include <array>
 #include <cstdint>
@@ -44,10 +45,11 @@ constexpr uint16_t mbuf_port_resolve_request = 0x8000;
 constexpr uint16_t mbuf_port_hold = 0x4000;
 
 // The worker that owns a connection (docs/architecture.md "A packet's way", step 3): a function of
-// the client's address and port only, so requests and replies of one connection meet in one table.
-inline uint32_t owner_of(uint32_t client_ip, uint16_t client_port, uint32_t n_workers) noexcept {
-    const uint32_t h = (client_ip ^ (uint32_t{client_port} * 0x9e3779b1u)) * 0x85ebca6bu;
-    return (h >> 16) % n_workers;
+// the client's address only, so requests and replies of one connection meet in one table, and the
+// queue the ports' RSS picks (port/rss.h: the client's address is the source on the client side,
+// the destination on the server side).
+inline uint32_t owner_of(const owner_map& m, uint32_t client_ip) noexcept {
+    return m.owner(client_ip);
 }
 
 // What a worker knows of a port: fixed from start to stop.
@@ -121,6 +123,7 @@ struct alignas(64) worker_ctx {
     token_bucket police_resolve;    // fixed rate: resolution requests must not flood either
     token_bucket police_icmp_error; // ICMP errors about routed packets (fwd/snat.cc)
     std::array<redirect_stage, max_workers> redirect{}; // to the owner worker, by worker id
+    owner_map owners; // owner_of for n_workers (port/rss.h), this worker's own copy
 
     worker_counters ctr;
     std::vector<traffic_counters> svc_ctr;    // by service stats_id

@@ -2,6 +2,8 @@
 // only, on the main lcore; errors are returned with their whole message for the caller to log.
 #pragma once
 
+#include "ulvs/dataplane/port/rss.h"
+
 #include <array>
 #include <cstdint>
 #include <expected>
@@ -18,6 +20,9 @@ struct port_request {
     uint16_t mtu = 1500;
     uint16_t n_workers = 1; // one RX and one TX queue per worker
     rte_mempool* pool = nullptr;
+    // Which connection end its received packets carry in the field RSS hashes (port/rss.h;
+    // control/service/rss_sides.h decides): with field selection, RSS steers to the owner.
+    rss_side rss = rss_side::none;
 };
 
 struct port_info {
@@ -26,6 +31,8 @@ struct port_info {
     uint16_t n_tx_queues = 0;
     bool ctrl_tx_queue = false; // queue n_workers belongs to the control lcore
     bool rss = false;           // RSS spreads flows over the workers' RX queues
+    bool rss_steers = false;    // ... and puts each on its owner's (port/rss.h): no ring crossed
+    std::string rss_note;       // with several workers and !rss_steers: why not
     bool mtu_set = false;       // false when the device does not support setting the MTU
     bool rx_ip_csum = false;    // NIC verifies IPv4 header checksums
     bool tx_multi_seg = false;  // TX takes chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
