@@ -466,6 +466,13 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                                   r.value("error", mgmt::json::object()).value("message", ""));
         });
     };
+    health.vrrp_masters = [&vrrp] {
+        std::vector<std::string> out;
+        for (const auto& st : vrrp.statuses())
+            if (st.st == ctl::vrrp::state::master)
+                out.push_back(st.name);
+        return out;
+    };
     bool ownership_changed = false; // set by VRRP on the timers, cleared by the publish task
     // By deadline (control_loop.h): VRRP's timers and the kernel's frames with the rings in
     // every pass and between tasks; the rest as best-effort tasks taking turns.
@@ -477,6 +484,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
             // addresses past the ownership table's capacity.
             ctl::vrrp::publish_ownership(vrrp, inputs.owners);
             ownership_changed = true;
+            health.vrrp_changed(); // the host view: VIPs on the TAPs (kernel_tap.h)
         }
         return work;
     };

@@ -53,6 +53,7 @@ unsigned health_runtime::poll_checks(ctl::control_env& env, mgmt::manager& mgr, 
         // Before the probes of this pass: a check of the new config finds its route in place.
         if (checker.generation() != taps_generation) {
             taps_generation = checker.generation();
+            vrrp_changed(); // transitions before the TAPs existed
             taps->sync(mgr.running());
         }
         work += taps->poll(now); // netlink acks (rtnl.h)

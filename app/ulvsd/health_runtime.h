@@ -6,7 +6,9 @@
 #include "ulvs/control/health/checker.h"
 #include "ulvs/mgmt/manager.h"
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace ulvs::app {
@@ -17,6 +19,14 @@ struct health_runtime {
     std::unique_ptr<ctl::kernel_taps> taps;
     bool taps_failed = false;
     uint64_t taps_generation = 0; // the checker's generation the TAPs follow (checker.h)
+
+    // The VRRP instances MASTER now (names): the host view's VIPs follow them (kernel_tap.h).
+    std::function<std::vector<std::string>()> vrrp_masters;
+    // A VRRP transition: the TAPs' VIPs follow (netlink requests queued, never waited for).
+    void vrrp_changed() {
+        if (taps && vrrp_masters)
+            taps->set_vrrp_masters(vrrp_masters());
+    }
 
     // The control loop's priority work (control_loop.h on_timers): the kernel's frames to the
     // ports.

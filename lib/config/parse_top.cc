@@ -313,10 +313,26 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     if (root.IsNull())
         return;
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
-              {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
-               "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
-               "exception_path", "management", "logging", "scripts", "sync", "snat",
-               "forwarding_rules", "announce"});
+              {"dpdk",
+               "lcores",
+               "ports",
+               "routes",
+               "neighbors",
+               "timeouts",
+               "connections",
+               "vips",
+               "vrrp_instances",
+               "vrrp_sync_groups",
+               "virtual_servers",
+               "control_policing",
+               "exception_path",
+               "management",
+               "logging",
+               "scripts",
+               "sync",
+               "snat",
+               "forwarding_rules",
+               "announce"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -361,6 +377,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_snat(r, *f, d);
     if (auto f = m.get("forwarding_rules"))
         parse_forwarding_rules(r, *f, d);
+    if (auto f = m.get("announce")) // after `ports`: it names one
+        parse_announce(r, *f, d);
     if (auto f = m.get("sync")) // after `ports`: it names one
         parse_sync(r, *f, d);
 }

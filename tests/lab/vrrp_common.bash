@@ -121,6 +121,11 @@ vrrp_lb2_up() {
         ip netns exec "$VRRP_NS_LB2" ethtool -K "lb2$side" tx off rx off tso off gso off gro off \
             >/dev/null 2>&1 || true
         ip -n ulvs-router link set "rt2$side" master "br$side" up
+        # As scripts/lab hardens ulvs-lb's: the namespace's kernel owns the appliance's
+        # addresses and VIPs on its TAPs (issue 15's host view) and would otherwise answer ARP
+        # and TCP (a RST to VIP:80) on the port's own veth too.
+        ip netns exec "$VRRP_NS_LB2" sysctl -q -w "net.ipv4.conf.lb2$side.arp_ignore=8"
+        ip netns exec "$VRRP_NS_LB2" sysctl -q -w "net.ipv4.conf.lb2$side.rp_filter=1"
         ip -n "$VRRP_NS_LB2" link set "lb2$side" up
     done
 }

@@ -9,6 +9,8 @@
 #include "ulvs/config/load.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/exception/kernel_tap.h"
+#include "ulvs/control/vrrp/engine.h"
+#include "ulvs/control/vrrp/overlay.h"
 
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -216,6 +218,15 @@ config::config load(const std::string& extra = "") {
     return cfg ? *cfg : config::config{};
 }
 
+uint64_t drops(test::rig& r, dp::drop d) {
+    return r.worker().ctr.drops[static_cast<size_t>(d)];
+}
+
+// Local services on a VIP (issue 15): nginx on :8000 of the VIP, ssh on :22.
+constexpr const char* allow_vip_ports =
+    "exception_path: {allow: [{port: wan, protocol: tcp, ports: [8000, 80, 22]}]}\n";
+const test::flow to_vip_8000{"203.0.113.50", "203.0.113.100", 50000, 8000, 6};
+
 } // namespace
 
 // A TCP check's SYN opens its flow: the server's SYN-ACK to that port passes, before it did not;
@@ -347,6 +358,85 @@ TEST(exception_path, check_flows_expire) {
     EXPECT_FALSE(c.passes(lan, arrives(lan, reply, 0x10), t + 10000)) << "idle 10 s";
     c.receive(wan, arrives(wan, {"203.0.113.50", "203.0.113.10", 1, 1, 6}), t + 30000);
     EXPECT_EQ(c.taps->filter().flows(), 0u);
+}
+
+// Without a rule, what no virtual server takes of a VIP is dropped by the worker (no_service) and
+// never offered to the control lcore.
+TEST(exception_path, vip_ports_closed_without_a_rule) {
+    const auto cfg = load();
+    test::rig r(cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    control_side c(r, cfg);
+    ASSERT_TRUE(c.ok);
+    EXPECT_FALSE(c.passes(wan, arrives(wan, to_vip_8000, syn), 1000));
+    EXPECT_EQ(drops(r, dp::drop::no_service), 1u);
+    EXPECT_EQ(c.taps->counters().refused, 0u) << "the worker dropped it";
+}
+
+// With a rule, a port of an owned VIP that no virtual server uses reaches the kernel as allowed;
+// other ports are refused and counted; the virtual server's port never reaches the kernel, even
+// when a rule names it.
+TEST(exception_path, local_services_on_a_vip_as_allowed) {
+    const auto cfg = load(allow_vip_ports);
+    test::rig r(cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    control_side c(r, cfg);
+    ASSERT_TRUE(c.ok);
+    EXPECT_TRUE(c.passes(wan, arrives(wan, to_vip_8000, syn), 1000));
+    EXPECT_TRUE(c.passes(wan, arrives(wan, to_vip_8000, 0x10), 1001)); // and the rest of it
+    EXPECT_TRUE(
+        c.passes(wan, arrives(wan, {"203.0.113.50", "203.0.113.100", 50001, 22, 6}, syn), 1002));
+    EXPECT_EQ(c.taps->counters().allowed, 3u);
+    EXPECT_FALSE(
+        c.passes(wan, arrives(wan, {"203.0.113.50", "203.0.113.100", 50002, 9000, 6}, syn), 1003))
+        << "port not allowed";
+    EXPECT_FALSE(
+        c.passes(wan, arrives(wan, {"203.0.113.50", "203.0.113.100", 50003, 8000, 17}), 1004))
+        << "udp not allowed";
+    EXPECT_EQ(c.taps->counters().refused, 2u);
+    EXPECT_EQ(drops(r, dp::drop::no_service), 0u);
+    // :80 is the virtual server's: to its real server (out on lan), not to the kernel (the next
+    // pass of the control lcore finds nothing of it).
+    const auto out =
+        r.burst(wan, {arrives(wan, {"203.0.113.50", "203.0.113.100", 50004, 80, 6}, syn)}, 1005);
+    EXPECT_EQ(out[lan].size(), 1u);
+    EXPECT_TRUE(
+        c.receive(wan, arrives(wan, {"203.0.113.50", "203.0.113.100", 50005, 9000, 6}, syn), 1006)
+            .empty());
+    EXPECT_EQ(c.taps->counters().allowed, 3u);
+    EXPECT_EQ(c.taps->counters().refused, 3u);
+    // The control lcore refuses it too, should a worker hand it over (a snapshot of its own).
+    rte_mbuf* m = to_mbuf(arrives(wan, {"203.0.113.50", "203.0.113.100", 50006, 80, 6}, syn));
+    ASSERT_NE(m, nullptr);
+    EXPECT_FALSE(c.taps->to_kernel(r.snap(), m, wan));
+    rte_pktmbuf_free(m);
+}
+
+// Under VRRP the VIP's local services follow ownership: a BACKUP drops (vip_not_owned), the
+// MASTER's kernel gets them.
+TEST(exception_path, local_services_on_a_vrrp_vip_follow_mastership) {
+    const auto cfg = load(std::string(allow_vip_ports) +
+                          "vrrp_instances:\n  - {name: VI_1, port: wan, vrid: 51, priority: 100, "
+                          "version: 3, virtual_addresses: [203.0.113.100/25]}\n");
+    test::rig r(cfg);
+    ASSERT_TRUE(r.ok()) << r.error();
+    ctl::vrrp::engine_io io;
+    io.port_macs = {test::pcap_port_mac(0), test::pcap_port_mac(1)};
+    io.send = [](uint8_t, std::span<const uint8_t>) {};
+    ctl::vrrp::engine e(cfg, io);
+    r.inputs().vrrp = &e;
+    ASSERT_TRUE(r.reconfigure(cfg));
+    control_side c(r, cfg);
+    ASSERT_TRUE(c.ok);
+    e.start(0);
+    EXPECT_FALSE(c.passes(wan, arrives(wan, to_vip_8000, syn), 1000));
+    EXPECT_EQ(drops(r, dp::drop::vip_not_owned), 1u);
+    e.poll(3609, r.snap()); // no advertisement heard: MASTER
+    ASSERT_EQ(e.statuses()[0].st, ctl::vrrp::state::master);
+    ASSERT_TRUE(e.take_ownership_change());
+    ctl::vrrp::publish_ownership(e, r.inputs().owners); // what ulvsd does on a transition
+    EXPECT_TRUE(c.passes(wan, arrives(wan, to_vip_8000, syn), 3700));
+    EXPECT_EQ(c.taps->counters().allowed, 1u);
 }
 
 int main(int argc, char** argv) {

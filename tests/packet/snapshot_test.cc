@@ -15,7 +15,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 using namespace ulvs;
 
@@ -102,6 +104,16 @@ TEST(snapshot, the_route_table_is_built_once_per_route_set) {
     EXPECT_EQ(r.snap().route(htonl(0x08080808))->gateway, htonl(0xcb007101));
 }
 
+// The serials of the route tables alive in the process (control/service/routing.cc names them
+// "ulvs_lpm_<serial>", numbered process-wide, so other tests' tables take numbers too).
+std::vector<int> live_lpm_serials() {
+    std::vector<int> out;
+    for (int n = 1; n <= 4096; ++n)
+        if (rte_lpm_find_existing(("ulvs_lpm_" + std::to_string(n)).c_str()) != nullptr)
+            out.push_back(n);
+    return out;
+}
+
 // Published as the manager does (publisher.h): 100 republishes keep one LPM alive; after a route
 // change the old one is freed with the snapshot that held it, at the end of its grace period.
 TEST(snapshot, a_retired_route_table_is_freed_with_its_last_snapshot) {
@@ -111,6 +123,7 @@ TEST(snapshot, a_retired_route_table_is_freed_with_its_last_snapshot) {
     ctl::stats_ids ids;
     ctl::snapshot_inputs in{neigh, ids};
     dp::publisher pub{1}; // no worker online: a grace period ends at once
+    const std::vector<int> others = live_lpm_serials(); // earlier tests' published tables
     const size_t before = heap_bytes();
     size_t max_live = 0, max_heap = 0;
     for (int i = 0; i < 100; ++i) {
@@ -127,15 +140,24 @@ TEST(snapshot, a_retired_route_table_is_freed_with_its_last_snapshot) {
                 in.routes.builds(), max_live, max_heap);
     EXPECT_EQ(in.routes.builds(), 1u);
     EXPECT_EQ(max_live, 1u);
-    EXPECT_NE(rte_lpm_find_existing("ulvs_lpm_1"), nullptr);
+    auto ours = [&others] {
+        std::vector<int> v;
+        for (int n : live_lpm_serials())
+            if (std::find(others.begin(), others.end(), n) == others.end())
+                v.push_back(n);
+        return v;
+    };
+    const std::vector<int> first = ours();
+    ASSERT_EQ(first.size(), 1u);
 
     auto s = ctl::build_snapshot(load(with_extra_route()), in);
     ASSERT_TRUE(s) << s.error();
     EXPECT_EQ(in.routes.live(), 2u); // the published one and the new one, until publication
     pub.publish(std::move(*s));
     EXPECT_EQ(in.routes.live(), 1u);
-    EXPECT_EQ(rte_lpm_find_existing("ulvs_lpm_1"), nullptr); // freed
-    EXPECT_NE(rte_lpm_find_existing("ulvs_lpm_2"), nullptr);
+    const std::vector<int> second = ours();
+    ASSERT_EQ(second.size(), 1u); // the first one freed, the new one alive
+    EXPECT_NE(second[0], first[0]);
 }
 
 // A rebuild that leaves the service's dests and weights alone (a republish for another service's

@@ -18,7 +18,8 @@ std::string_view to_string(allow_proto p);
 
 // One `allow` entry: packets of `protocol` arriving on `port` (a name in `ports`; empty: every
 // port), to one of `ports` (TCP/UDP destination ports; empty: every one), from one of `sources`
-// (empty: every source), for any of the appliance's addresses.
+// (empty: every source), for any of the appliance's addresses and, on what no virtual server
+// takes, the VIPs this node owns (control/exception/tap_plan.h, the host view).
 struct exception_allow_cfg {
     std::string port;
     allow_proto protocol = allow_proto::tcp;

@@ -25,6 +25,13 @@ namespace {
 
 constexpr uint16_t arp_op_reply = 2;
 
+void set_sysctl(const std::string& path, char value) {
+    if (int f = ::open(path.c_str(), O_WRONLY | O_CLOEXEC); f >= 0) {
+        [[maybe_unused]] ssize_t n = write(f, &value, 1);
+        ::close(f);
+    }
+}
+
 // A non-persistent TAP "name" (it disappears with its last fd), non-blocking, no packet info
 // header; its interface index through `ifindex`.
 std::expected<int, std::string> open_tun(const std::string& name, int& ifindex) {
@@ -50,13 +57,24 @@ std::expected<int, std::string> open_tun(const std::string& name, int& ifindex) 
     }
     ifindex = ifr.ifr_ifindex;
     // No IPv6 on it: its router solicitations and DAD would only be noise on the port.
-    if (int f = ::open(("/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6").c_str(),
-                       O_WRONLY | O_CLOEXEC);
-        f >= 0) {
-        [[maybe_unused]] ssize_t n = write(f, "1", 1);
-        ::close(f);
-    }
+    set_sysctl("/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6", '1');
+    // The host view's VIPs (kernel_tap.h): ARP requests from the port's own address, never a
+    // VIP's; a VIP leaving never flushes the port's addresses of its subnet.
+    set_sysctl("/proc/sys/net/ipv4/conf/" + name + "/arp_announce", '2');
+    set_sysctl("/proc/sys/net/ipv4/conf/" + name + "/promote_secondaries", '1');
     return fd;
+}
+
+// Is a packet to an address of kind `ai` the host's? Our own addresses, and the owned VIPs of the
+// host view (dp::addr_kind::host) on what no virtual server takes: that never reaches the kernel.
+bool for_host(const dp::snapshot& snap, dp::addr_info ai, const dp::parsed_pkt& pp) {
+    const bool tcp_udp = pp.ip_proto == IPPROTO_TCP || pp.ip_proto == IPPROTO_UDP;
+    if (dp::has(ai.kind, dp::addr_kind::vip) && tcp_udp &&
+        snap.lookup(ai.kind, pp.ip_proto, pp.src_ip, pp.dst_ip, pp.dst_port) != nullptr)
+        return false;
+    if (dp::has(ai.kind, dp::addr_kind::local))
+        return true;
+    return dp::has(ai.kind, dp::addr_kind::host) && snap.held(ai);
 }
 
 template <class T> bool contains(const std::vector<T>& v, const T& x) {
@@ -120,7 +138,9 @@ void kernel_taps::sync(const config::config& cfg) {
     m_filter.set_policy(exception_policy::from_config(cfg));
     if (!m_rtnl)
         return; // over_fds (tests): the "TAPs" are fixed
-    const tap_plan plan = tap_plan::from_config(cfg);
+    m_plan = tap_plan::from_config(cfg);
+    const tap_plan& plan = m_plan;
+    const auto want = plan.host_addresses(m_masters);
     const size_t n = std::min(cfg.ports.size(), m_macs.size());
     if (m_taps.size() < n)
         m_taps.resize(n);
@@ -138,7 +158,7 @@ void kernel_taps::sync(const config::config& cfg) {
             routes.push_back(r);
     bool same = routes == m_routes;
     for (size_t p = 0; p < n; ++p)
-        same = same && (m_taps[p].fd < 0 || m_taps[p].addresses == plan.addresses[p]);
+        same = same && (m_taps[p].fd < 0 || m_taps[p].addresses == want[p]);
     if (same)
         return;
     // Old routes first, then old addresses, then every address and route of the plan again
@@ -153,11 +173,11 @@ void kernel_taps::sync(const config::config& cfg) {
         if (t.fd < 0)
             continue;
         for (const ip_prefix& a : t.addresses)
-            if (!contains(plan.addresses[p], a))
+            if (!contains(want[p], a))
                 m_rtnl->del_addr(t.ifindex, t.name, a);
-        for (const ip_prefix& a : plan.addresses[p])
+        for (const ip_prefix& a : want[p]) // the port's own first: the primary addresses
             m_rtnl->add_addr(t.ifindex, t.name, a);
-        t.addresses = plan.addresses[p];
+        t.addresses = want[p];
         n_addrs += t.addresses.size();
     }
     for (const tap_plan::route& r : routes)
@@ -166,6 +186,33 @@ void kernel_taps::sync(const config::config& cfg) {
     m_rtnl->poll(); // sent now: checks starting in this pass find them in place
     spdlog::info("kernel exception path: {} addresses and {} routes on the TAPs", n_addrs,
                  m_routes.size());
+}
+
+void kernel_taps::set_vrrp_masters(std::vector<std::string> masters) {
+    std::sort(masters.begin(), masters.end());
+    if (masters == m_masters)
+        return;
+    m_masters = std::move(masters);
+    if (!m_rtnl)
+        return;
+    // Only the VIPs that come or go: the port's addresses and the routes stay as they are.
+    const auto want = m_plan.host_addresses(m_masters);
+    for (size_t p = 0; p < m_taps.size() && p < want.size(); ++p) {
+        tap& t = m_taps[p];
+        if (t.fd < 0)
+            continue;
+        for (const ip_prefix& a : t.addresses)
+            if (!contains(want[p], a)) {
+                m_rtnl->del_addr(t.ifindex, t.name, a);
+                spdlog::info("host view: {} leaves {}", a.to_string(), t.name);
+            }
+        for (const ip_prefix& a : want[p])
+            if (!contains(t.addresses, a)) {
+                m_rtnl->add_addr(t.ifindex, t.name, a);
+                spdlog::info("host view: {} on {}", a.to_string(), t.name);
+            }
+        t.addresses = want[p];
+    }
 }
 
 unsigned kernel_taps::poll(uint64_t now) {
@@ -187,8 +234,8 @@ bool kernel_taps::to_kernel(const dp::snapshot& snap, const rte_mbuf* m, uint8_t
             m_taps[in_port].fd < 0)
             return false; // ARP is the responder's; replies matter only where the kernel is
     } else {
-        auto info = snap.addrs.find(pp.dst_ip);
-        const bool ours = info && dp::has(dp::unpack_addr_info(*info).kind, dp::addr_kind::local);
+        const auto info = snap.addrs.find(pp.dst_ip);
+        const bool ours = info && for_host(snap, dp::unpack_addr_info(*info), pp);
         const auto v =
             ours ? m_filter.inbound(f, pp, in_port, m_now) : exception_filter::verdict::refused;
         if (v == exception_filter::verdict::refused) {

@@ -1,5 +1,6 @@
 #include "ulvs/control/service/build_snapshot.h"
 
+#include "ulvs/control/exception/tap_plan.h"
 #include "ulvs/control/sched/tables.h"
 #include "ulvs/control/service/routing.h"
 #include "ulvs/control/vrrp/overlay.h"
@@ -236,6 +237,16 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
     add_routing(cfg, *s);
     if (in.vrrp != nullptr)
         vrrp::overlay_ownership(*in.vrrp, in.owners, *s);
+    // Local services on a VIP (issue 15): with an allow rule, what no service takes of an owned
+    // VIP of the host view goes to the exception path's filter (kernel_tap.h).
+    if (!cfg.exception_path.allow.empty())
+        for (ip_addr a : tap_plan::from_config(cfg).host_vip_candidates())
+            if (auto prev = s->addrs.find(be32(a))) {
+                dp::addr_info ai = dp::unpack_addr_info(*prev);
+                ai.kind = static_cast<dp::addr_kind>(static_cast<uint8_t>(ai.kind) |
+                                                     static_cast<uint8_t>(dp::addr_kind::host));
+                s->addrs.insert(be32(a), dp::pack_addr_info(ai));
+            }
     in.gens.retain(*s);
     return s;
 }

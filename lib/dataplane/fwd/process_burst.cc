@@ -273,8 +273,10 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
                  ? s.lookup(kind, pp.ip_proto, pp.src_ip, pp.dst_ip, pp.dst_port)
                  : nullptr;
     if (cd.svc == nullptr) {
-        if (has(kind, addr_kind::local))
-            to_control_whole(w, m, in_port, control_class(pp, f)); // a VIP that is also ours: local
+        // A VIP that is also ours, or one the host may serve (exception_path.allow): the control
+        // lcore's exception filter decides, policed.
+        if (has(kind, addr_kind::local) || has(kind, addr_kind::host))
+            to_control_whole(w, m, in_port, control_class(pp, f));
         else
             drop_pkt(w, m, drop::no_service);
         return false;

@@ -13,7 +13,16 @@
 //
 // Follows the running config: sync() is called with every committed config; it opens the TAPs
 // of ports that gained a need (a TAP, once open, stays), and brings addresses and routes to the
-// config's through rtnetlink (rtnl.h), never waiting for the kernel.
+// config's through rtnetlink (rtnl.h), never waiting for the kernel. The host view (tap_plan.h):
+// the VIPs this node owns are addresses of the TAPs too; set_vrrp_masters() follows VRRP
+// transitions. Packets to an owned VIP that no virtual server takes (the workers hand them over
+// only when `exception_path.allow` has a rule: dp::addr_kind::host) meet the same filter as
+// those to our own addresses; a VIP port a virtual server uses never reaches the kernel.
+//
+// The kernel never answers ARP on a TAP (it never gets a request) and never announces a VIP:
+// each TAP has arp_announce 2 (its ARP requests name the port's own address, the best local
+// address for the target, not a VIP; the VRRP engine's gratuitous ARPs announce VIPs), and
+// promote_secondaries 1 (a VIP that leaves never takes the port's addresses with it).
 //
 // Everything is non-blocking: the TAP fds and the netlink socket are O_NONBLOCK; a full kernel
 // queue or an empty mbuf pool drops the frame and counts it (TCP retransmits, ARP retries).
@@ -65,6 +74,15 @@ public:
     // says. Never waits; a TAP that cannot be opened is logged and tried again at the next sync.
     void sync(const config::config& cfg);
 
+    // The VRRP instances that are MASTER here (by name): their virtual addresses join their
+    // port's TAP, the others' leave it. Queues the netlink requests (sent by poll(), in the same
+    // control-loop pass): a VRRP transition never waits for the kernel.
+    void set_vrrp_masters(std::vector<std::string> masters);
+    // What the TAP of port index `port` holds now (asked for): the host view's addresses.
+    std::vector<ip_prefix> addresses(size_t port) const {
+        return port < m_taps.size() ? m_taps[port].addresses : std::vector<ip_prefix>{};
+    }
+
     // A packet the responder did not answer, received on port `in_port`: copied to that port's
     // TAP when the filter passes it (see above). Returns true when it was.
     bool to_kernel(const dp::snapshot& snap, const rte_mbuf* m, uint8_t in_port);
@@ -102,6 +120,8 @@ private:
     std::vector<tap> m_taps; // by port index
     std::vector<std::array<uint8_t, 6>> m_macs;
     std::vector<tap_plan::route> m_routes; // installed (asked for), sorted
+    tap_plan m_plan;                       // of the last config synced
+    std::vector<std::string> m_masters;    // VRRP instances MASTER here, sorted
     std::unique_ptr<rtnl> m_rtnl;
     exception_filter m_filter;
     uint64_t m_now = 0;

@@ -128,14 +128,17 @@ inline bool in_prefixes(const std::vector<uint64_t>& v, uint32_t addr_host) noex
 // `vrrp`: a VRRP virtual address, held only while its slot of `vip_owners` says so (vip_owners.h:
 // a takeover needs no new snapshot); `unowned`: one not held as of this snapshot's build (an
 // address without a slot). While not held, workers drop its traffic (drop::vip_not_owned) and the
-// control lcore answers no ARP or ping for it.
+// control lcore answers no ARP or ping for it. `host`: a VIP of the host view (control/exception/
+// tap_plan.h) while `exception_path.allow` has a rule: its traffic that no service takes goes to
+// the control lcore's exception ring (its filter decides) instead of being dropped (no_service).
 enum class addr_kind : uint8_t {
     local = 1,
     vip = 2,
     local_vip = 3,
     match = 4,
     unowned = 8,
-    vrrp = 16
+    vrrp = 16,
+    host = 32
 };
 inline bool has(addr_kind k, addr_kind bit) noexcept {
     return (static_cast<uint8_t>(k) & static_cast<uint8_t>(bit)) != 0;
