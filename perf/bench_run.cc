@@ -4,6 +4,8 @@
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <emmintrin.h>
 
@@ -86,6 +88,16 @@ rte_mempool* bench_pool() {
 bench_run::bench_run(const config::config& cfg, rte_mempool* pool, bool warm, uint32_t n_workers)
     : m_rig(cfg, 1000, n_workers), m_n_workers(n_workers), m_pool(pool), m_warm(warm) {}
 
+bench_run::~bench_run() {
+    rte_ring_free(m_sync);
+}
+
+bool bench_run::enable_sync() {
+    m_sync = rte_ring_create_elem("bench_sync", sizeof(dp::sync_msg), dp::sync_out_ring_size, 0,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    return m_sync != nullptr;
+}
+
 run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint64_t count) {
     dp::worker_ctx& w = m_rig.worker();
     run_result r;
@@ -118,6 +130,13 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
             const uint64_t t0 = rte_rdtsc();
             dp::process_burst(w, port, pkts[b], lens[b], m_now);
             dp::expire_conns(w, m_now, expire_budget);
+            if (m_sync != nullptr && w.sync_out.n != 0) { // flush_stages' part for sync
+                const unsigned q = rte_ring_sp_enqueue_burst_elem(
+                    m_sync, w.sync_out.recs, sizeof(dp::sync_msg), w.sync_out.n, nullptr);
+                w.ctr.sync_queued += q;
+                w.ctr.sync_dropped += w.sync_out.n - q;
+                w.sync_out.n = 0;
+            }
             r.real_cycles += rte_rdtsc() - t0;
             // Taken as rte_eth_tx_burst would take them (flush_stages), not timed.
             for (uint8_t q = 0; q < w.n_ports; ++q) {
@@ -134,6 +153,12 @@ run_result bench_run::measure(const traffic& t, stream_kind s, uint64_t k0, uint
             r.pkts += lens[b];
         }
         rte_pktmbuf_free_bulk(sent, ns);
+        if (m_sync != nullptr) { // the control lcore's side, not timed
+            dp::sync_msg drained[256];
+            while (rte_ring_sc_dequeue_burst_elem(m_sync, drained, sizeof(dp::sync_msg), 256,
+                                                  nullptr) != 0) {
+            }
+        }
         // The same packets again, through the baseline.
         generate();
         ns = 0;

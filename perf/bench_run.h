@@ -11,6 +11,7 @@
 #include <vector>
 
 struct rte_mempool;
+struct rte_ring;
 
 namespace ulvs::perf {
 
@@ -50,7 +51,12 @@ public:
     bench_run(const config::config& cfg, rte_mempool* pool, bool warm = false,
               uint32_t n_workers = 1);
 
+    ~bench_run();
     bool ok() const { return m_rig.ok(); }
+    // Connection sync (issue 18; the config has `sync:` with a sending role, so the worker emits
+    // records): the timed region also puts them on a ring to the control lcore, as
+    // worker_loop.cc flush_stages does; the control lcore's draining is not timed. False: no ring.
+    bool enable_sync();
     dp::worker_ctx& worker(uint32_t i = 0) { return m_rig.worker(i); }
     test::rig& rig() { return m_rig; }
     // The workers' clock (ms), advanced a millisecond per batch by whoever measures.
@@ -76,6 +82,7 @@ private:
     uint64_t m_now = 1000;
     uint64_t m_to_ctrl = 0;
     uint64_t m_drops_seen = 0;
+    rte_ring* m_sync = nullptr;
 };
 
 } // namespace ulvs::perf

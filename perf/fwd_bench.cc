@@ -43,6 +43,7 @@ struct options {
     bool mixed = true;
     bool warm = false;
     bool socket_ports = false; // ports as af_packet/pcap ones: partial checksums looked for
+    bool sync = true;          // DR rows again with connection sync on (issue 18)
     bool pmd = true;           // the PMD rows
     uint32_t workers = 2;      // the most workers of the PMD rows (1: no two-worker rows)
     std::vector<perf::steering> steerings = {perf::steering::owner_rss,
@@ -52,10 +53,11 @@ struct options {
 };
 
 [[noreturn]] void usage() {
-    std::fprintf(stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
-                         "[--dist uniform|zipf] [--modes dr,nat,tun,snat] [--no-mixed] [--warm] "
-                         "[--socket-ports] [--no-pmd] [--workers 1|2] [--rss owner,default] "
-                         "[--json FILE]\n");
+    std::fprintf(
+        stderr, "usage: fwd_bench [--conns N[,N...]] [--pkts N] [--repeat R] "
+                "[--dist uniform|zipf] [--modes dr,nat,tun,snat] [--no-mixed] [--no-sync] [--warm] "
+                "[--socket-ports] [--no-pmd] [--workers 1|2] [--rss owner,default] "
+                "[--json FILE]\n");
     std::exit(2);
 }
 
@@ -107,6 +109,8 @@ options parse_args(int argc, char** argv) {
             o.warm = true;
         } else if (a == "--socket-ports") {
             o.socket_ports = true;
+        } else if (a == "--no-sync") {
+            o.sync = false;
         } else if (a == "--no-mixed") {
             o.mixed = false;
         } else if (a == "--no-pmd") {
@@ -170,6 +174,51 @@ std::string lcores_arg(uint32_t workers) {
     if (workers > 1 && cpus.size() > 1)
         s += ",1@" + std::to_string(cpus[cpus.size() - 2]);
     return s;
+}
+
+// Connection sync's cost on the worker (issue 18: within 10% of sync off): the DR rows again
+// with sync on as a master (IPVS' default threshold 3, period 50): new connections (each emits a
+// record at its SYN and at its ACK) and established traffic (a record every 50 packets of a
+// flow). Read beside new-connections and dr-established of the same run.
+bool sync_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<row>& rows) {
+    auto cfg = config::load_string(perf::bench_config(fwd_mode::dr, n) +
+                                       "sync: {role: master, interface: lan, threshold: 3, "
+                                       "period: 50}\n",
+                                   "bench.yaml");
+    if (!cfg) {
+        std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
+        return false;
+    }
+    perf::bench_run run(*cfg, pool, opt.warm);
+    if (!run.ok() || !run.enable_sync()) {
+        std::fprintf(stderr, "fwd_bench: sync set-up failed (%u conns)\n", n);
+        return false;
+    }
+    for (dp::port_view& pv : run.worker().ports)
+        pv.partial_csum = opt.socket_ports;
+    const double bytes = run.bytes_per_conn();
+    perf::traffic_params tp;
+    tp.flows = n;
+    tp.dist = opt.dist;
+    const perf::traffic t(tp);
+    const perf::run_result hs = run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
+    row h = make_row("new-connections-sync", n, {hs}, bytes);
+    h.conns_per_s = h.mpps * 1e6 / 2; // as the new-connections row: two packets a connection
+    bool ok = run.check(n, "handshake (sync)");
+    perf::print_row(h);
+    rows.push_back(h);
+    std::vector<perf::run_result> est;
+    for (uint32_t r = 0; r < opt.repeat; ++r)
+        est.push_back(run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
+    ok &= run.check(n, "established (sync)");
+    rows.push_back(make_row("dr-established-sync", n, est, bytes));
+    perf::print_row(rows.back());
+    if (run.worker().ctr.sync_dropped != 0) {
+        std::fprintf(stderr, "fwd_bench: %llu sync records dropped\n",
+                     static_cast<unsigned long long>(run.worker().ctr.sync_dropped));
+        ok = false;
+    }
+    return ok;
 }
 
 } // namespace
@@ -289,6 +338,9 @@ int main(int argc, char** argv) {
                 perf::print_row(rows.back());
             }
         }
+        if (opt.sync &&
+            std::find(opt.modes.begin(), opt.modes.end(), fwd_mode::dr) != opt.modes.end())
+            ok &= sync_rows(opt, n, pool, rows); // after the DR run's table is freed
         if (opt.snat) {
             // Issue 19: the real servers' own connections through SNAT (traffic.h `snat`),
             // compute-only, read against nat-established.

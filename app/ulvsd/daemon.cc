@@ -4,6 +4,7 @@
 #include "health_runtime.h"
 #include "offloads.h"
 #include "sd_notify.h"
+#include "sync_runtime.h"
 #include "ulvs/control/announce/announcer.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
@@ -183,8 +184,11 @@ mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
 // The control plane's own counters for status and /metrics: the exception path's, and the
 // packets held for neighbours still resolving (control/neigh/unres_queue.h).
 std::vector<mgmt::control_counter> control_counters(const health_runtime& health,
-                                                    const ctl::unres_queue& unres) {
+                                                    const ctl::unres_queue& unres,
+                                                    const sync_runtime& sync) {
     auto out = health.counters();
+    for (mgmt::control_counter& c : sync.counters())
+        out.push_back(std::move(c));
     const ctl::unres_queue::counters& c = unres.stats();
     out.push_back({"neigh_queued_packets",
                    "Packets to a next hop still resolving, held until it answers ARP.", c.queued});
@@ -290,6 +294,14 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     // A reclaimed neighbour slot is reused only after a grace period (neigh_manager.h).
     neigh.set_synchronize([&rt] { rt.pub->synchronize(); });
 
+    // Connection sync (issue 18): the control lcore's engine; each worker's rings below.
+    auto sync_rt = sync_runtime::make(cfg, env, neigh, rt.pool, rt.pub.get(), n_workers);
+    if (!sync_rt) {
+        spdlog::error("{}", sync_rt.error());
+        return 1;
+    }
+    sync_runtime& sync = *sync_rt;
+
     // Workers.
     rte_ring* proxy = need_proxy ? make_ring(rt, "ulvs_ctl_tx") : nullptr;
     if (need_proxy && proxy == nullptr) {
@@ -317,6 +329,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         }
         auto wrt = std::make_unique<dp::worker_runtime>();
         if (auto c = ctl::connect_worker(env, *wrt, i, rt.rings); !c) {
+            spdlog::error("{}", c.error());
+            return 1;
+        }
+        if (auto c = sync.connect(*wrt, i); !c) {
             spdlog::error("{}", c.error());
             return 1;
         }
@@ -372,8 +388,12 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
-         config_sha256, [&health, &unres] { return control_counters(health, unres); },
-         [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }, announce.get()},
+         config_sha256, [&health, &unres, &sync] { return control_counters(health, unres, sync); },
+         [&vrrp, &sync](const config::config& c, uint64_t now) {
+             vrrp.update(c, now);
+             sync.committed(c); // ulvsadm --start-daemon/--stop-daemon, a reload
+         },
+         announce.get()},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
     if (!cfg.management.group.empty()) {
@@ -487,6 +507,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              return ctl::proc::children().poll() +
                                     health.poll_checks(env, mgr, now);
                          }});
+    // Sends what the workers queued, applies what the peer sent (sync_engine.h).
+    env.tasks.push_back({"sync", 1, [&sync](uint64_t now, const ctl::deadline& d) {
+                             return sync.engine->poll(now, d);
+                         }});
     env.tasks.push_back({"announce", announce_period_ms,
                          [&announce, &health, &vrrp, &mgr](uint64_t now, const ctl::deadline&) {
                              if (!announce)
@@ -506,9 +530,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     };
     // A task that took long lately waits for the advert rather than delaying it.
     env.next_due_ms = [&adverts] { return adverts.next_due_ms(); };
-    env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
-        return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
-                             now);
+    env.on_packet = [&vrrp, &sync](const rte_mbuf* m, uint8_t port, uint64_t now) {
+        const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
+        return vrrp.on_frame(f, rte_pktmbuf_data_len(m), port, now) ||
+               sync.engine->on_frame(f, rte_pktmbuf_data_len(m), port);
     };
     vrrp.start(dp::clock_ms());
     // Ports up, the first snapshot published, workers launched, the socket open: ready.
@@ -517,7 +542,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                 std::to_string(cfg.virtual_servers.size()) + " virtual servers");
     const ctl::stop_reason why = ctl::run_control_loop(env);
     notify.send("STOPPING=1\nSTATUS=stopping");
-    // Masters send priority 0 while the workers (worker 0 may carry our TX) still run.
+    // The last sync records first; masters send priority 0 while the workers (worker 0 may carry
+    // our TX) still run.
+    sync.engine->poll(dp::clock_ms(), ctl::deadline::after_us(2'000));
+    sync.engine->flush();
     vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
     for (const std::string& line : ctl::timing_summary(env))

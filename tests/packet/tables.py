@@ -81,6 +81,7 @@ DROP_REASONS = [
     "police_icmp_echo", "police_exception", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
     "frag_invalid", "vip_ping_refused", "frame_cut", "forward_denied", "snat_exhausted",
+    "police_sync",
 ]
 
 

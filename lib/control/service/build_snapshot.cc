@@ -146,6 +146,15 @@ std::expected<std::unique_ptr<dp::snapshot>, std::string> build(const config::co
     s->routes = std::move(*routes);
 
     s->answer_ping = cfg.vips.answer_ping;
+    if (cfg.sync) { // connection sync (issue 18, dataplane/fwd/sync_msg.h)
+        const config::sync_cfg& sc = *cfg.sync;
+        s->sync.send = config::has_master(sc.role);
+        // The count lives in 16 bits (conn::sync_pkts): larger values behave as 65535.
+        s->sync.period = static_cast<uint16_t>(std::min<uint32_t>(sc.period, 65535));
+        s->sync.threshold = static_cast<uint16_t>(std::min<uint32_t>(sc.threshold, 65534));
+        s->sync.rx_port = config::has_backup(sc.role) ? htons(sc.port) : 0;
+        s->sync.group = htonl(sc.group.v4);
+    }
     s->expire_nodest_conn = cfg.connections.expire_nodest_conn;
     if (s->expire_nodest_conn)
         s->live_dests.assign(dp::max_stats_ids / 64, 0);

@@ -97,7 +97,12 @@ struct alignas(64) conn {
     // link), or no_template. A template: how many live connections it created (n_control; it
     // does not expire while any live) and its timeout.
     uint32_t tmpl = no_template;
-    uint32_t n_control = 0;
+    // A connection has no n_control: its request packets modulo sync.period take the place
+    // (connection sync, fwd/sync_out.h: "every period packets" needs no division).
+    union {
+        uint32_t n_control = 0;
+        uint32_t sync_pkts;
+    };
     uint32_t persist_ms = 0;
 };
 static_assert(sizeof(conn) == 64);

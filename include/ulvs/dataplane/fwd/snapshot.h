@@ -7,6 +7,7 @@
 #include "ulvs/common/inet.h"
 #include "ulvs/dataplane/conn/tcp_state.h"
 #include "ulvs/dataplane/fwd/police.h"
+#include "ulvs/dataplane/fwd/sync_msg.h"
 #include "ulvs/dataplane/fwd/vip_owners.h"
 #include "ulvs/dataplane/sched/sched.h"
 
@@ -209,6 +210,8 @@ struct snapshot {
     // config `vips.answer_ping`: false drops ICMP echo requests to virtual addresses
     // (drop::vip_ping_refused); the appliance's own addresses still answer.
     bool answer_ping = true;
+    // `sync:` (connection sync, fwd/sync_msg.h): send.send = false and rx_port = 0 when unset.
+    sync_params sync;
     // config `connections.expire_nodest_conn` (IPVS' sysctl): a connection whose dest (by stats
     // id) is in no service of this snapshot ends at its next packet, which is then handled as a
     // new one. `live_dests`: one bit per stats id of this snapshot's dests, built only when on.

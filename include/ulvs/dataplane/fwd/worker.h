@@ -16,6 +16,7 @@
 #include "ulvs/dataplane/fwd/neigh_table.h"
 #include "ulvs/dataplane/fwd/police.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
+#include "ulvs/dataplane/fwd/sync_msg.h"
 #include "ulvs/dataplane/port/rss.h"
 
 #include <array>
@@ -76,6 +77,14 @@ struct redirect_stage {
     rte_mbuf* pkts[max_burst];
 };
 
+// Records staged by one burst (a new connection and its template per packet at most); flushed to
+// the ring to the control lcore with the packets (worker_loop.h flush_stages).
+constexpr uint16_t sync_stage_size = 2 * max_burst;
+struct sync_stage {
+    uint16_t n = 0;
+    sync_msg recs[sync_stage_size];
+};
+
 struct worker_params {
     uint32_t id = 0;
     uint32_t conn_capacity = 65536;
@@ -122,6 +131,10 @@ struct alignas(64) worker_ctx {
     std::vector<dest_conn_counts> dest_conns; // by dest stats_id
     // By service stats id: a service keeps its position when others are added or removed.
     std::vector<sched_cursor> cursors;
+
+    // Connection sync (docs/architecture.md "Connection sync"; its settings: snapshot::sync).
+    token_bucket police_sync; // received sync datagrams (xmit.h sync_police)
+    sync_stage sync_out{};    // records for the control lcore (sync_out.h)
 };
 
 // Classify, look up or create connections, rewrite and stage a burst received on port index
@@ -134,6 +147,12 @@ uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t
 // The same for packets another worker redirected here: each mbuf's `port` holds its port index,
 // and ownership is not checked again.
 uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms) noexcept;
+
+// Install or update the connections and templates of `n` received sync records (sync_msg.h): the
+// service by virtual address, port and protocol, the real server by address and port, the
+// remaining timeout; counted in worker_counters::sync_applied / sync_refused. No record is sent
+// back. Worker lcore only (the control lcore routed them here with sync_owner).
+void apply_sync(worker_ctx& w, const sync_msg* msgs, uint32_t n, uint64_t now_ms) noexcept;
 
 // Expire idle connections whose time has come, at most `budget` wheel visits. Worker lcore only.
 uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept;
