@@ -3,6 +3,7 @@
 #include "eal_args.h"
 #include "health_runtime.h"
 #include "offloads.h"
+#include "sync_runtime.h"
 #include "ulvs/control/control_loop.h"
 #include "ulvs/control/proc/children.h"
 #include "ulvs/control/service/build_snapshot.h"
@@ -177,8 +178,11 @@ mgmt::json vrrp_json(const ctl::vrrp::engine& e) {
 // The control plane's own counters for status and /metrics: the exception path's, and the
 // packets held for neighbours still resolving (control/neigh/unres_queue.h).
 std::vector<mgmt::control_counter> control_counters(const health_runtime& health,
-                                                    const ctl::unres_queue& unres) {
+                                                    const ctl::unres_queue& unres,
+                                                    const sync_runtime& sync) {
     auto out = health.counters();
+    for (mgmt::control_counter& c : sync.counters())
+        out.push_back(std::move(c));
     const ctl::unres_queue::counters& c = unres.stats();
     out.push_back({"neigh_queued_packets",
                    "Packets to a next hop still resolving, held until it answers ARP.", c.queued});
@@ -277,6 +281,14 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     // A reclaimed neighbour slot is reused only after a grace period (neigh_manager.h).
     neigh.set_synchronize([&rt] { rt.pub->synchronize(); });
 
+    // Connection sync (issue 18): the control lcore's engine; each worker's rings below.
+    auto sync_rt = sync_runtime::make(cfg, env, neigh, rt.pool, rt.pub.get(), n_workers);
+    if (!sync_rt) {
+        spdlog::error("{}", sync_rt.error());
+        return 1;
+    }
+    sync_runtime& sync = *sync_rt;
+
     // Workers.
     rte_ring* proxy = need_proxy ? make_ring(rt, "ulvs_ctl_tx") : nullptr;
     if (need_proxy && proxy == nullptr) {
@@ -295,6 +307,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         wp.ports = views;
         for (dp::port_view& v : wp.ports)
             v.tx_queue = i;
+        wp.sync = sync.worker_params(cfg);
         rt.workers.push_back(std::make_unique<dp::worker_ctx>(wp, dp::clock_ms()));
         if (!rt.workers.back()->conns.ok()) {
             spdlog::error("cannot allocate a connection table of {} entries for worker {}: {} "
@@ -304,6 +317,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
         }
         auto wrt = std::make_unique<dp::worker_runtime>();
         if (auto c = ctl::connect_worker(env, *wrt, i, rt.rings); !c) {
+            spdlog::error("{}", c.error());
+            return 1;
+        }
+        if (auto c = sync.connect(*wrt, i); !c) {
             spdlog::error("{}", c.error());
             return 1;
         }
@@ -352,7 +369,7 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
          [pool = rt.pool] {
              return std::array<uint64_t, 2>{rte_mempool_in_use_count(pool), pool->size};
          },
-         config_sha256, [&health, &unres] { return control_counters(health, unres); },
+         config_sha256, [&health, &unres, &sync] { return control_counters(health, unres, sync); },
          [&vrrp](const config::config& c, uint64_t now) { vrrp.update(c, now); }},
         dp::clock_ms());
     mgmt::server_access access; // management.group: checked to exist when the file was loaded
@@ -448,6 +465,10 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
                              return ctl::proc::children().poll() +
                                     health.poll_checks(env, mgr, now);
                          }});
+    if (sync.engine) // sends what the workers queued, applies what the peer sent (sync_engine.h)
+        env.tasks.push_back({"sync", 1, [&sync](uint64_t now, const ctl::deadline& d) {
+                                 return sync.engine->poll(now, d);
+                             }});
     // Idle, the loop sleeps until a task is due or one of these (or a worker) has work for it.
     env.sleep_fds = [&health, &mgmt_srv](std::vector<int>& fds) {
         fds.push_back((*mgmt_srv)->event_fd());
@@ -456,13 +477,19 @@ int run(const options& opts, const config::config& cfg, const std::string& confi
     };
     // A task that took long lately waits for the advert rather than delaying it.
     env.next_due_ms = [&adverts] { return adverts.next_due_ms(); };
-    env.on_packet = [&vrrp](const rte_mbuf* m, uint8_t port, uint64_t now) {
-        return vrrp.on_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), port,
-                             now);
+    env.on_packet = [&vrrp, &sync](const rte_mbuf* m, uint8_t port, uint64_t now) {
+        const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
+        return vrrp.on_frame(f, rte_pktmbuf_data_len(m), port, now) ||
+               (sync.engine && sync.engine->on_frame(f, rte_pktmbuf_data_len(m), port));
     };
     vrrp.start(dp::clock_ms());
     const ctl::stop_reason why = ctl::run_control_loop(env);
-    // Masters send priority 0 while the workers (worker 0 may carry our TX) still run.
+    // Masters send priority 0 while the workers (worker 0 may carry our TX) still run; the
+    // last sync records go first.
+    if (sync.engine) {
+        sync.engine->poll(dp::clock_ms(), ctl::deadline::after_us(2'000));
+        sync.engine->flush();
+    }
     vrrp.stop(dp::clock_ms());
     spdlog::info("stopping ({})", why == ctl::stop_reason::idle ? "idle" : "signal");
     for (const std::string& line : ctl::timing_summary(env))

@@ -4,6 +4,7 @@
 
 #include "emit_health.h"
 #include "exception_path.h"
+#include "parse_sync.h"
 #include "yaml_quote.h"
 
 #include <cstdio>
@@ -220,6 +221,8 @@ std::string to_yaml(const config& c) {
             o << ", group: " << quote(c.scripts.group);
         o << "}\n";
     }
+    if (c.sync)
+        o << detail::emit_sync(c) << "\n";
     return o.str();
 }
 

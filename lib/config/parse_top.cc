@@ -2,6 +2,7 @@
 #include "draft.h"
 #include "exception_path.h"
 #include "parse_scripts.h"
+#include "parse_sync.h"
 
 #include <grp.h>
 
@@ -312,7 +313,7 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
     mapping m(r, field{root, {1, 1}, "", {1, 1}},
               {"dpdk", "lcores", "ports", "routes", "neighbors", "timeouts", "connections", "vips",
                "vrrp_instances", "vrrp_sync_groups", "virtual_servers", "control_policing",
-               "exception_path", "management", "logging", "scripts"});
+               "exception_path", "management", "logging", "scripts", "sync"});
     if (!m.valid()) {
         d.ports_unreadable = true;
         return;
@@ -353,6 +354,8 @@ void parse_document(reader& r, const YAML::Node& root, draft& d) {
         parse_logging(r, *f, c.logging);
     if (auto f = m.get("scripts"))
         parse_scripts(r, *f, c.scripts);
+    if (auto f = m.get("sync")) // after `ports`: it names one
+        parse_sync(r, *f, d);
 }
 
 } // namespace ulvs::config::detail

@@ -188,12 +188,30 @@ std::string metrics_page(const metrics_sources& s) {
          "lblc/lblcr destinations forgotten before their expiration for lack of room, and lblcr "
          "set members dropped from a full set.",
          &dp::worker_counters::locality_evicted},
+        {"ulvs_worker_sync_records_queued_total",
+         "Connection sync records put on the ring to the control lcore (sync: role master or "
+         "both).",
+         &dp::worker_counters::sync_queued},
+        {"ulvs_worker_sync_records_dropped_total",
+         "Connection sync records lost: the ring to the control lcore was full.",
+         &dp::worker_counters::sync_dropped},
+        {"ulvs_worker_sync_records_applied_total",
+         "Received connection sync records installed or updated in the connection table.",
+         &dp::worker_counters::sync_applied},
     };
     for (const per_worker& f : fields) {
         w.help(f.name, "counter", f.help);
         for (const dp::worker_ctx* wc : s.workers)
             w.sample(f.name, "worker=\"" + std::to_string(wc->id) + "\"", i64(wc->ctr.*f.field));
     }
+    w.help("ulvs_worker_sync_records_refused_total", "counter",
+           "Received connection sync records not applied, by reason.");
+    for (const dp::worker_ctx* wc : s.workers)
+        for (size_t i = 0; i < wc->ctr.sync_refused.size(); ++i)
+            w.sample("ulvs_worker_sync_records_refused_total",
+                     "worker=\"" + std::to_string(wc->id) + "\",reason=\"" +
+                         dp::sync_refusal_name(static_cast<dp::sync_refusal>(i)) + "\"",
+                     i64(wc->ctr.sync_refused[i]));
     w.help("ulvs_worker_drops_total", "counter", "Packets dropped, by reason.");
     for (const dp::worker_ctx* wc : s.workers)
         for (size_t i = 0; i < wc->ctr.drops.size(); ++i)

@@ -13,6 +13,8 @@ DIR/<target>.dict  a libFuzzer dictionary for config and mgmt: the short string 
              the code that parses their input (keys, scheduler names, commands, options).
 DIR/mgmt/    sample socket requests, ipvsadm command lines (tests/mgmt/ipvsadm_script.sh's and
              more) and an ipvsadm -R rule file, each behind fuzz_mgmt.cc's selector byte.
+DIR/sync/    IPVS sync v1 datagrams (fuzz_sync.cc): each kind of entry, the sequence option,
+             padding between entries, IPv6 and optional/unknown options, a version 0 message.
 Files are named by content hash, so rerunning adds nothing twice. Seeds are written at fuzz time
 from the generated cases rather than committed, so they follow the tables.
 """
@@ -148,6 +150,50 @@ def mgmt_inputs() -> list[bytes]:
     return out
 
 
+def sync_entry(proto: int, flags: int, state: int, ports: tuple[int, int, int], fwmark: int,
+               timeout: int, addrs: tuple[int, int, int], opts: bytes = b"", v6: bool = False
+               ) -> bytes:
+    """One struct ip_vs_sync_v4 (or _v6 with 16-byte addresses), options appended."""
+    size = (72 if v6 else 36) + len(opts)
+    head = struct.pack(">BBHIHHHHII", 1 if v6 else 0, proto, size, flags, state, *ports, fwmark,
+                       timeout)
+    if v6:
+        tail = b"".join(b"\x20\x01\x0d\xb8" + bytes(8) + struct.pack(">I", a) for a in addrs)
+    else:
+        tail = struct.pack(">III", *addrs)
+    return head + tail + opts
+
+
+def sync_message(entries: list[bytes], syncid: int = 0) -> bytes:
+    """struct ip_vs_sync_mesg and the entries, each after the first on a 4-byte boundary."""
+    body = b""
+    for e in entries:
+        body += bytes(-(8 + len(body)) % 4) + e
+    return struct.pack(">BBHBBH", 0, syncid, 8 + len(body), len(entries), 1, 0) + body
+
+
+def sync_inputs() -> list[bytes]:
+    c, v, d = 0xCB007105, 0xCB007164, 0xC633640B  # 203.0.113.5, .100, 198.51.100.11
+    seq = b"\x01\x18" + struct.pack(">6I", 1, 2, 3, 4, 5, 6)
+    tcp = [sync_entry(6, 3, s, (40000 + s, 80, 80), 0, 900, (c, v, d)) for s in range(11)]
+    out = [sync_message([e]) for e in tcp]
+    out.append(sync_message(tcp, syncid=7))
+    out.append(sync_message([
+        sync_entry(17, 0, 0, (5353, 53, 5300), 0, 300, (c, v, d)),
+        sync_entry(6, 0x1003, 0, (0, 443, 443), 0, 360, (c & ~0xFF, v, d)),  # template
+        sync_entry(6, 0x1803, 1, (0, 0, 0), 0, 300, (c, v, d)),  # NO_CPORT, port 0
+        sync_entry(6, 2, 1, (40001, 8080, 8080), 7, 900, (c, v, d)),  # fwmark service
+        sync_entry(0, 0x1002, 0, (0, 0, 0), 7, 300, (c, 7, d)),  # fwmark template
+        sync_entry(6, 0x603, 1, (40002, 21, 21), 0, 900, (c, v, d), seq),  # seq option
+        sync_entry(6, 3, 1, (40003, 80, 80), 0, 900, (c, v, d), b"\x45\x02ab"),  # optional
+        sync_entry(6, 3, 1, (40004, 80, 80), 0, 900, (c, v, d), b"\x02\x03abc\x03\x03sip"),
+        sync_entry(6, 3, 1, (40005, 80, 80), 0, 900, (1, 2, 3), v6=True),
+    ]))
+    out.append(sync_message([]))
+    out.append(struct.pack(">BBH", 1, 0, 28) + bytes(24))  # version 0
+    return out
+
+
 LITERAL = re.compile(r'"([A-Za-z0-9_.:/-]{2,24})"')
 DICT_SOURCES = {
     "config": ["lib/config/*.cc"],
@@ -190,6 +236,7 @@ def main() -> None:
     n = write_all(os.path.join(args.out, "burst"), [b for b in burst if b])
     n += write_all(os.path.join(args.out, "config"), configs)
     n += write_all(os.path.join(args.out, "mgmt"), mgmt_inputs())
+    n += write_all(os.path.join(args.out, "sync"), sync_inputs())
     for target in DICT_SOURCES:
         with open(os.path.join(args.out, target + ".dict"), "w") as f:
             f.write(dictionary(target))

@@ -216,7 +216,9 @@ TEST(to_yaml, knows_every_field) {
     EXPECT_EQ(sizeof(config::url_cfg), 88u) << "new url field?";
     EXPECT_EQ(sizeof(config::connections_cfg), 8u) << "new connections field?";
     EXPECT_EQ(sizeof(config::vips_cfg), 1u) << "new vips field?";
-    EXPECT_EQ(sizeof(config::config), 584u) << "new top-level section?";
+    EXPECT_EQ(sizeof(config::config), 672u) << "new top-level section?";
+    // sync: lib/config/parse_sync.cc.
+    EXPECT_EQ(sizeof(config::sync_cfg), 80u) << "new sync field?";
     EXPECT_EQ(sizeof(config::management_cfg), 96u) << "new management field?";
     EXPECT_EQ(sizeof(config::scripts_cfg), 72u) << "new scripts field?";
     // exception_path: lib/config/exception_path.cc.

@@ -80,7 +80,7 @@ DROP_REASONS = [
     "conn_table_full", "neigh_unresolved", "ctrl_ring_full", "ctrl_prio_ring_full",
     "police_icmp_echo", "police_exception", "tx_full", "ttl_exceeded", "no_route", "too_big",
     "frag_failed", "icmp_no_conn", "redirect_ring_full", "frag_timeout", "frag_table_full",
-    "frag_invalid", "vip_ping_refused", "frame_cut",
+    "frag_invalid", "vip_ping_refused", "frame_cut", "police_sync",
 ]
 
 

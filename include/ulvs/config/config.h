@@ -6,6 +6,7 @@
 #include "ulvs/common/inet.h"
 #include "ulvs/config/exception_cfg.h"
 #include "ulvs/config/health_cfg.h"
+#include "ulvs/config/sync_cfg.h"
 #include "ulvs/config/vrrp_cfg.h"
 
 #include <chrono>
@@ -207,6 +208,7 @@ struct config {
     management_cfg management;
     logging_cfg logging;
     scripts_cfg scripts;
+    std::optional<sync_cfg> sync; // sync_cfg.h; unset: no sync daemon
 
     // Index into `ports` of the port whose connected subnet holds `a`, if any.
     std::optional<size_t> port_for(ip_addr a) const;

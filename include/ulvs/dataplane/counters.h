@@ -46,7 +46,8 @@ namespace ulvs::dp {
     _(frag_invalid, "fragments that make no datagram (overlap, over 8 pieces, bad lengths)")       \
     _(vip_ping_refused, "ICMP echo request to a virtual address with vips.answer_ping false")      \
     _(frame_cut, "over the MTU and short of its IP length: a sender's TSO/GSO via a packet "       \
-                 "socket")
+                 "socket")                                                                         \
+    _(police_sync, "connection sync datagrams over the sync policer (fwd/xmit.h sync_police)")
 
 enum class drop : uint8_t {
 #define ULVS_DROP_ENUM(name, text) name,
@@ -93,6 +94,13 @@ struct worker_counters {
     // lblc/lblcr (sched/locality.h): destinations forgotten before their expiration to make room
     // in a full bucket, and lblcr set members dropped from a full set.
     uint64_t locality_evicted = 0;
+    // Connection sync (fwd/sync_msg.h), records not packets: put on the ring to the control
+    // lcore, lost there because it was full (or this burst's stage was), received records
+    // installed or updated in the table, and refused by reason (sync_refusal).
+    uint64_t sync_queued = 0;
+    uint64_t sync_dropped = 0;
+    uint64_t sync_applied = 0;
+    std::array<uint64_t, 4> sync_refused{};
     std::array<uint64_t, static_cast<size_t>(drop::count)> drops{};
 
     void count_drop(drop d) { ++drops[static_cast<size_t>(d)]; }

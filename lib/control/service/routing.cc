@@ -81,7 +81,11 @@ route_cache::get(const config::config& cfg, neigh_manager& neigh) {
     }
     if (m_last && key == m_key)
         return m_last;
-    auto t = make_table(cfg, gws, ++m_serial);
+    // rte_lpm names are process-wide: two caches may live at once (a test's pair of nodes), so
+    // the name's number is too.
+    static uint32_t process_serial = 0;
+    ++m_serial;
+    auto t = make_table(cfg, gws, ++process_serial);
     if (!t)
         return t;
     ++m_builds;

@@ -1,6 +1,7 @@
 // A connection's creation and end on the burst path (conn_life.h), and its expiry.
 #include "conn_life.h"
 
+#include "sync_out.h"
 #include "ulvs/dataplane/sched/dispatch.h"
 #include "xmit.h"
 
@@ -105,6 +106,8 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
         // expire_quiescent_template) one quiesced with weight 0, no longer holds the client.
         if (d != nullptr && !(svc.expire_quiescent && d->weight == 0)) {
             t.expire_ms = now_ms + t.persist_ms; // each new connection restarts the timer
+            if (w.sync.send)
+                sync_template(w, ref.index, now_ms);
             return ref.index;
         }
     }
@@ -126,6 +129,8 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
         t.mode = d->mode;
         t.persist_ms = svc.persist_ms;
         t.expire_ms = now_ms + svc.persist_ms;
+        if (w.sync.send)
+            sync_template(w, ref.index, now_ms);
         return ref.index;
     }
     conn init{};
@@ -148,6 +153,8 @@ uint32_t persist_template(worker_ctx& w, const snapshot& s, const candidate& c, 
     ++w.dest_conns[d->stats_id].persistent;
     ++w.ctr.templates_created;
     w.wheel.schedule(idx, init.expire_ms);
+    if (w.sync.send)
+        sync_template(w, idx, now_ms);
     return idx;
 }
 

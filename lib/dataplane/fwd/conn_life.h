@@ -22,8 +22,9 @@ uint32_t new_conn(worker_ctx& w, const snapshot& s, const candidate& c, const co
 // client's SYN retransmissions (1 s, 3 s) and its ACK, short enough to drain a flood's entries.
 constexpr uint32_t handshake_pressure_ms = 10'000;
 
-// Advance the IPVS state and idle timeout of connection `idx` for one packet.
-inline void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
+// Advance the IPVS state and idle timeout of connection `idx` for one packet. True when its TCP
+// state changed (connection sync sends it then: sync_out.h).
+inline bool refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candidate& c,
                     uint64_t now_ms) noexcept {
     conn& cn = w.conns.at(idx);
     uint64_t expire;
@@ -60,6 +61,7 @@ inline void refresh(worker_ctx& w, const snapshot& s, uint32_t idx, const candid
     if (changed && expire < cn.expire_ms)
         w.wheel.advance_to(idx, expire);
     cn.expire_ms = expire;
+    return changed;
 }
 
 // conn_reuse_mode=1: a fresh SYN for a connection that has ended is a new connection.

@@ -6,6 +6,7 @@
 #include "fragments.h"
 #include "mtu.h"
 #include "nat.h"
+#include "sync_out.h"
 #include "tunnel.h"
 #include "ulvs/dataplane/fwd/worker.h"
 #include "ulvs/dataplane/pkt/l4_csum.h"
@@ -40,6 +41,14 @@ inline ctrl_class control_class(const parsed_pkt& pp, const uint8_t* f) noexcept
     if (pp.ip_proto == proto_icmp && f[pp.l4_off] == 8) // echo request
         return ctrl_class::icmp_echo;
     return ctrl_class::exception;
+}
+
+// A connection sync datagram for the control lcore (docs/architecture.md "Connection sync"): UDP
+// to the sync port at the group (multicast) or at one of our addresses (a unicast peer), only
+// with a receiving role. It is policed apart from the other exception traffic.
+inline bool is_sync(const worker_ctx& w, const parsed_pkt& pp, bool multicast) noexcept {
+    return w.sync.rx_port != 0 && pp.kind == frame_kind::ipv4 && pp.ip_proto == proto_udp &&
+           pp.dst_port == w.sync.rx_port && (!multicast || pp.dst_ip == w.sync.group);
 }
 
 // The embedded header of an ICMP error: its offset when it holds a TCP/UDP packet's addresses
@@ -209,7 +218,8 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
     }
     if (pp.kind == frame_kind::arp || is_multicast_or_broadcast_ip(pp.dst_ip)) {
         // ARP, VRRP and other link-local control traffic
-        to_control_whole(w, m, in_port, control_class(pp, f));
+        to_control_whole(w, m, in_port,
+                         is_sync(w, pp, true) ? ctrl_class::sync : control_class(pp, f));
         return false;
     }
     cd = candidate{m,           nullptr,      pp.l3_off, pp.l4_off,     pp.ip_total_len, 0,
@@ -251,8 +261,9 @@ bool classify(worker_ctx& w, const snapshot& s, rte_mbuf* m, uint8_t in_port, ui
         drop_pkt(w, m, drop::vip_ping_refused);
         return false;
     }
-    if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) {
-        to_control_whole(w, m, in_port, control_class(pp, f)); // our own addresses; pings to VIPs
+    if (!has(kind, addr_kind::vip) || pp.ip_proto == proto_icmp) { // ours; pings to VIPs
+        to_control_whole(w, m, in_port,
+                         is_sync(w, pp, false) ? ctrl_class::sync : control_class(pp, f));
         return false;
     }
     cd.svc = (pp.ip_proto == proto_tcp || pp.ip_proto == proto_udp)
@@ -375,7 +386,11 @@ uint16_t run_burst(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms, 
                 continue;
             inserted = true;
         }
-        refresh(w, s, idx, cd, now_ms);
+        const bool state_changed = refresh(w, s, idx, cd, now_ms);
+        // Connection sync, only with a sending role: created, new state, or another `period`.
+        if (w.sync.send) [[unlikely]]
+            sync_after_packet(w, idx, !ref.found() || state_changed, cd.way == path::request,
+                              now_ms);
         const conn& cn = w.conns.at(idx);
         traffic_counters& dc = w.dest_ctr[cn.dest_stats_id];
         traffic_counters& sc = w.svc_ctr[cn.svc_stats_id];

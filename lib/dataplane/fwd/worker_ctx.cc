@@ -23,7 +23,7 @@ worker_ctx::worker_ctx(const worker_params& p, uint64_t now_ms)
       conns(conn_table_name(p.id), p.conn_capacity, p.socket),
       wheel(p.conn_capacity, wheel_slots, wheel_tick_ms, now_ms), frags(p.socket),
       svc_ctr(max_stats_ids), dest_ctr(max_stats_ids), dest_conns(max_stats_ids),
-      cursors(max_stats_ids) {
+      cursors(max_stats_ids), sync(p.sync) {
     for (size_t i = 0; i < p.ports.size() && i < max_ports; ++i) {
         ports[i] = p.ports[i];
         if (min_mtu == 0 || ports[i].mtu < min_mtu)

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <poll.h>
 #include <sys/prctl.h>
@@ -142,6 +143,25 @@ void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept {
         free_rest(w, s.pkts, static_cast<uint16_t>(q), s.n, drop::redirect_ring_full);
         s.n = 0;
     }
+    if (w.sync_out.n != 0) { // records, not packets: a full ring loses them, counted
+        const unsigned q =
+            rt.sync_out == nullptr
+                ? 0
+                : rte_ring_sp_enqueue_burst_elem(rt.sync_out, w.sync_out.recs, sizeof(sync_msg),
+                                                 w.sync_out.n, nullptr);
+        w.ctr.sync_queued += q;
+        w.ctr.sync_dropped += w.sync_out.n - q;
+        w.sync_out.n = 0;
+    }
+}
+
+unsigned drain_sync_in(worker_ctx& w, const worker_runtime& rt, uint64_t now_ms) noexcept {
+    sync_msg msgs[sync_apply_per_iteration];
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(rt.sync_in, msgs, sizeof(sync_msg),
+                                                      sync_apply_per_iteration, nullptr);
+    if (n != 0)
+        apply_sync(w, msgs, n, now_ms);
+    return n;
 }
 
 int worker_main(void* arg) {
@@ -185,6 +205,8 @@ int worker_main(void* arg) {
             busy = true;
             flush_stages(w, rt);
         }
+        if (rt.sync_in != nullptr && drain_sync_in(w, rt, now) != 0) // the peer's connections
+            busy = true;
         expire_conns(w, now, expire_budget);
         expire_fragments(w, now);
         if (rt.conn_dump != nullptr)

@@ -29,12 +29,19 @@ enum class ctrl_class : uint8_t {
     priority,  // ARP and VRRP (TTL 255): lost, they cost neighbours and split brain; not policed
     icmp_echo, // pings to our addresses and VIPs: policed
     exception, // everything else for us (TCP/UDP/other to our addresses, multicast): policed
+    sync,      // connection sync datagrams (UDP to sync.port at the group or our address):
+               // policed apart, so a flood of them neither starves nor is starved by the rest
 };
 
 // A next-hop resolution request rides the priority ring, so a flood of pings cannot delay the
 // first packets to a new host; its own bucket keeps a burst of packets to unresolved hosts (which
 // the control lcore dedups only once it has seen the first) from crowding VRRP out. Per worker.
 constexpr police_rate resolve_police{1000, 64};
+
+// Received connection sync datagrams (docs/architecture.md "Connection sync"), per worker: the
+// peer's flow arrives on one queue; 5000 datagrams of ~40 records each are 200k connections a
+// second. The depth (100) with the other policers' (900) fits one exception ring (1024).
+constexpr police_rate sync_police{5000, 100};
 
 // The control lcore answers on the port a packet came in on: it reads the index from mbuf->port.
 // Policed classes are checked against this worker's bucket at the burst's clock (w.now_ms).
@@ -53,6 +60,12 @@ inline void to_control(worker_ctx& w, rte_mbuf* m, uint8_t in_port, ctrl_class c
     case ctrl_class::exception:
         if (!w.police_exception.take(w.now_ms, w.snap->police_exception)) {
             drop_pkt(w, m, drop::police_exception);
+            return;
+        }
+        break;
+    case ctrl_class::sync:
+        if (!w.police_sync.take(w.now_ms, sync_police)) {
+            drop_pkt(w, m, drop::police_sync);
             return;
         }
         break;

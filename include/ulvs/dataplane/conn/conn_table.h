@@ -80,7 +80,10 @@ struct alignas(64) conn {
     uint32_t dest_stats_id; // counters of the real server
     uint32_t svc_stats_id;  // counters of the virtual server
     tcp_state state;
-    uint8_t flags;    // conn_flag::*
+    uint8_t flags; // conn_flag::*
+    // Connection sync (fwd/sync_msg.h): this connection's request packets modulo sync.period,
+    // so that "every period packets" needs no division (sync_out.h).
+    uint16_t sync_pkts = 0;
     uint32_t tun_src; // TUN outer source address (network order)
     // Persistence. A connection: the index of the template it was created by (IPVS' control
     // link), or no_template. A template: how many live connections it created (n_control; it

@@ -16,6 +16,7 @@
 #include "ulvs/dataplane/fwd/neigh_table.h"
 #include "ulvs/dataplane/fwd/police.h"
 #include "ulvs/dataplane/fwd/snapshot.h"
+#include "ulvs/dataplane/fwd/sync_msg.h"
 
 #include <array>
 #include <cstdint>
@@ -74,6 +75,25 @@ struct redirect_stage {
     rte_mbuf* pkts[max_burst];
 };
 
+// Connection sync (fwd/sync_msg.h, docs/architecture.md "Connection sync"), fixed at start.
+struct sync_params {
+    bool send = false; // a sending role (master, both): connections emit records
+    // IPVS' sync_threshold: a connection's n-th request packet is sent when n % period ==
+    // threshold (period 0: n == threshold only), besides its creation and state changes.
+    uint16_t threshold = 3;
+    uint16_t period = 50;
+    uint16_t rx_port = 0; // network order; 0: no receiving role, sync datagrams are not taken
+    uint32_t group = 0;   // network order: the multicast group they arrive at
+};
+
+// Records staged by one burst (a new connection and its template per packet at most); flushed to
+// the ring to the control lcore with the packets (worker_loop.h flush_stages).
+constexpr uint16_t sync_stage_size = 2 * max_burst;
+struct sync_stage {
+    uint16_t n = 0;
+    sync_msg recs[sync_stage_size];
+};
+
 struct worker_params {
     uint32_t id = 0;
     uint32_t conn_capacity = 65536;
@@ -82,6 +102,7 @@ struct worker_params {
     const neigh_table* neigh = nullptr;
     uint32_t n_workers = 1;
     rte_mempool* pool = nullptr; // for packets the worker creates (ICMP errors, fragments)
+    sync_params sync;
 };
 
 struct alignas(64) worker_ctx {
@@ -118,6 +139,11 @@ struct alignas(64) worker_ctx {
     std::vector<dest_conn_counts> dest_conns; // by dest stats_id
     // By service stats id: a service keeps its position when others are added or removed.
     std::vector<sched_cursor> cursors;
+
+    // Connection sync (docs/architecture.md "Connection sync").
+    sync_params sync;
+    token_bucket police_sync; // received sync datagrams (xmit.h sync_police)
+    sync_stage sync_out{};    // records for the control lcore (sync_out.h)
 };
 
 // Classify, look up or create connections, rewrite and stage a burst received on port index
@@ -130,6 +156,12 @@ uint16_t process_burst(worker_ctx& w, uint8_t in_port, rte_mbuf** pkts, uint16_t
 // The same for packets another worker redirected here: each mbuf's `port` holds its port index,
 // and ownership is not checked again.
 uint16_t process_redirected(worker_ctx& w, rte_mbuf** pkts, uint16_t n, uint64_t now_ms) noexcept;
+
+// Install or update the connections and templates of `n` received sync records (sync_msg.h): the
+// service by virtual address, port and protocol, the real server by address and port, the
+// remaining timeout; counted in worker_counters::sync_applied / sync_refused. No record is sent
+// back. Worker lcore only (the control lcore routed them here with sync_owner).
+void apply_sync(worker_ctx& w, const sync_msg* msgs, uint32_t n, uint64_t now_ms) noexcept;
 
 // Expire idle connections whose time has come, at most `budget` wheel visits. Worker lcore only.
 uint32_t expire_conns(worker_ctx& w, uint64_t now_ms, uint32_t budget) noexcept;

@@ -51,16 +51,24 @@ struct alignas(64) worker_runtime {
     id_check_channel* id_check = nullptr;   // may a stats id be reused? (id_check.h)
     ctrl_wake* wake = nullptr;              // the control lcore's; set by ctl::connect_worker
     ctrl_wake* tx_wake = nullptr;           // this worker's, when it carries ctrl_tx (adaptive)
-    bool adaptive_idle = false;             // lcores.idle: adaptive (idle_backoff.h)
+    // Connection sync (fwd/sync_msg.h), rings of sync_msg: records this worker sends (set with a
+    // sending role) and records the control lcore routed here to apply (a receiving role).
+    rte_ring* sync_out = nullptr;
+    rte_ring* sync_in = nullptr;
+    bool adaptive_idle = false;                      // lcores.idle: adaptive (idle_backoff.h)
     alignas(64) std::atomic<uint64_t> last_rx_ms{0}; // read by the control lcore for --exit-idle
 };
+
+// Apply at most sync_apply_per_iteration records from `rt.sync_in` (worker.h apply_sync).
+// Returns how many. Worker lcore only.
+unsigned drain_sync_in(worker_ctx& w, const worker_runtime& rt, uint64_t now_ms) noexcept;
 
 // rte_eal_remote_launch entry point; `arg` is a worker_runtime*.
 int worker_main(void* arg);
 
 // Transmit everything staged in `w`: TX stages to the ports, to_ctrl_prio and to_ctrl to the
-// control lcore's rings, redirect stages to the owners' rings. What a queue or ring refuses is
-// freed and counted.
+// control lcore's rings, redirect stages to the owners' rings, sync records to sync_out. What a
+// queue or ring refuses is freed and counted (records: worker_counters::sync_dropped).
 void flush_stages(worker_ctx& w, const worker_runtime& rt) noexcept;
 
 } // namespace ulvs::dp
