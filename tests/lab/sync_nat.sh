@@ -5,8 +5,9 @@
 # 198.51.100.250, the real servers' default route, so replies go through whichever node is
 # MASTER). ulvs-lb runs `sync: {role: master, interface: lan}`, lb2 `role: backup` (ipvsadm's
 # --start-daemon master / backup). Two NAT services on the VIP: 7000 -> :7000, rr, where 20
-# interactive TCP sessions run (tests/lab/sync_stream.py), and 80 -> :8080, rr with
-# persistence, which three client addresses visit once each. The MASTER is killed with SIGKILL.
+# interactive TCP sessions run (tests/lab/sync_stream.py), and 80 -> :8080 of the real
+# servers' second addresses (198.51.100.21-23), rr with persistence, which three client
+# addresses visit once each. The MASTER is killed with SIGKILL.
 # Passes when the BACKUP listed the 20 sessions before the kill, both its instances take over,
 # every session goes on with no reset and no line lost (requests and the real servers' replies
 # are translated by the new MASTER mid-stream), the new MASTER lists them, and each persistent
@@ -82,9 +83,9 @@ virtual_servers:
     forwarding: nat
     persistence: {timeout: 300s}
     real_servers:
-      - {address: 198.51.100.11, port: 8080, weight: 1}
-      - {address: 198.51.100.12, port: 8080, weight: 1}
-      - {address: 198.51.100.13, port: 8080, weight: 1}
+      - {address: 198.51.100.21, port: 8080, weight: 1}
+      - {address: 198.51.100.22, port: 8080, weight: 1}
+      - {address: 198.51.100.23, port: 8080, weight: 1}
 management: {socket: $7, metrics: ""}
 EOF2
 }
@@ -110,8 +111,13 @@ vrrp_lb2_up
 mkdir -p "$LAB_RUN_DIR" "$LAB_LOG_DIR"
 sync_client_addrs_up
 sync_servers_up || exit 1
+i=1
 for rs in "${LAB_SERVERS[@]}"; do
     ip -n "ulvs-$rs" route replace default via "$LAN_VIP"
+    # The persistent service's second address of each real server (a NAT real server's
+    # address may be in one persistence granularity only: its replies must find their worker).
+    ip -n "ulvs-$rs" addr add "198.51.100.2$i/24" dev eth0
+    i=$((i + 1))
 done
 LAB_CONFIG="$LAB_RUN_DIR/sync-nat-1.yaml"
 nat_config "$LAB_CONFIG" sync-nat1 "net_af_packet0,iface=lbwan" "net_af_packet1,iface=lblan" \
