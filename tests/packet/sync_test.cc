@@ -317,9 +317,11 @@ TEST(sync_pair, datagrams_are_ipvs_v1_to_the_group) {
     const auto& f = p.wire[0];
     const uint8_t group_mac[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x51};
     EXPECT_EQ(std::memcmp(f.data(), group_mac, 6), 0);
-    EXPECT_EQ(f[14 + 8], 1);                                                   // TTL 1
-    EXPECT_EQ(ntohl(*reinterpret_cast<const uint32_t*>(&f[30])), 0xe0000051u); // 224.0.0.81
-    EXPECT_EQ(f[36] << 8 | f[37], 8848);                                       // UDP dport
+    EXPECT_EQ(f[14 + 8], 1); // TTL 1
+    uint32_t dst = 0;
+    std::memcpy(&dst, &f[30], 4);        // the frame's IP header is not 4-byte aligned
+    EXPECT_EQ(ntohl(dst), 0xe0000051u);  // 224.0.0.81
+    EXPECT_EQ(f[36] << 8 | f[37], 8848); // UDP dport
     std::vector<sync::conn_record> got;
     const auto res = sync::decode(std::span<const uint8_t>(f).subspan(42), 0,
                                   [&](const sync::conn_record& rec) { got.push_back(rec); });
