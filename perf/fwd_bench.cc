@@ -176,6 +176,29 @@ std::string lcores_arg(uint32_t workers) {
     return s;
 }
 
+// The two rows of one extra workload on `run` (sync, SNAT): a handshake pass (`new_name`, with
+// conns_per_s) and the established stream (`est_name`), as the mode loop measures its own.
+bool handshake_and_established(const options& opt, perf::bench_run& run,
+                               const perf::traffic_params& tp, const char* new_name,
+                               const char* est_name, std::vector<row>& rows) {
+    const uint32_t n = tp.flows;
+    const double bytes = run.bytes_per_conn();
+    const perf::traffic t(tp);
+    const perf::run_result hs = run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
+    row h = make_row(new_name, n, {hs}, bytes);
+    h.conns_per_s = h.mpps * 1e6 / 2; // as the new-connections row: two packets a connection
+    bool ok = run.check(n, new_name);
+    perf::print_row(h);
+    rows.push_back(h);
+    std::vector<perf::run_result> est;
+    for (uint32_t r = 0; r < opt.repeat; ++r)
+        est.push_back(run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
+    ok &= run.check(n, est_name);
+    rows.push_back(make_row(est_name, n, est, bytes));
+    perf::print_row(rows.back());
+    return ok;
+}
+
 // Connection sync's cost on the worker (issue 18: within 10% of sync off): the DR rows again
 // with sync on as a master (IPVS' default threshold 3, period 50): new connections (each emits a
 // record at its SYN and at its ACK) and established traffic (a record every 50 packets of a
@@ -196,29 +219,41 @@ bool sync_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<ro
     }
     for (dp::port_view& pv : run.worker().ports)
         pv.partial_csum = opt.socket_ports;
-    const double bytes = run.bytes_per_conn();
     perf::traffic_params tp;
     tp.flows = n;
     tp.dist = opt.dist;
-    const perf::traffic t(tp);
-    const perf::run_result hs = run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
-    row h = make_row("new-connections-sync", n, {hs}, bytes);
-    h.conns_per_s = h.mpps * 1e6 / 2; // as the new-connections row: two packets a connection
-    bool ok = run.check(n, "handshake (sync)");
-    perf::print_row(h);
-    rows.push_back(h);
-    std::vector<perf::run_result> est;
-    for (uint32_t r = 0; r < opt.repeat; ++r)
-        est.push_back(run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
-    ok &= run.check(n, "established (sync)");
-    rows.push_back(make_row("dr-established-sync", n, est, bytes));
-    perf::print_row(rows.back());
+    bool ok = handshake_and_established(opt, run, tp, "new-connections-sync", "dr-established-sync",
+                                        rows);
     if (run.worker().ctr.sync_dropped != 0) {
         std::fprintf(stderr, "fwd_bench: %llu sync records dropped\n",
                      static_cast<unsigned long long>(run.worker().ctr.sync_dropped));
         ok = false;
     }
     return ok;
+}
+
+// Issue 19: the real servers' own connections through SNAT (traffic.h `snat`), compute-only,
+// read against nat-established.
+bool snat_rows(const options& opt, uint32_t n, rte_mempool* pool, std::vector<row>& rows) {
+    auto cfg = config::load_string(perf::bench_snat_config(n), "bench.yaml");
+    if (!cfg) {
+        std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
+        return false;
+    }
+    perf::bench_run run(*cfg, pool, opt.warm);
+    if (!run.ok()) {
+        std::fprintf(stderr, "fwd_bench: SNAT set-up failed (%u conns)\n", n);
+        return false;
+    }
+    for (dp::port_view& pv : run.worker().ports)
+        pv.partial_csum = opt.socket_ports;
+    perf::traffic_params tp;
+    tp.flows = n;
+    tp.dist = opt.dist;
+    tp.replies = true;
+    tp.snat = true;
+    return handshake_and_established(opt, run, tp, "new-connections-snat", "snat-established",
+                                     rows);
 }
 
 } // namespace
@@ -341,43 +376,8 @@ int main(int argc, char** argv) {
         if (opt.sync &&
             std::find(opt.modes.begin(), opt.modes.end(), fwd_mode::dr) != opt.modes.end())
             ok &= sync_rows(opt, n, pool, rows); // after the DR run's table is freed
-        if (opt.snat) {
-            // Issue 19: the real servers' own connections through SNAT (traffic.h `snat`),
-            // compute-only, read against nat-established.
-            auto cfg = config::load_string(perf::bench_snat_config(n), "bench.yaml");
-            if (!cfg) {
-                std::fprintf(stderr, "fwd_bench: %s\n", cfg.error().front().to_string().c_str());
-                return 1;
-            }
-            perf::bench_run run(*cfg, pool, opt.warm);
-            if (!run.ok()) {
-                std::fprintf(stderr, "fwd_bench: worker set-up failed (%u conns)\n", n);
-                return 1;
-            }
-            for (dp::port_view& pv : run.worker().ports)
-                pv.partial_csum = opt.socket_ports;
-            const double bytes = run.bytes_per_conn();
-            perf::traffic_params tp;
-            tp.flows = n;
-            tp.dist = opt.dist;
-            tp.replies = true;
-            tp.snat = true;
-            const perf::traffic t(tp);
-            const perf::run_result hs =
-                run.measure(t, perf::stream_kind::handshake, 0, t.handshake_len());
-            row h = make_row("new-connections-snat", n, {hs}, bytes);
-            h.conns_per_s = h.mpps * 1e6 / 2;
-            ok &= run.check(n, "handshake");
-            perf::print_row(h);
-            rows.push_back(h);
-            std::vector<perf::run_result> est;
-            for (uint32_t r = 0; r < opt.repeat; ++r)
-                est.push_back(
-                    run.measure(t, perf::stream_kind::established, r * opt.pkts, opt.pkts));
-            ok &= run.check(n, "established");
-            rows.push_back(make_row("snat-established", n, est, bytes));
-            perf::print_row(rows.back());
-        }
+        if (opt.snat)
+            ok &= snat_rows(opt, n, pool, rows);
         if (opt.pmd && opt.workers > 1)
             for (const fwd_mode mode : opt.modes) {
                 if (mode == fwd_mode::tun)

@@ -90,22 +90,6 @@ management: {socket: $7, metrics: ""}
 EOF2
 }
 
-# states SOCKET: "WAN_STATE LAN_STATE" as `ulvsadm vrrp` prints them.
-states() {
-    timeout 3 "$ULVSADM_BIN" --socket "$1" vrrp 2>/dev/null |
-        awk '$1 == "VI_WAN" { w = $5 } $1 == "VI_LAN" { l = $5 } END { print w, l }'
-}
-
-# wait_states SOCKET "WAN LAN" SECONDS
-wait_states() {
-    local deadline=$((SECONDS + $3))
-    while ((SECONDS < deadline)); do
-        [[ "$(states "$1")" == "$2" ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 lab_up
 vrrp_lb2_up
 mkdir -p "$LAB_RUN_DIR" "$LAB_LOG_DIR"

@@ -165,3 +165,20 @@ virtual_servers:
 management: {socket: $7, metrics: "${9:-}"}
 EOF
 }
+
+# The wan+lan pairs (vrrp_sync_group.sh, sync_nat.sh): instances VI_WAN and VI_LAN.
+# states SOCKET: "WAN_STATE LAN_STATE" of VI_WAN and VI_LAN as `ulvsadm vrrp` prints them.
+states() {
+    timeout 3 "$ULVSADM_BIN" --socket "$1" vrrp 2>/dev/null |
+        awk '$1 == "VI_WAN" { w = $5 } $1 == "VI_LAN" { l = $5 } END { print w, l }'
+}
+
+# wait_states SOCKET "WAN LAN" SECONDS
+wait_states() {
+    local deadline=$((SECONDS + $3))
+    while ((SECONDS < deadline)); do
+        [[ "$(states "$1")" == "$2" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}

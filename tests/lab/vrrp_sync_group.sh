@@ -77,22 +77,6 @@ management: {socket: $7, metrics: ""}
 EOF
 }
 
-# states SOCKET: "WAN_STATE LAN_STATE" as `ulvsadm vrrp` prints them.
-states() {
-    timeout 3 "$ULVSADM_BIN" --socket "$1" vrrp 2>/dev/null |
-        awk '$1 == "VI_WAN" { w = $5 } $1 == "VI_LAN" { l = $5 } END { print w, l }'
-}
-
-# wait_states SOCKET "WAN LAN" SECONDS
-wait_states() {
-    local deadline=$((SECONDS + $3))
-    while ((SECONDS < deadline)); do
-        [[ "$(states "$1")" == "$2" ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # nat_get WHAT: one request to the NAT VIP; logs the answer.
 nat_get() {
     local body
